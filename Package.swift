@@ -1,0 +1,52 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "TapeVM",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "TapeVM", targets: ["TapeVM"]),
+        .executable(name: "tapevm", targets: ["tapevm"]),
+        .executable(name: "tapevm-bench", targets: ["tapevm-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // SLEEF (vector exp, log, tanh, ...) from the system: Debian's libsleef-dev.
+        .systemLibrary(
+            name: "CSleef",
+            pkgConfig: "sleef",
+            providers: [.apt(["libsleef-dev"])]
+        ),
+        // The per-tile sweep kernels, compiled for AVX-512, AVX2 and a portable baseline
+        // with per-function target attributes and chosen at run time (no unsafeFlags).
+        .target(
+            name: "CTapeKernels",
+            dependencies: ["CSleef"]
+        ),
+        .target(
+            name: "TapeVM",
+            dependencies: ["CTapeKernels"]
+        ),
+        .executableTarget(
+            name: "tapevm",
+            dependencies: [
+                "TapeVM",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "tapevm-bench",
+            dependencies: [
+                "TapeVM",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "TapeVMTests",
+            dependencies: ["TapeVM"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

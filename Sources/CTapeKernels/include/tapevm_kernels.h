@@ -1,0 +1,74 @@
+// TapeVM's per-tile sweep kernels.
+//
+// A tile holds `tile` points (a multiple of 8). Register r of a tile lives in the plane
+// `base + r * tile` (64-byte aligned). The forward sweep runs each instruction over the whole
+// tile before the next; the reverse sweep runs them backwards and adds each instruction's
+// contributions into its operands' adjoint planes. Decode and dispatch happen once per
+// instruction per tile; the inner loops run over 8-lane blocks (the C form of SIMD8<Double>).
+//
+// The kernels are compiled three times from one template (sweep_template.h): for AVX-512, for
+// AVX2 + FMA and for the portable baseline (SSE2 on x86-64, NEON on arm64), with per-function
+// target attributes, and chosen at run time. No build flags are needed.
+#ifndef TAPEVM_KERNELS_H
+#define TAPEVM_KERNELS_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Opcode numbers; the same order as TapeVM's `Opcode` enum (a test checks the names).
+typedef enum {
+    TV_INPUT, TV_PARAM, TV_CONST,
+    TV_NEG, TV_RECIP, TV_SQUARE, TV_SQRT, TV_EXP, TV_LOG, TV_SIGMOID, TV_TANH, TV_SIN, TV_COS,
+    TV_ABS, TV_RELU, TV_SOFTPLUS, TV_LOG1P, TV_EXPM1, TV_POWI,
+    TV_ADD, TV_SUB, TV_MUL, TV_DIV, TV_POW, TV_MAX, TV_MIN, TV_LOGADDEXP,
+    TV_LT, TV_LE, TV_GT, TV_GE, TV_EQ, TV_NE,
+    TV_SELECT, TV_MULADD,
+    TV_OPCODE_COUNT
+} tv_opcode;
+
+/// One executable instruction: `dst = op(a, b, c; imm)`, register indices are plane numbers.
+typedef struct {
+    int32_t op;
+    int32_t dst;
+    int32_t a, b, c;
+    int32_t reserved;
+    double imm;
+} tv_instr;
+
+/// Instruction-set paths.
+typedef enum {
+    TV_ISA_PORTABLE = 0,
+    TV_ISA_AVX2 = 1,
+    TV_ISA_AVX512 = 2,
+} tv_isa;
+
+/// 1 when this CPU (and OS) can run the path, else 0.
+int tv_isa_supported(int isa);
+/// The fastest path this CPU can run.
+int tv_isa_best(void);
+/// The mnemonic of an opcode number, or NULL when out of range.
+const char *tv_opcode_name(int op);
+
+/// Forward sweep of `count` instructions over one tile; `values` holds every plane.
+void tv_forward(int isa, const tv_instr *code, long count, double *values, long tile);
+/// Reverse sweep of `count` instructions (run last to first) over one tile; adds into `adjoints`.
+void tv_reverse(int isa, const tv_instr *code, long count, const double *values, double *adjoints, long tile);
+
+/// Scalar forms of the transcendental functions, computed by the same SLEEF routine as the
+/// portable path's vector form (so the Swift reference interpreter agrees bit for bit).
+double tv_scalar_exp(double x);
+double tv_scalar_log(double x);
+double tv_scalar_tanh(double x);
+double tv_scalar_sin(double x);
+double tv_scalar_cos(double x);
+double tv_scalar_log1p(double x);
+double tv_scalar_expm1(double x);
+double tv_scalar_pow(double x, double y);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

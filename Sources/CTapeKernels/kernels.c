@@ -1,0 +1,209 @@
+// Instantiates the sweep template for each instruction-set path and picks one at run time.
+#include "tapevm_kernels.h"
+#include <stddef.h>
+
+// Keep a*b+c as two roundings: the Swift reference never fuses, and every path must agree.
+#pragma clang fp contract(off)
+
+typedef double v8d __attribute__((vector_size(64)));
+typedef long long v8l __attribute__((vector_size(64)));
+typedef double v4d __attribute__((vector_size(32)));
+typedef double v2d __attribute__((vector_size(16)));
+
+#define TV_LN2 0.6931471805599453
+
+// The helpers are macros, not inline functions: clang rejects passing a 64-byte vector to any
+// function (even an inlined one) from code not compiled for AVX-512.
+#define ld(p) ({ v8d _v; __builtin_memcpy(&_v, (p), sizeof _v); _v; })
+#define st(p, v) do { v8d _s = (v); __builtin_memcpy((p), &_s, sizeof _s); } while (0)
+#define splat(s) ({ double _k = (s); (v8d){_k, _k, _k, _k, _k, _k, _k, _k}; })
+/// Lanes of x where the mask m is set, else lanes of y.
+#define sel(m, x, y) ((v8d)(((v8l)(x) & (m)) | ((v8l)(y) & ~(m))))
+#define vabs(x) ((v8d)((v8l)(x) & (v8l){TV_ABSMASK, TV_ABSMASK, TV_ABSMASK, TV_ABSMASK, \
+                                          TV_ABSMASK, TV_ABSMASK, TV_ABSMASK, TV_ABSMASK}))
+#define TV_ABSMASK 0x7fffffffffffffffLL
+#define vmax(a, b) ({ v8d _a = (a), _b = (b); sel((_a > _b) | (_a != _a), _a, _b); })
+#define vsqrt(x) __builtin_elementwise_sqrt(x)
+/// x to the integer power n: the same multiplications as ScalarMath.powi.
+#define vpowi(x, n) ({ int _n = (n); unsigned _m = _n < 0 ? 0u - (unsigned)_n : (unsigned)_n; \
+    v8d _r = splat(1.0), _b = (x); \
+    while (_m > 0) { if (_m & 1u) _r = _r * _b; _b = _b * _b; _m >>= 1; } \
+    _n < 0 ? splat(1.0) / _r : _r; })
+
+// SLEEF, declared here rather than through sleef.h: sleef.h shows the AVX and AVX-512 forms only
+// to translation units built with those CPU flags, and this one is built without any.
+// Each prototype carries the target of the vectors it passes, as the callers do.
+#define TV_SLEEF1(ATTR, T, name) extern ATTR T Sleef_##name(T);
+#define TV_SLEEF2(ATTR, T, name) extern ATTR T Sleef_##name(T, T);
+
+// ---- portable path: SLEEF's 2-lane functions (SSE2/SSE4/AVX2-128 dispatch on x86-64,
+// NEON on arm64), scalar SLEEF elsewhere.
+#if defined(__x86_64__) || defined(__aarch64__)
+TV_SLEEF1(, v2d, expd2_u10) TV_SLEEF1(, v2d, logd2_u10) TV_SLEEF1(, v2d, tanhd2_u10)
+TV_SLEEF1(, v2d, sind2_u10) TV_SLEEF1(, v2d, cosd2_u10) TV_SLEEF1(, v2d, log1pd2_u10)
+TV_SLEEF1(, v2d, expm1d2_u10) TV_SLEEF2(, v2d, powd2_u10)
+#define TV_P1(fn, x) ({ v8d _x = (x); \
+    v2d _0 = Sleef_##fn##d2_u10(__builtin_shufflevector(_x, _x, 0, 1)); \
+    v2d _1 = Sleef_##fn##d2_u10(__builtin_shufflevector(_x, _x, 2, 3)); \
+    v2d _2 = Sleef_##fn##d2_u10(__builtin_shufflevector(_x, _x, 4, 5)); \
+    v2d _3 = Sleef_##fn##d2_u10(__builtin_shufflevector(_x, _x, 6, 7)); \
+    __builtin_shufflevector(__builtin_shufflevector(_0, _1, 0, 1, 2, 3), \
+                            __builtin_shufflevector(_2, _3, 0, 1, 2, 3), 0, 1, 2, 3, 4, 5, 6, 7); })
+#define TV_P2(fn, x, y) ({ v8d _x = (x), _y = (y); \
+    v2d _0 = Sleef_##fn##d2_u10(__builtin_shufflevector(_x, _x, 0, 1), __builtin_shufflevector(_y, _y, 0, 1)); \
+    v2d _1 = Sleef_##fn##d2_u10(__builtin_shufflevector(_x, _x, 2, 3), __builtin_shufflevector(_y, _y, 2, 3)); \
+    v2d _2 = Sleef_##fn##d2_u10(__builtin_shufflevector(_x, _x, 4, 5), __builtin_shufflevector(_y, _y, 4, 5)); \
+    v2d _3 = Sleef_##fn##d2_u10(__builtin_shufflevector(_x, _x, 6, 7), __builtin_shufflevector(_y, _y, 6, 7)); \
+    __builtin_shufflevector(__builtin_shufflevector(_0, _1, 0, 1, 2, 3), \
+                            __builtin_shufflevector(_2, _3, 0, 1, 2, 3), 0, 1, 2, 3, 4, 5, 6, 7); })
+#define TV_SCALAR1(fn, x) (Sleef_##fn##d2_u10((v2d){(x), (x)})[0])
+#define TV_SCALAR2(fn, x, y) (Sleef_##fn##d2_u10((v2d){(x), (x)}, (v2d){(y), (y)})[0])
+#else
+extern double Sleef_exp_u10(double), Sleef_log_u10(double), Sleef_tanh_u10(double), Sleef_sin_u10(double),
+    Sleef_cos_u10(double), Sleef_log1p_u10(double), Sleef_expm1_u10(double), Sleef_pow_u10(double, double);
+#define TV_P1(fn, x) ({ v8d _x = (x), _r; for (int _l = 0; _l < 8; ++_l) _r[_l] = Sleef_##fn##_u10(_x[_l]); _r; })
+#define TV_P2(fn, x, y) ({ v8d _x = (x), _y = (y), _r; for (int _l = 0; _l < 8; ++_l) _r[_l] = Sleef_##fn##_u10(_x[_l], _y[_l]); _r; })
+#define TV_SCALAR1(fn, x) Sleef_##fn##_u10(x)
+#define TV_SCALAR2(fn, x, y) Sleef_##fn##_u10(x, y)
+#endif
+
+#define TV_FORWARD forward_portable
+#define TV_REVERSE reverse_portable
+#define TV_TARGET
+#define VEXP(x) TV_P1(exp, x)
+#define VLOG(x) TV_P1(log, x)
+#define VTANH(x) TV_P1(tanh, x)
+#define VSIN(x) TV_P1(sin, x)
+#define VCOS(x) TV_P1(cos, x)
+#define VLOG1P(x) TV_P1(log1p, x)
+#define VEXPM1(x) TV_P1(expm1, x)
+#define VPOW(x, y) TV_P2(pow, x, y)
+#include "sweep_template.h"
+#undef TV_FORWARD
+#undef TV_REVERSE
+#undef TV_TARGET
+#undef VEXP
+#undef VLOG
+#undef VTANH
+#undef VSIN
+#undef VCOS
+#undef VLOG1P
+#undef VEXPM1
+#undef VPOW
+
+double tv_scalar_exp(double x) { return TV_SCALAR1(exp, x); }
+double tv_scalar_log(double x) { return TV_SCALAR1(log, x); }
+double tv_scalar_tanh(double x) { return TV_SCALAR1(tanh, x); }
+double tv_scalar_sin(double x) { return TV_SCALAR1(sin, x); }
+double tv_scalar_cos(double x) { return TV_SCALAR1(cos, x); }
+double tv_scalar_log1p(double x) { return TV_SCALAR1(log1p, x); }
+double tv_scalar_expm1(double x) { return TV_SCALAR1(expm1, x); }
+double tv_scalar_pow(double x, double y) { return TV_SCALAR2(pow, x, y); }
+
+#if defined(__x86_64__)
+#define TV_AVX2 __attribute__((target("avx2,fma")))
+#define TV_AVX512 __attribute__((target("avx512f,avx512dq,fma")))
+// ---- AVX2 + FMA path: SLEEF's AVX2 4-lane functions, two per block.
+TV_SLEEF1(TV_AVX2, v4d, expd4_u10avx2) TV_SLEEF1(TV_AVX2, v4d, logd4_u10avx2) TV_SLEEF1(TV_AVX2, v4d, tanhd4_u10avx2)
+TV_SLEEF1(TV_AVX2, v4d, sind4_u10avx2) TV_SLEEF1(TV_AVX2, v4d, cosd4_u10avx2) TV_SLEEF1(TV_AVX2, v4d, log1pd4_u10avx2)
+TV_SLEEF1(TV_AVX2, v4d, expm1d4_u10avx2) TV_SLEEF2(TV_AVX2, v4d, powd4_u10avx2)
+#define TV_A1(fn, x) ({ v8d _x = (x); \
+    v4d _lo = Sleef_##fn##d4_u10avx2(__builtin_shufflevector(_x, _x, 0, 1, 2, 3)); \
+    v4d _hi = Sleef_##fn##d4_u10avx2(__builtin_shufflevector(_x, _x, 4, 5, 6, 7)); \
+    __builtin_shufflevector(_lo, _hi, 0, 1, 2, 3, 4, 5, 6, 7); })
+#define TV_A2(fn, x, y) ({ v8d _x = (x), _y = (y); \
+    v4d _lo = Sleef_##fn##d4_u10avx2(__builtin_shufflevector(_x, _x, 0, 1, 2, 3), __builtin_shufflevector(_y, _y, 0, 1, 2, 3)); \
+    v4d _hi = Sleef_##fn##d4_u10avx2(__builtin_shufflevector(_x, _x, 4, 5, 6, 7), __builtin_shufflevector(_y, _y, 4, 5, 6, 7)); \
+    __builtin_shufflevector(_lo, _hi, 0, 1, 2, 3, 4, 5, 6, 7); })
+#define TV_FORWARD forward_avx2
+#define TV_REVERSE reverse_avx2
+#define TV_TARGET TV_AVX2
+#define VEXP(x) TV_A1(exp, x)
+#define VLOG(x) TV_A1(log, x)
+#define VTANH(x) TV_A1(tanh, x)
+#define VSIN(x) TV_A1(sin, x)
+#define VCOS(x) TV_A1(cos, x)
+#define VLOG1P(x) TV_A1(log1p, x)
+#define VEXPM1(x) TV_A1(expm1, x)
+#define VPOW(x, y) TV_A2(pow, x, y)
+#include "sweep_template.h"
+#undef TV_FORWARD
+#undef TV_REVERSE
+#undef TV_TARGET
+#undef VEXP
+#undef VLOG
+#undef VTANH
+#undef VSIN
+#undef VCOS
+#undef VLOG1P
+#undef VEXPM1
+#undef VPOW
+
+// ---- AVX-512 path: SLEEF's AVX-512F 8-lane functions, one per block.
+TV_SLEEF1(TV_AVX512, v8d, expd8_u10avx512f) TV_SLEEF1(TV_AVX512, v8d, logd8_u10avx512f) TV_SLEEF1(TV_AVX512, v8d, tanhd8_u10avx512f)
+TV_SLEEF1(TV_AVX512, v8d, sind8_u10avx512f) TV_SLEEF1(TV_AVX512, v8d, cosd8_u10avx512f) TV_SLEEF1(TV_AVX512, v8d, log1pd8_u10avx512f)
+TV_SLEEF1(TV_AVX512, v8d, expm1d8_u10avx512f) TV_SLEEF2(TV_AVX512, v8d, powd8_u10avx512f)
+#define TV_FORWARD forward_avx512
+#define TV_REVERSE reverse_avx512
+#define TV_TARGET TV_AVX512
+#define VEXP(x) Sleef_expd8_u10avx512f(x)
+#define VLOG(x) Sleef_logd8_u10avx512f(x)
+#define VTANH(x) Sleef_tanhd8_u10avx512f(x)
+#define VSIN(x) Sleef_sind8_u10avx512f(x)
+#define VCOS(x) Sleef_cosd8_u10avx512f(x)
+#define VLOG1P(x) Sleef_log1pd8_u10avx512f(x)
+#define VEXPM1(x) Sleef_expm1d8_u10avx512f(x)
+#define VPOW(x, y) Sleef_powd8_u10avx512f(x, y)
+#include "sweep_template.h"
+
+int tv_isa_supported(int isa) {
+    __builtin_cpu_init();
+    switch (isa) {
+    case TV_ISA_PORTABLE: return 1;
+    case TV_ISA_AVX2: return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    case TV_ISA_AVX512:
+        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq")
+            && __builtin_cpu_supports("fma");
+    default: return 0;
+    }
+}
+#else
+int tv_isa_supported(int isa) { return isa == TV_ISA_PORTABLE; }
+#endif
+
+int tv_isa_best(void) {
+    if (tv_isa_supported(TV_ISA_AVX512)) return TV_ISA_AVX512;
+    if (tv_isa_supported(TV_ISA_AVX2)) return TV_ISA_AVX2;
+    return TV_ISA_PORTABLE;
+}
+
+void tv_forward(int isa, const tv_instr *code, long count, double *values, long tile) {
+    switch (isa) {
+#if defined(__x86_64__)
+    case TV_ISA_AVX512: forward_avx512(code, count, values, tile); return;
+    case TV_ISA_AVX2: forward_avx2(code, count, values, tile); return;
+#endif
+    default: forward_portable(code, count, values, tile); return;
+    }
+}
+
+void tv_reverse(int isa, const tv_instr *code, long count, const double *values, double *adjoints, long tile) {
+    switch (isa) {
+#if defined(__x86_64__)
+    case TV_ISA_AVX512: reverse_avx512(code, count, values, adjoints, tile); return;
+    case TV_ISA_AVX2: reverse_avx2(code, count, values, adjoints, tile); return;
+#endif
+    default: reverse_portable(code, count, values, adjoints, tile); return;
+    }
+}
+
+static const char *const tv_names[TV_OPCODE_COUNT] = {
+    "input", "param", "const",
+    "neg", "recip", "square", "sqrt", "exp", "log", "sigmoid", "tanh", "sin", "cos",
+    "abs", "relu", "softplus", "log1p", "expm1", "powi",
+    "add", "sub", "mul", "div", "pow", "max", "min", "logaddexp",
+    "lt", "le", "gt", "ge", "eq", "ne",
+    "select", "muladd",
+};
+
+const char *tv_opcode_name(int op) { return op >= 0 && op < TV_OPCODE_COUNT ? tv_names[op] : NULL; }

@@ -1,0 +1,180 @@
+// The forward and reverse sweep kernels, written once and included by kernels.c once per
+// instruction-set path. The includer defines:
+//   TV_FORWARD, TV_REVERSE  the names of this path's two functions
+//   TV_TARGET               the function attribute selecting the ISA (may be empty)
+//   VEXP VLOG VTANH VSIN VCOS VLOG1P VEXPM1 (v8d -> v8d), VPOW (v8d, v8d -> v8d)
+//
+// Every rule here mirrors the row of TapeVM's opcode table (Opcode.swift) with the same
+// operations in the same order, so each path agrees bit for bit with the Swift reference
+// interpreter (contraction to FMA is off in kernels.c).
+
+#define TV_BLOCKS(i, n) for (long i = 0; i < (n); i += 8)
+#define PLANE(base, r) ((base) + (long)(r) * tile)
+
+static TV_TARGET void TV_FORWARD(const tv_instr *code, long count, double *V, long tile) {
+    for (long k = 0; k < count; ++k) {
+        const tv_instr in = code[k];
+        double *y = PLANE(V, in.dst);
+        const double *pa = PLANE(V, in.a);
+        const double *pb = PLANE(V, in.b);
+        const double *pc = PLANE(V, in.c);
+        const v8d one = splat(1.0), zero = splat(0.0);
+        switch ((tv_opcode)in.op) {
+        case TV_INPUT: case TV_PARAM: case TV_OPCODE_COUNT:
+            break;
+        case TV_CONST: { const v8d v = splat(in.imm); TV_BLOCKS(i, tile) st(y + i, v); break; }
+        case TV_NEG:    TV_BLOCKS(i, tile) st(y + i, -ld(pa + i)); break;
+        case TV_RECIP:  TV_BLOCKS(i, tile) st(y + i, one / ld(pa + i)); break;
+        case TV_SQUARE: TV_BLOCKS(i, tile) { v8d a = ld(pa + i); st(y + i, a * a); } break;
+        case TV_SQRT:   TV_BLOCKS(i, tile) st(y + i, vsqrt(ld(pa + i))); break;
+        case TV_EXP:    TV_BLOCKS(i, tile) st(y + i, VEXP(ld(pa + i))); break;
+        case TV_LOG:    TV_BLOCKS(i, tile) st(y + i, VLOG(ld(pa + i))); break;
+        case TV_SIGMOID: TV_BLOCKS(i, tile) st(y + i, one / (one + VEXP(-ld(pa + i)))); break;
+        case TV_TANH:   TV_BLOCKS(i, tile) st(y + i, VTANH(ld(pa + i))); break;
+        case TV_SIN:    TV_BLOCKS(i, tile) st(y + i, VSIN(ld(pa + i))); break;
+        case TV_COS:    TV_BLOCKS(i, tile) st(y + i, VCOS(ld(pa + i))); break;
+        case TV_ABS:    TV_BLOCKS(i, tile) st(y + i, vabs(ld(pa + i))); break;
+        case TV_RELU:   TV_BLOCKS(i, tile) {
+                v8d a = ld(pa + i);
+                st(y + i, sel(a > zero, a, sel(a == a, zero, a)));
+            } break;
+        case TV_SOFTPLUS: TV_BLOCKS(i, tile) {
+                v8d a = ld(pa + i);
+                st(y + i, sel(a > zero, a, zero) + VLOG1P(VEXP(-vabs(a))));
+            } break;
+        case TV_LOG1P:  TV_BLOCKS(i, tile) st(y + i, VLOG1P(ld(pa + i))); break;
+        case TV_EXPM1:  TV_BLOCKS(i, tile) st(y + i, VEXPM1(ld(pa + i))); break;
+        case TV_POWI: { const int n = (int)in.imm;
+                TV_BLOCKS(i, tile) st(y + i, vpowi(ld(pa + i), n)); break; }
+        case TV_ADD: TV_BLOCKS(i, tile) st(y + i, ld(pa + i) + ld(pb + i)); break;
+        case TV_SUB: TV_BLOCKS(i, tile) st(y + i, ld(pa + i) - ld(pb + i)); break;
+        case TV_MUL: TV_BLOCKS(i, tile) st(y + i, ld(pa + i) * ld(pb + i)); break;
+        case TV_DIV: TV_BLOCKS(i, tile) st(y + i, ld(pa + i) / ld(pb + i)); break;
+        case TV_POW: TV_BLOCKS(i, tile) st(y + i, VPOW(ld(pa + i), ld(pb + i))); break;
+        case TV_MAX: TV_BLOCKS(i, tile) st(y + i, vmax(ld(pa + i), ld(pb + i))); break;
+        case TV_MIN: TV_BLOCKS(i, tile) {
+                v8d a = ld(pa + i), b = ld(pb + i);
+                st(y + i, sel((a < b) | (a != a), a, b));
+            } break;
+        case TV_LOGADDEXP: TV_BLOCKS(i, tile) {
+                v8d a = ld(pa + i), b = ld(pb + i);
+                v8d general = vmax(a, b) + VLOG1P(VEXP(-vabs(a - b)));
+                st(y + i, sel(a == b, a + splat(TV_LN2), general));
+            } break;
+        case TV_LT: TV_BLOCKS(i, tile) st(y + i, sel(ld(pa + i) <  ld(pb + i), one, zero)); break;
+        case TV_LE: TV_BLOCKS(i, tile) st(y + i, sel(ld(pa + i) <= ld(pb + i), one, zero)); break;
+        case TV_GT: TV_BLOCKS(i, tile) st(y + i, sel(ld(pa + i) >  ld(pb + i), one, zero)); break;
+        case TV_GE: TV_BLOCKS(i, tile) st(y + i, sel(ld(pa + i) >= ld(pb + i), one, zero)); break;
+        case TV_EQ: TV_BLOCKS(i, tile) st(y + i, sel(ld(pa + i) == ld(pb + i), one, zero)); break;
+        case TV_NE: TV_BLOCKS(i, tile) st(y + i, sel(ld(pa + i) != ld(pb + i), one, zero)); break;
+        case TV_SELECT: TV_BLOCKS(i, tile) {
+                v8d a = ld(pa + i);
+                st(y + i, sel(a != a, a, sel(a != zero, ld(pb + i), ld(pc + i))));
+            } break;
+        case TV_MULADD: TV_BLOCKS(i, tile) st(y + i, ld(pa + i) * ld(pb + i) + ld(pc + i)); break;
+        }
+    }
+}
+
+// Adds `d` into the adjoint plane at p (load, add, store: correct when two operands alias).
+#define ACC(p, i, d) st((p) + (i), ld((p) + (i)) + (d))
+
+static TV_TARGET void TV_REVERSE(const tv_instr *code, long count, const double *V, double *A, long tile) {
+    for (long k = count - 1; k >= 0; --k) {
+        const tv_instr in = code[k];
+        const double *py = PLANE(V, in.dst);
+        const double *gy = PLANE(A, in.dst);
+        const double *pa = PLANE(V, in.a);
+        const double *pb = PLANE(V, in.b);
+        double *da = PLANE(A, in.a);
+        double *db = PLANE(A, in.b);
+        double *dc = PLANE(A, in.c);
+        const v8d one = splat(1.0), zero = splat(0.0), half = splat(0.5);
+        switch ((tv_opcode)in.op) {
+        case TV_INPUT: case TV_PARAM: case TV_CONST: case TV_OPCODE_COUNT:
+        case TV_LT: case TV_LE: case TV_GT: case TV_GE: case TV_EQ: case TV_NE:
+            break;
+        case TV_NEG:    TV_BLOCKS(i, tile) ACC(da, i, -ld(gy + i)); break;
+        case TV_RECIP:  TV_BLOCKS(i, tile) { v8d y = ld(py + i); ACC(da, i, -(ld(gy + i) * y * y)); } break;
+        case TV_SQUARE: TV_BLOCKS(i, tile) ACC(da, i, ld(gy + i) * (splat(2.0) * ld(pa + i))); break;
+        case TV_SQRT:   TV_BLOCKS(i, tile) ACC(da, i, ld(gy + i) / (splat(2.0) * ld(py + i))); break;
+        case TV_EXP:    TV_BLOCKS(i, tile) ACC(da, i, ld(gy + i) * ld(py + i)); break;
+        case TV_LOG:    TV_BLOCKS(i, tile) ACC(da, i, ld(gy + i) / ld(pa + i)); break;
+        case TV_SIGMOID: TV_BLOCKS(i, tile) { v8d y = ld(py + i); ACC(da, i, ld(gy + i) * (y * (one - y))); } break;
+        case TV_TANH:   TV_BLOCKS(i, tile) { v8d y = ld(py + i); ACC(da, i, ld(gy + i) * (one - y * y)); } break;
+        case TV_SIN:    TV_BLOCKS(i, tile) ACC(da, i, ld(gy + i) * VCOS(ld(pa + i))); break;
+        case TV_COS:    TV_BLOCKS(i, tile) ACC(da, i, -(ld(gy + i) * VSIN(ld(pa + i)))); break;
+        case TV_ABS:    TV_BLOCKS(i, tile) {
+                v8d a = ld(pa + i), g = ld(gy + i);
+                ACC(da, i, sel(a > zero, g, sel(a < zero, -g, sel(a == zero, zero, a))));
+            } break;
+        case TV_RELU:   TV_BLOCKS(i, tile) {
+                v8d a = ld(pa + i), g = ld(gy + i);
+                ACC(da, i, sel(a > zero, g, sel(a == a, zero, a)));
+            } break;
+        case TV_SOFTPLUS: TV_BLOCKS(i, tile) {
+                v8d a = ld(pa + i);
+                ACC(da, i, ld(gy + i) * (one / (one + VEXP(-a))));
+            } break;
+        case TV_LOG1P:  TV_BLOCKS(i, tile) ACC(da, i, ld(gy + i) / (one + ld(pa + i))); break;
+        case TV_EXPM1:  TV_BLOCKS(i, tile) ACC(da, i, ld(gy + i) * (ld(py + i) + one)); break;
+        case TV_POWI: { const int n = (int)in.imm; const v8d kn = splat(in.imm);
+                TV_BLOCKS(i, tile) ACC(da, i, ld(gy + i) * (kn * vpowi(ld(pa + i), n - 1))); break; }
+        case TV_ADD: TV_BLOCKS(i, tile) { v8d g = ld(gy + i); ACC(da, i, g); ACC(db, i, g); } break;
+        case TV_SUB: TV_BLOCKS(i, tile) { v8d g = ld(gy + i); ACC(da, i, g); ACC(db, i, -g); } break;
+        case TV_MUL: TV_BLOCKS(i, tile) {
+                v8d g = ld(gy + i), a = ld(pa + i), b = ld(pb + i);
+                v8d ga = g * b, gb = g * a;
+                ACC(da, i, ga); ACC(db, i, gb);
+            } break;
+        case TV_DIV: TV_BLOCKS(i, tile) {
+                v8d g = ld(gy + i), b = ld(pb + i), y = ld(py + i);
+                v8d ga = g / b, gb = -(g * y / b);
+                ACC(da, i, ga); ACC(db, i, gb);
+            } break;
+        case TV_POW: TV_BLOCKS(i, tile) {
+                v8d g = ld(gy + i), a = ld(pa + i), b = ld(pb + i), y = ld(py + i);
+                v8d ga = g * (b * VPOW(a, b - one));
+                v8d gb = g * (VLOG(sel(a == zero, one, a)) * y);
+                ACC(da, i, ga); ACC(db, i, gb);
+            } break;
+        case TV_MAX: TV_BLOCKS(i, tile) {
+                v8d g = ld(gy + i), a = ld(pa + i), b = ld(pb + i);
+                v8d tie = sel(a == b, half * g, a + b);
+                v8d ga = sel(a > b, g, sel(a < b, zero, tie));
+                v8d gb = sel(b > a, g, sel(b < a, zero, tie));
+                ACC(da, i, ga); ACC(db, i, gb);
+            } break;
+        case TV_MIN: TV_BLOCKS(i, tile) {
+                v8d g = ld(gy + i), a = ld(pa + i), b = ld(pb + i);
+                v8d tie = sel(a == b, half * g, a + b);
+                v8d ga = sel(a < b, g, sel(a > b, zero, tie));
+                v8d gb = sel(b < a, g, sel(b > a, zero, tie));
+                ACC(da, i, ga); ACC(db, i, gb);
+            } break;
+        case TV_LOGADDEXP: TV_BLOCKS(i, tile) {
+                v8d g = ld(gy + i), a = ld(pa + i), b = ld(pb + i);
+                v8l tie = a == b;
+                v8d ga = sel(tie, half * g, g / (one + VEXP(b - a)));
+                v8d gb = sel(tie, half * g, g / (one + VEXP(a - b)));
+                ACC(da, i, ga); ACC(db, i, gb);
+            } break;
+        case TV_SELECT: TV_BLOCKS(i, tile) {
+                v8d g = ld(gy + i), a = ld(pa + i);
+                v8d ga = zero;
+                v8d gb = sel((a != zero) & (a == a), g, zero);
+                v8d gc = sel(a == zero, g, zero);
+                ACC(da, i, ga); ACC(db, i, gb); ACC(dc, i, gc);
+            } break;
+        case TV_MULADD: TV_BLOCKS(i, tile) {
+                v8d g = ld(gy + i), a = ld(pa + i), b = ld(pb + i);
+                v8d ga = g * b, gb = g * a;
+                ACC(da, i, ga); ACC(db, i, gb); ACC(dc, i, g);
+            } break;
+        }
+    }
+}
+
+#undef ACC
+#undef PLANE
+#undef TV_BLOCKS

@@ -1,0 +1,214 @@
+import CTapeKernels
+
+/// One instruction kind of the tape: what it computes and how its gradient flows.
+///
+/// The whole instruction set is the table ``Opcode/info``: each row gives the mnemonic, the
+/// number of register operands, what the immediate field means, a one-line statement of the
+/// forward rule and the local derivatives, and the two rules themselves as code. The parser,
+/// printer, validator and the scalar reference interpreter read this table; the SIMD kernels in
+/// `CTapeKernels` implement the same rules with the same arithmetic, operation for operation, and
+/// the differential tests hold them to it bit for bit.
+///
+/// The raw values are the C kernels' opcode numbers (`tv_opcode` in `tapevm_kernels.h`).
+///
+/// ## Conventions
+/// - IEEE 754 throughout: division by zero gives ±∞ or NaN, `log(0) = -∞`, `log(-1) = NaN`,
+///   `sqrt'(0) = +∞`. NaN propagates through every value and every gradient it reaches.
+/// - Subgradients at kinks follow JAX and PyTorch: `d|x|/dx = 0` at `x = 0`, `relu'(0) = 0`, and
+///   `max`/`min` split the gradient `0.5`/`0.5` between tied operands.
+/// - Routing instructions (`abs`, `relu`, `max`, `min`, `select`) pass the incoming adjoint
+///   through or pass exactly zero; they never multiply it by a 0 or 1 local derivative, so an
+///   infinite adjoint on one branch does not leak a NaN into the branch not taken.
+/// - Comparisons produce `1` or `0` (`0` when an operand is NaN, except `ne`) and have no gradient.
+public enum Opcode: UInt8, CaseIterable, Sendable, Hashable, Codable {
+    case input, param, const
+    case neg, recip, square, sqrt, exp, log, sigmoid, tanh, sin, cos, abs, relu, softplus, log1p, expm1, powi
+    case add, sub, mul, div, pow, max, min, logaddexp, lt, le, gt, ge, eq, ne
+    case select, muladd
+}
+
+/// What an instruction's immediate field holds.
+public enum ImmediateKind: Sendable, Hashable {
+    /// The immediate is unused (always 0).
+    case none
+    /// The index of an input or parameter slot.
+    case slot
+    /// A constant value.
+    case value
+    /// An integer exponent.
+    case exponent
+}
+
+/// One row of the instruction-set table.
+public struct OpcodeInfo: Sendable {
+    /// The name used in tape text and error messages.
+    public let mnemonic: String
+    /// How many register operands the instruction reads (0 to 3).
+    public let arity: Int
+    /// What the immediate field holds.
+    public let immediate: ImmediateKind
+    /// The forward rule and local derivatives in one line, for documentation and `--help`.
+    public let summary: String
+    /// Whether any local derivative can be non-zero. Instructions without one (comparisons,
+    /// leaves) are skipped by the reverse sweep.
+    public let isDifferentiable: Bool
+
+    /// Forward rule: `(a, b, c, immediate) -> y`, on one point.
+    let forward: @Sendable (Double, Double, Double, Double) -> Double
+    /// Reverse rule: `(g, a, b, c, immediate, y) -> (Δa, Δb, Δc)`, the contributions added to the
+    /// operands' adjoints given the adjoint `g` of the result `y`.
+    let backward: @Sendable (Double, Double, Double, Double, Double, Double) -> (Double, Double, Double)
+}
+
+/// The math functions the table's rules call. They are SLEEF's, evaluated through the C
+/// kernels' portable path, so the reference interpreter and every SIMD path use one
+/// implementation of each function and agree bit for bit where the CPU has FMA.
+enum ScalarMath {
+    static func exp(_ x: Double) -> Double { tv_scalar_exp(x) }
+    static func log(_ x: Double) -> Double { tv_scalar_log(x) }
+    static func tanh(_ x: Double) -> Double { tv_scalar_tanh(x) }
+    static func sin(_ x: Double) -> Double { tv_scalar_sin(x) }
+    static func cos(_ x: Double) -> Double { tv_scalar_cos(x) }
+    static func log1p(_ x: Double) -> Double { tv_scalar_log1p(x) }
+    static func expm1(_ x: Double) -> Double { tv_scalar_expm1(x) }
+    static func pow(_ x: Double, _ y: Double) -> Double { tv_scalar_pow(x, y) }
+    static func sqrt(_ x: Double) -> Double { x.squareRoot() }
+    static func sigmoid(_ x: Double) -> Double { 1 / (1 + exp(-x)) }
+
+    /// `x` to an integer power by binary exponentiation; the C kernels use the same sequence of
+    /// multiplications. Negative exponents take the reciprocal at the end.
+    static func powi(_ x: Double, _ n: Int) -> Double {
+        var m = n.magnitude
+        var result = 1.0
+        var base = x
+        while m > 0 {
+            if m & 1 == 1 { result = result * base }
+            base = base * base
+            m >>= 1
+        }
+        return n < 0 ? 1 / result : result
+    }
+
+    static let ln2 = 0.6931471805599453
+}
+
+extension Opcode {
+    /// This opcode's row of the instruction-set table.
+    public var info: OpcodeInfo { Opcode.table[Int(rawValue)] }
+
+    /// The mnemonic used in tape text.
+    public var mnemonic: String { info.mnemonic }
+
+    /// The number of register operands.
+    public var arity: Int { info.arity }
+
+    /// Looks an opcode up by its mnemonic.
+    public init?(mnemonic: String) {
+        guard let op = Opcode.byMnemonic[mnemonic] else { return nil }
+        self = op
+    }
+
+    private static let byMnemonic: [String: Opcode] = Dictionary(
+        uniqueKeysWithValues: Opcode.allCases.map { ($0.info.mnemonic, $0) })
+
+    // swiftlint:disable comma
+    // The instruction set. Columns: opcode, arity, immediate, summary; forward rule; reverse rule.
+    // `g` is the adjoint of the result `y`; each reverse rule returns what is added to the
+    // adjoints of a, b, c. The C kernels spell each rule with the same operations in the same order.
+    static let table: [OpcodeInfo] = Opcode.allCases.map { op in
+        typealias M = ScalarMath
+        func row(_ arity: Int, _ imm: ImmediateKind, _ summary: String, differentiable: Bool = true,
+                 _ f: @escaping @Sendable (Double, Double, Double, Double) -> Double,
+                 _ b: @escaping @Sendable (Double, Double, Double, Double, Double, Double) -> (Double, Double, Double)
+        ) -> OpcodeInfo {
+            OpcodeInfo(mnemonic: "\(op)", arity: arity, immediate: imm, summary: summary,
+                       isDifferentiable: differentiable, forward: f, backward: b)
+        }
+        let none: @Sendable (Double, Double, Double, Double, Double, Double) -> (Double, Double, Double) = { _, _, _, _, _, _ in (0, 0, 0) }
+        switch op {
+        case .input:  return row(0, .slot, "y = inputs[k] (per point)", differentiable: false, { _, _, _, _ in 0 }, none)
+        case .param:  return row(0, .slot, "y = params[k] (shared by all points)", differentiable: false, { _, _, _, _ in 0 }, none)
+        case .const:  return row(0, .value, "y = k", differentiable: false, { _, _, _, k in k }, none)
+        case .neg:    return row(1, .none, "y = -a; ∂a = -1",
+                                 { a, _, _, _ in -a }, { g, _, _, _, _, _ in (-g, 0, 0) })
+        case .recip:  return row(1, .none, "y = 1/a; ∂a = -y²",
+                                 { a, _, _, _ in 1 / a }, { g, _, _, _, _, y in (-(g * y * y), 0, 0) })
+        case .square: return row(1, .none, "y = a²; ∂a = 2a",
+                                 { a, _, _, _ in a * a }, { g, a, _, _, _, _ in (g * (2 * a), 0, 0) })
+        case .sqrt:   return row(1, .none, "y = √a; ∂a = 1/(2y)",
+                                 { a, _, _, _ in M.sqrt(a) }, { g, _, _, _, _, y in (g / (2 * y), 0, 0) })
+        case .exp:    return row(1, .none, "y = eᵃ; ∂a = y",
+                                 { a, _, _, _ in M.exp(a) }, { g, _, _, _, _, y in (g * y, 0, 0) })
+        case .log:    return row(1, .none, "y = ln a; ∂a = 1/a",
+                                 { a, _, _, _ in M.log(a) }, { g, a, _, _, _, _ in (g / a, 0, 0) })
+        case .sigmoid: return row(1, .none, "y = 1/(1+e⁻ᵃ); ∂a = y(1-y)",
+                                 { a, _, _, _ in M.sigmoid(a) }, { g, _, _, _, _, y in (g * (y * (1 - y)), 0, 0) })
+        case .tanh:   return row(1, .none, "y = tanh a; ∂a = 1-y²",
+                                 { a, _, _, _ in M.tanh(a) }, { g, _, _, _, _, y in (g * (1 - y * y), 0, 0) })
+        case .sin:    return row(1, .none, "y = sin a; ∂a = cos a",
+                                 { a, _, _, _ in M.sin(a) }, { g, a, _, _, _, _ in (g * M.cos(a), 0, 0) })
+        case .cos:    return row(1, .none, "y = cos a; ∂a = -sin a",
+                                 { a, _, _, _ in M.cos(a) }, { g, a, _, _, _, _ in (-(g * M.sin(a)), 0, 0) })
+        case .abs:    return row(1, .none, "y = |a|; ∂a = sign a, 0 at a = 0 (routes)",
+                                 { a, _, _, _ in Swift.abs(a) },
+                                 { g, a, _, _, _, _ in (a > 0 ? g : a < 0 ? -g : a == 0 ? 0 : a, 0, 0) })
+        case .relu:   return row(1, .none, "y = max(a, 0); ∂a = 1 if a > 0 else 0 (routes; relu'(0) = 0)",
+                                 { a, _, _, _ in a > 0 ? a : a == a ? 0 : a },
+                                 { g, a, _, _, _, _ in (a > 0 ? g : a == a ? 0 : a, 0, 0) })
+        case .softplus: return row(1, .none, "y = ln(1+eᵃ), computed stably; ∂a = sigmoid a",
+                                 { a, _, _, _ in (a > 0 ? a : 0) + M.log1p(M.exp(-Swift.abs(a))) },
+                                 { g, a, _, _, _, _ in (g * M.sigmoid(a), 0, 0) })
+        case .log1p:  return row(1, .none, "y = ln(1+a); ∂a = 1/(1+a)",
+                                 { a, _, _, _ in M.log1p(a) }, { g, a, _, _, _, _ in (g / (1 + a), 0, 0) })
+        case .expm1:  return row(1, .none, "y = eᵃ-1; ∂a = y+1",
+                                 { a, _, _, _ in M.expm1(a) }, { g, _, _, _, _, y in (g * (y + 1), 0, 0) })
+        case .powi:   return row(1, .exponent, "y = aᵏ, k an integer; ∂a = k·aᵏ⁻¹",
+                                 { a, _, _, k in M.powi(a, Int(k)) },
+                                 { g, a, _, _, k, _ in (g * (k * M.powi(a, Int(k) - 1)), 0, 0) })
+        case .add:    return row(2, .none, "y = a + b; ∂a = 1, ∂b = 1",
+                                 { a, b, _, _ in a + b }, { g, _, _, _, _, _ in (g, g, 0) })
+        case .sub:    return row(2, .none, "y = a - b; ∂a = 1, ∂b = -1",
+                                 { a, b, _, _ in a - b }, { g, _, _, _, _, _ in (g, -g, 0) })
+        case .mul:    return row(2, .none, "y = a·b; ∂a = b, ∂b = a",
+                                 { a, b, _, _ in a * b }, { g, a, b, _, _, _ in (g * b, g * a, 0) })
+        case .div:    return row(2, .none, "y = a/b; ∂a = 1/b, ∂b = -y/b",
+                                 { a, b, _, _ in a / b }, { g, _, b, _, _, y in (g / b, -(g * y / b), 0) })
+        case .pow:    return row(2, .none, "y = aᵇ; ∂a = b·aᵇ⁻¹, ∂b = y·ln a (0 where a = 0)",
+                                 { a, b, _, _ in M.pow(a, b) },
+                                 { g, a, b, _, _, y in (g * (b * M.pow(a, b - 1)), g * (M.log(a == 0 ? 1 : a) * y), 0) })
+        case .max:    return row(2, .none, "y = larger of a, b (NaN if either is); ∂ to the larger, ½ each on a tie (routes)",
+                                 { a, b, _, _ in a > b || a != a ? a : b },
+                                 { g, a, b, _, _, _ in
+                                     (a > b ? g : a < b ? 0 : a == b ? 0.5 * g : a + b,
+                                      b > a ? g : b < a ? 0 : a == b ? 0.5 * g : a + b, 0) })
+        case .min:    return row(2, .none, "y = smaller of a, b (NaN if either is); ∂ to the smaller, ½ each on a tie (routes)",
+                                 { a, b, _, _ in a < b || a != a ? a : b },
+                                 { g, a, b, _, _, _ in
+                                     (a < b ? g : a > b ? 0 : a == b ? 0.5 * g : a + b,
+                                      b < a ? g : b > a ? 0 : a == b ? 0.5 * g : a + b, 0) })
+        case .logaddexp: return row(2, .none, "y = ln(eᵃ + eᵇ), computed stably; ∂a = sigmoid(a-b), ∂b = sigmoid(b-a)",
+                                 { a, b, _, _ in
+                                     a == b ? a + M.ln2 : (a > b || a != a ? a : b) + M.log1p(M.exp(-Swift.abs(a - b))) },
+                                 { g, a, b, _, _, _ in
+                                     (a == b ? 0.5 * g : g / (1 + M.exp(b - a)),
+                                      a == b ? 0.5 * g : g / (1 + M.exp(a - b)), 0) })
+        case .lt:     return row(2, .none, "y = 1 if a < b else 0; no gradient", differentiable: false,
+                                 { a, b, _, _ in a < b ? 1 : 0 }, none)
+        case .le:     return row(2, .none, "y = 1 if a ≤ b else 0; no gradient", differentiable: false,
+                                 { a, b, _, _ in a <= b ? 1 : 0 }, none)
+        case .gt:     return row(2, .none, "y = 1 if a > b else 0; no gradient", differentiable: false,
+                                 { a, b, _, _ in a > b ? 1 : 0 }, none)
+        case .ge:     return row(2, .none, "y = 1 if a ≥ b else 0; no gradient", differentiable: false,
+                                 { a, b, _, _ in a >= b ? 1 : 0 }, none)
+        case .eq:     return row(2, .none, "y = 1 if a = b else 0; no gradient", differentiable: false,
+                                 { a, b, _, _ in a == b ? 1 : 0 }, none)
+        case .ne:     return row(2, .none, "y = 1 if a ≠ b else 0 (1 if either is NaN); no gradient", differentiable: false,
+                                 { a, b, _, _ in a != b ? 1 : 0 }, none)
+        case .select: return row(3, .none, "y = b if a ≠ 0 else c (NaN if a is); ∂b, ∂c route to the chosen side, ∂a = 0",
+                                 { a, b, c, _ in a != a ? a : a != 0 ? b : c },
+                                 { g, a, _, _, _, _ in (0, a != 0 && a == a ? g : 0, a == 0 ? g : 0) })
+        case .muladd: return row(3, .none, "y = a·b + c, rounded twice (not fused: every ISA agrees); ∂a = b, ∂b = a, ∂c = 1",
+                                 { a, b, c, _ in a * b + c }, { g, a, b, _, _, _ in (g * b, g * a, g) })
+        }
+    }
+}

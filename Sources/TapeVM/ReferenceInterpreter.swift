@@ -1,0 +1,68 @@
+/// The plainest possible interpreter: one point at a time, in `Double`, straight from the
+/// opcode table.
+///
+/// It is the oracle the SIMD executor is tested against (bit for bit), and the baseline that
+/// `tapevm-bench` compares with. It allocates per call and is slow on purpose: clarity first.
+public struct ReferenceInterpreter: Sendable {
+    /// The tape it runs.
+    public let tape: Tape
+
+    /// An interpreter for `tape`.
+    public init(_ tape: Tape) { self.tape = tape }
+
+    /// The forward sweep: every register's value at one point.
+    public func registerValues(inputs: [Double], parameters: [Double] = []) -> [Double] {
+        precondition(inputs.count == tape.inputs.count && parameters.count == tape.parameters.count,
+                     "ReferenceInterpreter: expected \(tape.inputs.count) inputs and \(tape.parameters.count) parameters")
+        var v = [Double](repeating: 0, count: tape.registerCount)
+        for (i, ins) in tape.instructions.enumerated() {
+            let o = ins.operands
+            switch ins.opcode {
+            case .input: v[i] = inputs[Int(ins.immediate)]
+            case .param: v[i] = parameters[Int(ins.immediate)]
+            default:
+                v[i] = ins.opcode.info.forward(
+                    o.count > 0 ? v[o[0].index] : 0, o.count > 1 ? v[o[1].index] : 0,
+                    o.count > 2 ? v[o[2].index] : 0, ins.immediate)
+            }
+        }
+        return v
+    }
+
+    /// The outputs' values at one point.
+    public func evaluate(inputs: [Double], parameters: [Double] = []) -> [Double] {
+        let v = registerValues(inputs: inputs, parameters: parameters)
+        return tape.outputs.map { v[$0.register.index] }
+    }
+
+    /// Value and gradient at one point.
+    ///
+    /// - Parameter seeds: the adjoint given to each output (one per output); the default seeds
+    ///   the first output with 1 and the others with 0, giving the first output's gradient.
+    /// - Returns: the outputs' values, the gradient with respect to the inputs and with
+    ///   respect to the parameters, all of the seeded sum `Σ seeds[k]·output[k]`.
+    public func gradient(inputs: [Double], parameters: [Double] = [], seeds: [Double]? = nil)
+        -> (values: [Double], inputs: [Double], parameters: [Double])
+    {
+        let v = registerValues(inputs: inputs, parameters: parameters)
+        var adj = [Double](repeating: 0, count: tape.registerCount)
+        let seeds = seeds ?? tape.outputs.indices.map { $0 == 0 ? 1 : 0 }
+        for (k, out) in tape.outputs.enumerated() { adj[out.register.index] += seeds[k] }
+        for (i, ins) in tape.instructions.enumerated().reversed() where ins.opcode.info.isDifferentiable {
+            let o = ins.operands
+            let d = ins.opcode.info.backward(
+                adj[i], o.count > 0 ? v[o[0].index] : 0, o.count > 1 ? v[o[1].index] : 0,
+                o.count > 2 ? v[o[2].index] : 0, ins.immediate, v[i])
+            if o.count > 0 { adj[o[0].index] += d.0 }
+            if o.count > 1 { adj[o[1].index] += d.1 }
+            if o.count > 2 { adj[o[2].index] += d.2 }
+        }
+        var gi = [Double](repeating: 0, count: tape.inputs.count)
+        var gp = [Double](repeating: 0, count: tape.parameters.count)
+        for (i, ins) in tape.instructions.enumerated() {
+            if ins.opcode == .input { gi[Int(ins.immediate)] += adj[i] }
+            if ins.opcode == .param { gp[Int(ins.immediate)] += adj[i] }
+        }
+        return (tape.outputs.map { v[$0.register.index] }, gi, gp)
+    }
+}
