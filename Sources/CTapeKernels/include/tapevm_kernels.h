@@ -57,6 +57,9 @@ void tv_forward(int isa, const tv_instr *code, long count, double *values, long 
 /// Reverse sweep of `count` instructions (run last to first) over one tile; adds into `adjoints`.
 void tv_reverse(int isa, const tv_instr *code, long count, const double *values, double *adjoints, long tile);
 
+/// CPUs this process may run on (its affinity mask on Linux), at least 1.
+int tv_cpu_count(void);
+
 /// Scalar forms of the transcendental functions, computed by the same SLEEF routine as the
 /// portable path's vector form (so the Swift reference interpreter agrees bit for bit).
 double tv_scalar_exp(double x);

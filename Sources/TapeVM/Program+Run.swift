@@ -1,0 +1,212 @@
+import CTapeKernels
+import Dispatch
+import Synchronization
+
+/// One reverse sweep's worth of results: the gradient of `Σₖ seeds[k]·output[k]`.
+///
+/// Pointers are the caller's; each non-nil one must hold `count` doubles (or, for
+/// `parameterGradientSums`, one double per parameter). `nil` skips that result.
+public struct GradientRequest {
+    /// The adjoint seeded into each output (one per output).
+    public var seeds: [Double]
+    /// Per input slot: where to write the gradient at every point.
+    public var inputGradients: [UnsafeMutablePointer<Double>?]
+    /// Per parameter slot: where to write the gradient at every point.
+    public var parameterGradients: [UnsafeMutablePointer<Double>?]
+    /// Where to write the parameter gradient summed over the batch (one per parameter).
+    public var parameterGradientSums: UnsafeMutablePointer<Double>?
+
+    /// A request; empty arrays mean "none of these".
+    public init(seeds: [Double], inputGradients: [UnsafeMutablePointer<Double>?] = [],
+                parameterGradients: [UnsafeMutablePointer<Double>?] = [],
+                parameterGradientSums: UnsafeMutablePointer<Double>? = nil) {
+        self.seeds = seeds
+        self.inputGradients = inputGradients
+        self.parameterGradients = parameterGradients
+        self.parameterGradientSums = parameterGradientSums
+    }
+}
+
+extension Program {
+    /// Runs the program over `count` points: the level every other entry point is built on.
+    ///
+    /// Points stream through tiles, so memory beyond the caller's arrays is one workspace per
+    /// worker (``workspaceBytes``) plus a few partial sums. Each tile runs one forward sweep,
+    /// then one reverse sweep per gradient request.
+    ///
+    /// - Parameters:
+    ///   - count: the number of points.
+    ///   - inputs: one column of `count` doubles per input slot.
+    ///   - parameters: one value per parameter slot, shared by every point.
+    ///   - values: per output, where to write its value at every point (`nil` skips it; an
+    ///     empty array skips all).
+    ///   - gradients: the reverse sweeps to run.
+    /// - Throws: ``EvaluationError`` when the counts do not match the tape.
+    public func run(count: Int, inputs: [UnsafePointer<Double>], parameters: [Double],
+                    values: [UnsafeMutablePointer<Double>?], gradients: [GradientRequest] = []) throws(EvaluationError) {
+        try check(count: count, inputs: inputs.count, parameters: parameters)
+        guard values.isEmpty || values.count == tape.outputs.count else {
+            throw EvaluationError("expected \(tape.outputs.count) output value destination(s), got \(values.count)")
+        }
+        for (r, g) in gradients.enumerated() {
+            guard g.seeds.count == tape.outputs.count else {
+                throw EvaluationError("gradient request \(r): expected \(tape.outputs.count) seed(s), one per output, got \(g.seeds.count)")
+            }
+            guard g.inputGradients.isEmpty || g.inputGradients.count == tape.inputs.count else {
+                throw EvaluationError("gradient request \(r): expected \(tape.inputs.count) input gradient destination(s), got \(g.inputGradients.count)")
+            }
+            guard g.parameterGradients.isEmpty || g.parameterGradients.count == tape.parameters.count else {
+                throw EvaluationError("gradient request \(r): expected \(tape.parameters.count) parameter gradient destination(s), got \(g.parameterGradients.count)")
+            }
+        }
+        let plan = RunPlan(program: self, count: count, gradients: gradients)
+        let sums = UnsafeMutableBufferPointer<Double>.allocate(capacity: Swift.max(1, plan.chunkCount * plan.sumStride))
+        sums.initialize(repeating: 0)
+        defer { sums.deallocate() }
+
+        let workers = Swift.min(options.resolvedThreads, plan.chunkCount)
+        let job = RunBuffers(inputs: inputs, values: values, gradients: gradients, sums: sums.baseAddress!)
+        if workers <= 1 {
+            var next = 0
+            runWorker(plan, job, parameters) {
+                defer { next += 1 }
+                return next
+            }
+        } else {
+            let nextChunk = Atomic<Int>(0)
+            DispatchQueue.concurrentPerform(iterations: workers) { _ in
+                runWorker(plan, job, parameters) { nextChunk.wrappingAdd(1, ordering: .relaxed).oldValue }
+            }
+        }
+        // Reduce the per-chunk partial sums in chunk order: the same order for any thread count.
+        for (r, g) in gradients.enumerated() {
+            guard let dest = g.parameterGradientSums else { continue }
+            let p = tape.parameters.count
+            for slot in 0..<p { dest[slot] = 0 }
+            for chunk in 0..<plan.chunkCount {
+                let base = sums.baseAddress! + chunk * plan.sumStride + r * p
+                for slot in 0..<p { dest[slot] += base[slot] }
+            }
+        }
+    }
+
+    func check(count: Int, inputs: Int, parameters: [Double]) throws(EvaluationError) {
+        guard count >= 0 else { throw EvaluationError("the number of points must not be negative, got \(count)") }
+        guard inputs == tape.inputs.count else {
+            throw EvaluationError("expected \(tape.inputs.count) input column(s) (\(tape.inputs.joined(separator: ", "))), got \(inputs)")
+        }
+        guard parameters.count == tape.parameters.count else {
+            throw EvaluationError("expected \(tape.parameters.count) parameter value(s) (\(tape.parameters.joined(separator: ", "))), got \(parameters.count)")
+        }
+    }
+
+    /// One worker: claims chunks until none are left, running each chunk's tiles in order.
+    private func runWorker(_ plan: RunPlan, _ job: RunBuffers, _ parameters: [Double], claim: () -> Int) {
+        let (inputs, values, gradients, sums) = (job.inputs, job.values, job.gradients, job.sums)
+        let tile = plan.tile
+        let planeStride = tile
+        let workspaceCount = planeCount * tile
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: 2 * workspaceCount * MemoryLayout<Double>.stride, alignment: 64)
+        defer { raw.deallocate() }
+        let V = raw.bindMemory(to: Double.self, capacity: 2 * workspaceCount)
+        let A = V + workspaceCount
+        V.initialize(repeating: 0, count: 2 * workspaceCount)
+        for (plane, value) in constants { (V + plane * planeStride).update(repeating: value, count: tile) }
+        for (slot, planes) in parameterPlanes.enumerated() {
+            for plane in planes { (V + plane * planeStride).update(repeating: parameters[slot], count: tile) }
+        }
+        let isa = options.instructionSet.cValue
+        let p = tape.parameters.count
+        code.withUnsafeBufferPointer { code in
+            while true {
+                let chunk = claim()
+                if chunk >= plan.chunkCount { break }
+                let chunkEnd = Swift.min(plan.count, (chunk + 1) * plan.chunkPoints)
+                var start = chunk * plan.chunkPoints
+                while start < chunkEnd {
+                    let n = Swift.min(tile, chunkEnd - start)
+                    for (slot, planes) in inputPlanes.enumerated() {
+                        for plane in planes {
+                            let dst = V + plane * planeStride
+                            dst.update(from: inputs[slot] + start, count: n)
+                            if n < tile { (dst + n).update(repeating: 0, count: tile - n) }
+                        }
+                    }
+                    tv_forward(isa, code.baseAddress, code.count, V, tile)
+                    for (k, dest) in values.enumerated() {
+                        guard let dest else { continue }
+                        (dest + start).update(from: V + outputPlanes[k] * planeStride, count: n)
+                    }
+                    for (r, g) in gradients.enumerated() {
+                        A.update(repeating: 0, count: workspaceCount)
+                        for (k, seed) in g.seeds.enumerated() {
+                            let plane = A + outputPlanes[k] * planeStride
+                            for i in 0..<tile { plane[i] += seed }
+                        }
+                        tv_reverse(isa, code.baseAddress, code.count, V, A, tile)
+                        for (slot, dest) in g.inputGradients.enumerated() {
+                            guard let dest else { continue }
+                            gatherAdjoint(A, inputPlanes[slot], planeStride, into: dest + start, count: n)
+                        }
+                        for (slot, dest) in g.parameterGradients.enumerated() {
+                            guard let dest else { continue }
+                            gatherAdjoint(A, parameterPlanes[slot], planeStride, into: dest + start, count: n)
+                        }
+                        if g.parameterGradientSums != nil {
+                            let partial = sums + chunk * plan.sumStride + r * p
+                            for slot in 0..<p {
+                                var s = partial[slot]
+                                for i in 0..<n {
+                                    var x = 0.0
+                                    for plane in parameterPlanes[slot] { x += A[plane * planeStride + i] }
+                                    s += x
+                                }
+                                partial[slot] = s
+                            }
+                        }
+                    }
+                    start += n
+                }
+            }
+        }
+    }
+
+    /// dest[i] = 0 + Σ over planes of the adjoint at lane i (the reference interpreter's order).
+    private func gatherAdjoint(_ A: UnsafeMutablePointer<Double>, _ planes: [Int], _ stride: Int,
+                               into dest: UnsafeMutablePointer<Double>, count n: Int) {
+        for i in 0..<n { dest[i] = 0 }
+        for plane in planes {
+            let src = A + plane * stride
+            for i in 0..<n { dest[i] += src[i] }
+        }
+    }
+}
+
+/// The caller's buffers, shared by the workers. Workers write disjoint point ranges and
+/// disjoint chunk partial sums, which is what makes sharing the raw pointers safe.
+struct RunBuffers: @unchecked Sendable {
+    let inputs: [UnsafePointer<Double>]
+    let values: [UnsafeMutablePointer<Double>?]
+    let gradients: [GradientRequest]
+    let sums: UnsafeMutablePointer<Double>
+}
+
+/// The fixed split of a batch into chunks: it depends on the point count and tile size only,
+/// never on the thread count, so per-chunk partial sums reduce to identical totals.
+struct RunPlan: Sendable {
+    let count: Int
+    let tile: Int
+    let chunkPoints: Int
+    let chunkCount: Int
+    let sumStride: Int
+
+    init(program: Program, count: Int, gradients: [GradientRequest]) {
+        self.count = count
+        tile = program.options.resolvedTileSize
+        // At least 16 tiles per chunk, and at most about 1024 chunks.
+        let wanted = Swift.max(16 * tile, (count + 1023) / 1024)
+        chunkPoints = (wanted + tile - 1) / tile * tile
+        chunkCount = (count + chunkPoints - 1) / chunkPoints
+        sumStride = gradients.count * program.tape.parameters.count
+    }
+}
