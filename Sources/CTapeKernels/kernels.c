@@ -32,16 +32,15 @@ typedef double v2d __attribute__((vector_size(16)));
 
 // SLEEF, declared here rather than through sleef.h: sleef.h shows the AVX and AVX-512 forms only
 // to translation units built with those CPU flags, and this one is built without any.
-// Each prototype carries the target of the vectors it passes, as the callers do.
-#define TV_SLEEF1(ATTR, T, name) extern ATTR T Sleef_##name(T);
-#define TV_SLEEF2(ATTR, T, name) extern ATTR T Sleef_##name(T, T);
+#define TV_SLEEF1(T, name) extern T Sleef_##name(T);
+#define TV_SLEEF2(T, name) extern T Sleef_##name(T, T);
 
 // ---- portable path: SLEEF's 2-lane functions (SSE2/SSE4/AVX2-128 dispatch on x86-64,
 // NEON on arm64), scalar SLEEF elsewhere.
 #if defined(__x86_64__) || defined(__aarch64__)
-TV_SLEEF1(, v2d, expd2_u10) TV_SLEEF1(, v2d, logd2_u10) TV_SLEEF1(, v2d, tanhd2_u10)
-TV_SLEEF1(, v2d, sind2_u10) TV_SLEEF1(, v2d, cosd2_u10) TV_SLEEF1(, v2d, log1pd2_u10)
-TV_SLEEF1(, v2d, expm1d2_u10) TV_SLEEF2(, v2d, powd2_u10)
+TV_SLEEF1(v2d, expd2_u10) TV_SLEEF1(v2d, logd2_u10) TV_SLEEF1(v2d, tanhd2_u10)
+TV_SLEEF1(v2d, sind2_u10) TV_SLEEF1(v2d, cosd2_u10) TV_SLEEF1(v2d, log1pd2_u10)
+TV_SLEEF1(v2d, expm1d2_u10) TV_SLEEF2(v2d, powd2_u10)
 #define TV_P1(fn, x) ({ v8d _x = (x); \
     v2d _0 = Sleef_##fn##d2_u10(__builtin_shufflevector(_x, _x, 0, 1)); \
     v2d _1 = Sleef_##fn##d2_u10(__builtin_shufflevector(_x, _x, 2, 3)); \
@@ -100,32 +99,31 @@ double tv_scalar_log1p(double x) { return TV_SCALAR1(log1p, x); }
 double tv_scalar_expm1(double x) { return TV_SCALAR1(expm1, x); }
 double tv_scalar_pow(double x, double y) { return TV_SCALAR2(pow, x, y); }
 
-#if defined(__x86_64__)
+#if defined(__x86_64__) && defined(__linux__)
 #define TV_AVX2 __attribute__((target("avx2,fma")))
 #define TV_AVX512 __attribute__((target("avx512f,avx512dq,fma")))
-// ---- AVX2 + FMA path: SLEEF's AVX2 4-lane functions, two per block.
-TV_SLEEF1(TV_AVX2, v4d, expd4_u10avx2) TV_SLEEF1(TV_AVX2, v4d, logd4_u10avx2) TV_SLEEF1(TV_AVX2, v4d, tanhd4_u10avx2)
-TV_SLEEF1(TV_AVX2, v4d, sind4_u10avx2) TV_SLEEF1(TV_AVX2, v4d, cosd4_u10avx2) TV_SLEEF1(TV_AVX2, v4d, log1pd4_u10avx2)
-TV_SLEEF1(TV_AVX2, v4d, expm1d4_u10avx2) TV_SLEEF2(TV_AVX2, v4d, powd4_u10avx2)
-#define TV_A1(fn, x) ({ v8d _x = (x); \
-    v4d _lo = Sleef_##fn##d4_u10avx2(__builtin_shufflevector(_x, _x, 0, 1, 2, 3)); \
-    v4d _hi = Sleef_##fn##d4_u10avx2(__builtin_shufflevector(_x, _x, 4, 5, 6, 7)); \
-    __builtin_shufflevector(_lo, _hi, 0, 1, 2, 3, 4, 5, 6, 7); })
-#define TV_A2(fn, x, y) ({ v8d _x = (x), _y = (y); \
-    v4d _lo = Sleef_##fn##d4_u10avx2(__builtin_shufflevector(_x, _x, 0, 1, 2, 3), __builtin_shufflevector(_y, _y, 0, 1, 2, 3)); \
-    v4d _hi = Sleef_##fn##d4_u10avx2(__builtin_shufflevector(_x, _x, 4, 5, 6, 7), __builtin_shufflevector(_y, _y, 4, 5, 6, 7)); \
-    __builtin_shufflevector(_lo, _hi, 0, 1, 2, 3, 4, 5, 6, 7); })
+// ---- AVX2 + FMA path: SLEEF's AVX2 4-lane functions, two per block, through the trampolines
+// in sleef_trampolines.S (a vector passed by value from this file would not arrive in ymm0).
+#define TV_SLEEF_EXTERN(name) extern void tv_sleef8_##name(const double *, double *); \
+    extern void tv_sleef4_##name(const double *, double *);
+TV_SLEEF_EXTERN(exp) TV_SLEEF_EXTERN(log) TV_SLEEF_EXTERN(tanh) TV_SLEEF_EXTERN(sin)
+TV_SLEEF_EXTERN(cos) TV_SLEEF_EXTERN(log1p) TV_SLEEF_EXTERN(expm1)
+extern void tv_sleef8_pow2(const double *, const double *, double *);
+extern void tv_sleef4_pow2(const double *, const double *, double *);
+#define TV_T1(W, fn, x) ({ v8d _in = (x), _out; tv_sleef##W##_##fn((const double *)&_in, (double *)&_out); _out; })
+#define TV_T2(W, fn, x, y) ({ v8d _in = (x), _in2 = (y), _out; \
+    tv_sleef##W##_##fn##2((const double *)&_in, (const double *)&_in2, (double *)&_out); _out; })
 #define TV_FORWARD forward_avx2
 #define TV_REVERSE reverse_avx2
 #define TV_TARGET TV_AVX2
-#define VEXP(x) TV_A1(exp, x)
-#define VLOG(x) TV_A1(log, x)
-#define VTANH(x) TV_A1(tanh, x)
-#define VSIN(x) TV_A1(sin, x)
-#define VCOS(x) TV_A1(cos, x)
-#define VLOG1P(x) TV_A1(log1p, x)
-#define VEXPM1(x) TV_A1(expm1, x)
-#define VPOW(x, y) TV_A2(pow, x, y)
+#define VEXP(x) TV_T1(4, exp, x)
+#define VLOG(x) TV_T1(4, log, x)
+#define VTANH(x) TV_T1(4, tanh, x)
+#define VSIN(x) TV_T1(4, sin, x)
+#define VCOS(x) TV_T1(4, cos, x)
+#define VLOG1P(x) TV_T1(4, log1p, x)
+#define VEXPM1(x) TV_T1(4, expm1, x)
+#define VPOW(x, y) TV_T2(4, pow, x, y)
 #include "sweep_template.h"
 #undef TV_FORWARD
 #undef TV_REVERSE
@@ -139,21 +137,18 @@ TV_SLEEF1(TV_AVX2, v4d, expm1d4_u10avx2) TV_SLEEF2(TV_AVX2, v4d, powd4_u10avx2)
 #undef VEXPM1
 #undef VPOW
 
-// ---- AVX-512 path: SLEEF's AVX-512F 8-lane functions, one per block.
-TV_SLEEF1(TV_AVX512, v8d, expd8_u10avx512f) TV_SLEEF1(TV_AVX512, v8d, logd8_u10avx512f) TV_SLEEF1(TV_AVX512, v8d, tanhd8_u10avx512f)
-TV_SLEEF1(TV_AVX512, v8d, sind8_u10avx512f) TV_SLEEF1(TV_AVX512, v8d, cosd8_u10avx512f) TV_SLEEF1(TV_AVX512, v8d, log1pd8_u10avx512f)
-TV_SLEEF1(TV_AVX512, v8d, expm1d8_u10avx512f) TV_SLEEF2(TV_AVX512, v8d, powd8_u10avx512f)
+// ---- AVX-512 path: SLEEF's AVX-512F 8-lane functions, one per block, through the trampolines.
 #define TV_FORWARD forward_avx512
 #define TV_REVERSE reverse_avx512
 #define TV_TARGET TV_AVX512
-#define VEXP(x) Sleef_expd8_u10avx512f(x)
-#define VLOG(x) Sleef_logd8_u10avx512f(x)
-#define VTANH(x) Sleef_tanhd8_u10avx512f(x)
-#define VSIN(x) Sleef_sind8_u10avx512f(x)
-#define VCOS(x) Sleef_cosd8_u10avx512f(x)
-#define VLOG1P(x) Sleef_log1pd8_u10avx512f(x)
-#define VEXPM1(x) Sleef_expm1d8_u10avx512f(x)
-#define VPOW(x, y) Sleef_powd8_u10avx512f(x, y)
+#define VEXP(x) TV_T1(8, exp, x)
+#define VLOG(x) TV_T1(8, log, x)
+#define VTANH(x) TV_T1(8, tanh, x)
+#define VSIN(x) TV_T1(8, sin, x)
+#define VCOS(x) TV_T1(8, cos, x)
+#define VLOG1P(x) TV_T1(8, log1p, x)
+#define VEXPM1(x) TV_T1(8, expm1, x)
+#define VPOW(x, y) TV_T2(8, pow, x, y)
 #include "sweep_template.h"
 
 int tv_isa_supported(int isa) {
@@ -179,7 +174,7 @@ int tv_isa_best(void) {
 
 void tv_forward(int isa, const tv_instr *code, long count, double *values, long tile) {
     switch (isa) {
-#if defined(__x86_64__)
+#if defined(__x86_64__) && defined(__linux__)
     case TV_ISA_AVX512: forward_avx512(code, count, values, tile); return;
     case TV_ISA_AVX2: forward_avx2(code, count, values, tile); return;
 #endif
@@ -189,7 +184,7 @@ void tv_forward(int isa, const tv_instr *code, long count, double *values, long 
 
 void tv_reverse(int isa, const tv_instr *code, long count, const double *values, double *adjoints, long tile) {
     switch (isa) {
-#if defined(__x86_64__)
+#if defined(__x86_64__) && defined(__linux__)
     case TV_ISA_AVX512: reverse_avx512(code, count, values, adjoints, tile); return;
     case TV_ISA_AVX2: reverse_avx2(code, count, values, adjoints, tile); return;
 #endif

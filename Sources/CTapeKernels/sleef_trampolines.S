@@ -1,0 +1,124 @@
+// Trampolines from the kernels to SLEEF's AVX2 and AVX-512 functions.
+//
+// clang lowers calls by the translation unit's target, not the calling function's target
+// attribute: a 256- or 512-bit vector passed by value from kernels.c (built with no CPU flags)
+// goes through memory, while SLEEF expects it in ymm0/zmm0 and ymm1/zmm1. These routines take
+// pointers instead and load the registers themselves, following the SysV x86-64 ABI.
+//
+//   tv_sleef8_<f>(const double *x, double *out)                  one AVX-512 call, 8 lanes
+//   tv_sleef8_<f>2(const double *x, const double *y, double *out) two-argument form
+//   tv_sleef4_<f>(const double *x, double *out)                  two AVX2 calls, 8 lanes
+//   tv_sleef4_<f>2(const double *x, const double *y, double *out)
+#if defined(__x86_64__) && defined(__linux__)
+        .text
+
+.macro UNARY8 name, fn
+        .globl \name
+        .hidden \name
+        .type \name, @function
+        .p2align 4
+\name:
+        push %rbx                       // rsp is now 16-byte aligned
+        mov %rsi, %rbx
+        vmovupd (%rdi), %zmm0
+        call \fn@PLT
+        vmovupd %zmm0, (%rbx)
+        pop %rbx
+        vzeroupper
+        ret
+        .size \name, . - \name
+.endm
+
+.macro BINARY8 name, fn
+        .globl \name
+        .hidden \name
+        .type \name, @function
+        .p2align 4
+\name:
+        push %rbx
+        mov %rdx, %rbx
+        vmovupd (%rdi), %zmm0
+        vmovupd (%rsi), %zmm1
+        call \fn@PLT
+        vmovupd %zmm0, (%rbx)
+        pop %rbx
+        vzeroupper
+        ret
+        .size \name, . - \name
+.endm
+
+.macro UNARY4 name, fn
+        .globl \name
+        .hidden \name
+        .type \name, @function
+        .p2align 4
+\name:
+        push %rbx
+        push %r12
+        sub $8, %rsp                    // 16-byte alignment at the calls
+        mov %rdi, %rbx
+        mov %rsi, %r12
+        vmovupd (%rbx), %ymm0
+        call \fn@PLT
+        vmovupd %ymm0, (%r12)
+        vmovupd 32(%rbx), %ymm0
+        call \fn@PLT
+        vmovupd %ymm0, 32(%r12)
+        add $8, %rsp
+        pop %r12
+        pop %rbx
+        vzeroupper
+        ret
+        .size \name, . - \name
+.endm
+
+.macro BINARY4 name, fn
+        .globl \name
+        .hidden \name
+        .type \name, @function
+        .p2align 4
+\name:
+        push %rbx
+        push %r12
+        push %r13                       // three pushes: 16-byte alignment at the calls
+        mov %rdi, %rbx
+        mov %rsi, %r12
+        mov %rdx, %r13
+        vmovupd (%rbx), %ymm0
+        vmovupd (%r12), %ymm1
+        call \fn@PLT
+        vmovupd %ymm0, (%r13)
+        vmovupd 32(%rbx), %ymm0
+        vmovupd 32(%r12), %ymm1
+        call \fn@PLT
+        vmovupd %ymm0, 32(%r13)
+        pop %r13
+        pop %r12
+        pop %rbx
+        vzeroupper
+        ret
+        .size \name, . - \name
+.endm
+
+        UNARY8 tv_sleef8_exp, Sleef_expd8_u10avx512f
+        UNARY8 tv_sleef8_log, Sleef_logd8_u10avx512f
+        UNARY8 tv_sleef8_tanh, Sleef_tanhd8_u10avx512f
+        UNARY8 tv_sleef8_sin, Sleef_sind8_u10avx512f
+        UNARY8 tv_sleef8_cos, Sleef_cosd8_u10avx512f
+        UNARY8 tv_sleef8_log1p, Sleef_log1pd8_u10avx512f
+        UNARY8 tv_sleef8_expm1, Sleef_expm1d8_u10avx512f
+        BINARY8 tv_sleef8_pow2, Sleef_powd8_u10avx512f
+
+        UNARY4 tv_sleef4_exp, Sleef_expd4_u10avx2
+        UNARY4 tv_sleef4_log, Sleef_logd4_u10avx2
+        UNARY4 tv_sleef4_tanh, Sleef_tanhd4_u10avx2
+        UNARY4 tv_sleef4_sin, Sleef_sind4_u10avx2
+        UNARY4 tv_sleef4_cos, Sleef_cosd4_u10avx2
+        UNARY4 tv_sleef4_log1p, Sleef_log1pd4_u10avx2
+        UNARY4 tv_sleef4_expm1, Sleef_expm1d4_u10avx2
+        BINARY4 tv_sleef4_pow2, Sleef_powd4_u10avx2
+#endif
+
+#if defined(__linux__) && defined(__ELF__)
+        .section .note.GNU-stack, "", @progbits
+#endif
