@@ -13,12 +13,18 @@ public struct ExecutionOptions: Sendable, Hashable {
     public var tileSize: Int
     /// The SIMD code path.
     public var instructionSet: InstructionSet
+    /// The optimizer passes run on the tape before planning (see ``OptimizationPasses`` for
+    /// which ones keep gradients bit-identical).
+    public var optimization: OptimizationPasses
 
-    /// Options; the defaults use every core, 128-point tiles and the fastest supported path.
-    public init(threads: Int? = nil, tileSize: Int = 128, instructionSet: InstructionSet = .preferred) {
+    /// Options; the defaults use every core, 256-point tiles, the fastest supported path and
+    /// every optimizer pass.
+    public init(threads: Int? = nil, tileSize: Int = 256, instructionSet: InstructionSet = .preferred,
+                optimization: OptimizationPasses = .all) {
         self.threads = threads
         self.tileSize = tileSize
         self.instructionSet = instructionSet
+        self.optimization = optimization
     }
 
     /// The number of worker threads these options resolve to.

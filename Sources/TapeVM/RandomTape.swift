@@ -49,7 +49,12 @@ extension Tape {
         }
         for _ in 0..<Swift.max(1, instructions) {
             let op = opcodes[Int.random(in: 0..<opcodes.count, using: &rng)]
-            let immediate: Double = op == .powi ? Double(Int.random(in: -3...4, using: &rng)) : 0
+            let immediate: Double
+            switch op.info.immediate {
+            case .exponent: immediate = Double(Int.random(in: -3...4, using: &rng))
+            case .value: immediate = [0.5, -1.25, 2, 3.75, -0.0][Int.random(in: 0..<5, using: &rng)]
+            case .none, .slot: immediate = 0
+            }
             let args = (0..<op.arity).map { _ in operand() }
             pool.append(b.emit(op, args, immediate: immediate))
         }
