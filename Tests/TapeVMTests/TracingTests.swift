@@ -175,6 +175,31 @@ import Testing
         #expect(throws: TapeError.self) { try Tape.trace("x") { x in pow(x, 2_000_000) } }
     }
 
+    /// The Traced overloads must not make plain Foundation math ambiguous, and literals next to a
+    /// traced value must pick the intended instruction.
+    @Test func overloadsResolveAsIntended() throws {
+        // Plain math (this file imports Foundation) still means Double.
+        let plain: [Double] = [sqrt(2), exp(1.0), log(10.0), pow(2.0, 0.5), tanh(0.5), Double(max(1, 2)), min(1.5, 2)]
+        let p: Double = pow(2, 10)
+        #expect(plain[0] == 2.0.squareRoot() && p == 1024)
+
+        let d = 3.0
+        var opcodes: [[Opcode]] = []
+        _ = try Tape.trace(inputs: ["x", "y"]) { v, _ in
+            let (x, y) = (v[0], v[1])
+            var t = x
+            t += 1; t /= d; t -= 2.5; t *= y
+            let results = [pow(x, 2), pow(x, 0.5), pow(x, d), pow(x, y), pow(2, x), max(x, 0), max(0, x), max(x, d),
+                           min(d, x), lt(x, 0), select(gt(x, 0), x, 0), logaddexp(x, 0), exp(2 * x), sqrt(x), abs(x) + 1,
+                           x * sqrt(2), d * x, t]
+            let b = x.builder!
+            opcodes = results.map { [b.instructions[$0.register!.index].opcode] }
+            return results
+        }
+        #expect(opcodes.map(\.[0]) == [.powi, .pow, .pow, .pow, .pow, .max, .max, .max, .min, .lt, .select, .logaddexp,
+                                       .exp, .sqrt, .add, .mul, .mul, .mul])
+    }
+
     @Test func builderInterop() throws {
         let b = TapeBuilder()
         let x = Traced(b.input("x"), on: b)

@@ -1,27 +1,43 @@
 // Free functions on `Traced`, named like Foundation's so traced code reads like plain Swift math.
 // Each records the opcode of the same name (constants alone fold in `Double`).
+//
+// Overload resolution: the functions whose names Foundation also defines (exp, log, sqrt, sin,
+// cos, tanh, abs, log1p, expm1, pow) are `@_disfavoredOverload`, so that plain code such as
+// `sqrt(2)` or `pow(2, 10)` in a file importing both modules keeps its Foundation meaning; with a
+// `Traced` argument they are the only candidates and are chosen. The `Double`-mixing forms of the
+// binary functions are disfavored too, so a literal next to a `Traced` value becomes a `Traced`
+// constant. All `pow` forms are disfavored alike, which keeps `pow(x, 2)` on the `Int` (`powi`)
+// form and `pow(x, 0.5)` on the `Double` one. There is no `pow(Double, Traced)`: with it,
+// `pow(2, x)` would be ambiguous; write `pow(Traced(d), x)` for a `Double` base `d`.
 
 // MARK: - Unary functions
 
 /// Records e to the power `x`.
+@_disfavoredOverload
 public func exp(_ x: Traced) -> Traced { Traced.apply(.exp, [x]) }
 
 /// Records the natural logarithm of `x`.
+@_disfavoredOverload
 public func log(_ x: Traced) -> Traced { Traced.apply(.log, [x]) }
 
 /// Records the square root of `x`.
+@_disfavoredOverload
 public func sqrt(_ x: Traced) -> Traced { Traced.apply(.sqrt, [x]) }
 
 /// Records the sine of `x` (radians).
+@_disfavoredOverload
 public func sin(_ x: Traced) -> Traced { Traced.apply(.sin, [x]) }
 
 /// Records the cosine of `x` (radians).
+@_disfavoredOverload
 public func cos(_ x: Traced) -> Traced { Traced.apply(.cos, [x]) }
 
 /// Records the hyperbolic tangent of `x`.
+@_disfavoredOverload
 public func tanh(_ x: Traced) -> Traced { Traced.apply(.tanh, [x]) }
 
 /// Records `|x|` (gradient 0 at 0).
+@_disfavoredOverload
 public func abs(_ x: Traced) -> Traced { Traced.apply(.abs, [x]) }
 
 /// Records `1/(1+e⁻ˣ)`.
@@ -34,9 +50,11 @@ public func relu(_ x: Traced) -> Traced { Traced.apply(.relu, [x]) }
 public func softplus(_ x: Traced) -> Traced { Traced.apply(.softplus, [x]) }
 
 /// Records `ln(1+x)`, accurate near 0.
+@_disfavoredOverload
 public func log1p(_ x: Traced) -> Traced { Traced.apply(.log1p, [x]) }
 
 /// Records `eˣ-1`, accurate near 0.
+@_disfavoredOverload
 public func expm1(_ x: Traced) -> Traced { Traced.apply(.expm1, [x]) }
 
 /// Records `x²`.
@@ -65,14 +83,14 @@ public func min(_ a: Traced, _ b: Double) -> Traced { Traced.apply(.min, [a, Tra
 @_disfavoredOverload
 public func min(_ a: Double, _ b: Traced) -> Traced { Traced.apply(.min, [Traced(a), b]) }
 
-/// Records `a` to the power `b` (a real exponent; see `pow(_:_:)` with an `Int` for `powi`).
+/// Records `a` to the power `b` (a real exponent; `pow(x, 2)` with an `Int` records `powi`).
+/// For a `Double` base `d`, write `pow(Traced(d), x)`.
+@_disfavoredOverload
 public func pow(_ a: Traced, _ b: Traced) -> Traced { Traced.apply(.pow, [a, b]) }
-/// Records `a` to the power `b` (a real exponent; see `pow(_:_:)` with an `Int` for `powi`).
+/// Records `a` to the power `b` (a real exponent; `pow(x, 2)` with an `Int` records `powi`).
+/// For a `Double` base `d`, write `pow(Traced(d), x)`.
 @_disfavoredOverload
 public func pow(_ a: Traced, _ b: Double) -> Traced { Traced.apply(.pow, [a, Traced(b)]) }
-/// Records `a` to the power `b` (a real exponent; see `pow(_:_:)` with an `Int` for `powi`).
-@_disfavoredOverload
-public func pow(_ a: Double, _ b: Traced) -> Traced { Traced.apply(.pow, [Traced(a), b]) }
 
 /// Records `ln(eᵃ + eᵇ)`, computed stably.
 public func logaddexp(_ a: Traced, _ b: Traced) -> Traced { Traced.apply(.logaddexp, [a, b]) }
@@ -143,6 +161,7 @@ public func ne(_ a: Double, _ b: Traced) -> Traced { Traced.apply(.ne, [Traced(a
 /// defined for negative `x`). `pow(x, 2)` with an integer literal lands here.
 ///
 /// The tape accepts `|n| ≤ 1000000`; a larger exponent makes the trace throw when it is built.
+@_disfavoredOverload
 public func pow(_ x: Traced, _ n: Int) -> Traced { Traced.apply(.powi, [x], immediate: Double(n)) }
 
 /// Records `ifNonzero` where `condition` ≠ 0 and `ifZero` where it is 0 (NaN if `condition` is
