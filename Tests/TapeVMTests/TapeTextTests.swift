@@ -35,8 +35,10 @@ import Testing
             switch op.info.immediate {
             case .slot:
                 registers.append(op == .input ? b.input("x") : b.parameter("w"))
-            case .value:
+            case .value where op.arity == 0:
                 for c in Self.constants { registers.append(b.emit(.const, [], immediate: c)) }
+            case .value:
+                for c in Self.constants { registers.append(b.emit(op, [registers[registers.count - 1]], immediate: c)) }
             case .exponent:
                 for k in [0, 1, 2, -3, 1_000_000, -1_000_000] { registers.append(b.powi(y, k)) }
                 registers.append(b.emit(.powi, [z], immediate: -0.0))
