@@ -207,7 +207,7 @@ struct RunPlan: Sendable {
 
     init(program: Program, count: Int, gradients: [GradientRequest]) {
         self.count = count
-        tile = program.options.resolvedTileSize
+        tile = program.tileSize
         // At least 16 tiles per chunk, and at most about 1024 chunks.
         let wanted = Swift.max(16 * tile, (count + 1023) / 1024)
         chunkPoints = (wanted + tile - 1) / tile * tile

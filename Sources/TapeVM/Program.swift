@@ -17,6 +17,8 @@ public final class Program: Sendable {
 
     let valuesOnly: SweepPlan
     let withGradients: SweepPlan
+    /// Points per tile (the same for both plans, so sums do not depend on the kind of run).
+    public let tileSize: Int
 
     /// Optimizes and plans `tape` for execution.
     public init(_ tape: Tape, options: ExecutionOptions = ExecutionOptions()) {
@@ -25,11 +27,12 @@ public final class Program: Sendable {
         optimizedTape = tape.optimized(options.optimization)
         valuesOnly = SweepPlan(optimizedTape, gradients: false)
         withGradients = SweepPlan(optimizedTape, gradients: true)
+        tileSize = options.resolvedTileSize(planes: withGradients.valuePlaneCount + withGradients.adjointPlaneCount)
     }
 
     /// Bytes of one worker's workspace for a run with gradients (value and adjoint planes of one tile).
     public var workspaceBytes: Int {
-        (withGradients.valuePlaneCount + withGradients.adjointPlaneCount) * options.resolvedTileSize * MemoryLayout<Double>.stride
+        (withGradients.valuePlaneCount + withGradients.adjointPlaneCount) * tileSize * MemoryLayout<Double>.stride
     }
 
     /// Sizes of the plans, for reports: instructions and planes of each sweep.
