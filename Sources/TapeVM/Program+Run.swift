@@ -111,7 +111,9 @@ extension Program {
         defer { raw.deallocate() }
         let V = raw.bindMemory(to: Double.self, capacity: valueCount + adjointCount)
         let A = V + valueCount
-        V.initialize(repeating: 0, count: valueCount + adjointCount)
+        // No zeroing: the forward sweep writes every value plane before reading it, partial
+        // tiles zero their input tails, and the reverse sweep stores each adjoint plane's
+        // first contribution. Only parameters and constants are filled, once.
         for (plane, value) in sweep.constants { (V + plane * tile).update(repeating: value, count: tile) }
         for (slot, planes) in sweep.parameterPlanes.enumerated() {
             for plane in planes { (V + plane * tile).update(repeating: parameters[slot], count: tile) }
@@ -207,7 +209,8 @@ struct RunPlan: Sendable {
 
     init(program: Program, count: Int, gradients: [GradientRequest]) {
         self.count = count
-        tile = program.tileSize
+        // Small batches use a smaller tile: no workspace larger than the batch.
+        tile = Swift.min(program.tileSize, Swift.max(8, (count + 7) / 8 * 8))
         // At least 16 tiles per chunk, and at most about 1024 chunks.
         let wanted = Swift.max(16 * tile, (count + 1023) / 1024)
         chunkPoints = (wanted + tile - 1) / tile * tile
