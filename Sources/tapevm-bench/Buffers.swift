@@ -8,6 +8,8 @@ final class Batch {
     let parameters: [Double]
     /// `columns` as the read-only pointers `Program.run` takes.
     let inputPointers: [UnsafePointer<Double>]
+    /// The same as C's `const double *const *`.
+    let cInputPointers: [UnsafePointer<Double>?]
 
     /// `count` points drawn uniformly from `range`, point by point from a seeded generator, so
     /// a smaller batch with the same seed holds the first points of a larger one.
@@ -21,6 +23,7 @@ final class Batch {
         }
         self.columns = columns
         self.inputPointers = columns.map { UnsafePointer($0) }
+        self.cInputPointers = inputPointers
     }
 
     deinit { for c in columns { c.deallocate() } }
@@ -36,6 +39,8 @@ final class Outputs {
     let count: Int
     let values: UnsafeMutablePointer<Double>
     let inputGradients: [UnsafeMutablePointer<Double>]
+    /// The same as C's `double *const *`.
+    let cInputGradients: [UnsafeMutablePointer<Double>?]
     let parameterSums: UnsafeMutablePointer<Double>
     let parameterCount: Int
 
@@ -44,6 +49,7 @@ final class Outputs {
         self.parameterCount = parameters
         values = .allocate(capacity: Swift.max(1, count))
         inputGradients = (0..<inputs).map { _ in .allocate(capacity: Swift.max(1, count)) }
+        cInputGradients = inputGradients
         parameterSums = .allocate(capacity: Swift.max(1, parameters))
         values.initialize(repeating: 0, count: Swift.max(1, count))
         for g in inputGradients { g.initialize(repeating: 0, count: Swift.max(1, count)) }

@@ -18,6 +18,8 @@ struct BenchCase {
     let handwritten: BatchKernel?
     /// How this case's tape is made from nothing (for the time-to-first-result measurement).
     let build: () -> Tape
+    /// Hand-written AVX-512 C with SLEEF exp/tanh (CBenchKernels), if written.
+    var handwrittenC: BatchKernel? = nil
 }
 
 /// Tape builders, one per case: the single definition of each case's math.
@@ -134,16 +136,20 @@ func builtinSuite() -> [BenchCase] {
                   build: Tapes.seedCircuit),
         BenchCase(name: "staged", formula: "(x + sigmoid(y)) / (sigmoid(x) + powi(x+y, 2))",
                   tape: Tapes.staged(), parameters: [], inputRange: -2...2,
-                  swiftAD: SwiftAD.staged, handwritten: Handwritten.staged, build: Tapes.staged),
+                  swiftAD: SwiftAD.staged, handwritten: Handwritten.staged, build: Tapes.staged,
+                  handwrittenC: CKernels.staged),
         BenchCase(name: "neuron", formula: "sigmoid(w0*x0 + w1*x1 + w2); params w0..w2, gradient summed",
                   tape: Tapes.neuron(), parameters: CaseParameters.neuron, inputRange: -3...3,
-                  swiftAD: SwiftAD.neuron, handwritten: Handwritten.neuron, build: Tapes.neuron),
+                  swiftAD: SwiftAD.neuron, handwritten: Handwritten.neuron, build: Tapes.neuron,
+                  handwrittenC: CKernels.neuron),
         BenchCase(name: "rosenbrock-8", formula: "sum_{i<7} 100*(x[i+1]-x[i]^2)^2 + (1-x[i])^2",
                   tape: Tapes.rosenbrock(), parameters: [], inputRange: -2...2,
-                  swiftAD: SwiftAD.rosenbrock, handwritten: Handwritten.rosenbrock, build: Tapes.rosenbrock),
+                  swiftAD: SwiftAD.rosenbrock, handwritten: Handwritten.rosenbrock, build: Tapes.rosenbrock,
+                  handwrittenC: CKernels.rosenbrock),
         BenchCase(name: "mlp-4-16-1", formula: "sigmoid(b2 + W2·tanh(W1·x + b1)); 97 params, gradient summed",
                   tape: Tapes.mlp(), parameters: CaseParameters.mlp, inputRange: -1...1,
-                  swiftAD: SwiftAD.mlp, handwritten: Handwritten.mlp, build: Tapes.mlp),
+                  swiftAD: SwiftAD.mlp, handwritten: Handwritten.mlp, build: Tapes.mlp,
+                  handwrittenC: CKernels.mlp),
         BenchCase(name: "logsumexp-6",
                   formula: "logaddexp(...logaddexp(logaddexp(x0,x1),x2)...,x5) + softplus(x0+...+x5)",
                   tape: Tapes.logSumExp(), parameters: [], inputRange: -3...3,

@@ -10,7 +10,7 @@ struct BenchSystem {
     /// when the system has no version of the case.
     let prepare: (BenchCase, Batch, Outputs) -> (() -> Void)?
 
-    static let allNames = ["tapevm", "tapevm-mt", "reference", "swift-ad", "graph-ad", "handwritten"]
+    static let allNames = ["tapevm", "tapevm-mt", "reference", "swift-ad", "graph-ad", "handwritten", "handwritten-c"]
 
     static func all(threads: Int) -> [BenchSystem] {
         [
@@ -29,6 +29,10 @@ struct BenchSystem {
             },
             BenchSystem(name: "handwritten", maxPoints: nil) { c, batch, out in
                 c.handwritten.map { kernel in { kernel(batch, out) } }
+            },
+            BenchSystem(name: "handwritten-c", maxPoints: nil) { c, batch, out in
+                guard CKernels.isSupported else { return nil }
+                return c.handwrittenC.map { kernel in { kernel(batch, out) } }
             },
         ]
     }
