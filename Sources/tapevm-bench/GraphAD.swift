@@ -150,6 +150,11 @@ enum Gate {
                 z.grad += g
             }
             return out
+        case .addk: return unary(a!, a!.value + k) { g, _, _ in g }
+        case .mulk: return unary(a!, a!.value * k) { g, _, _ in g * k }
+        case .rsubk: return unary(a!, k - a!.value) { g, _, _ in -g }
+        case .divk: return unary(a!, a!.value / k) { g, _, _ in g / k }
+        case .rdivk: return unary(a!, k / a!.value) { g, x, y in -(g * y / x) }
         case .input, .param, .const:
             fatalError("leaves are made by GraphAD.run")
         }
