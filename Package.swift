@@ -25,6 +25,12 @@ let package = Package(
             name: "CTapeKernels",
             dependencies: ["CSleef"]
         ),
+        // Hand-written AVX-512 kernels that tapevm-bench compares against (per-function target
+        // attributes, run-time CPU check, no unsafeFlags).
+        .target(
+            name: "CBenchKernels",
+            dependencies: ["CSleef"]
+        ),
         .target(
             name: "TapeVM",
             dependencies: ["CTapeKernels"]
@@ -40,6 +46,7 @@ let package = Package(
             name: "tapevm-bench",
             dependencies: [
                 "TapeVM",
+                "CBenchKernels",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

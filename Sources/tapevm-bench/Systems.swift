@@ -1,0 +1,76 @@
+import TapeVM
+
+/// A competitor: something that computes the value and the full gradient of a case's first
+/// output over a batch (input gradient per point, parameter gradient summed over the batch).
+struct BenchSystem {
+    let name: String
+    /// Larger batches are not run (reported as "—").
+    let maxPoints: Int?
+    /// Prepares a run of `batch` into `out` (everything that may allocate up front), or nil
+    /// when the system has no version of the case.
+    let prepare: (BenchCase, Batch, Outputs) -> (() -> Void)?
+
+    static let allNames = ["tapevm", "tapevm-mt", "reference", "swift-ad", "graph-ad", "handwritten", "handwritten-c"]
+
+    static func all(threads: Int) -> [BenchSystem] {
+        [
+            tapevm(name: "tapevm", threads: 1),
+            tapevm(name: "tapevm-mt", threads: threads),
+            BenchSystem(name: "reference", maxPoints: 65536) { c, batch, out in
+                let interpreter = ReferenceInterpreter(c.tape)
+                return { runReference(interpreter, batch, out) }
+            },
+            BenchSystem(name: "swift-ad", maxPoints: nil) { c, batch, out in
+                c.swiftAD.map { kernel in { kernel(batch, out) } }
+            },
+            BenchSystem(name: "graph-ad", maxPoints: nil) { c, batch, out in
+                var graph = GraphAD(c.tape)
+                return { graph.run(batch, out) }
+            },
+            BenchSystem(name: "handwritten", maxPoints: nil) { c, batch, out in
+                c.handwritten.map { kernel in { kernel(batch, out) } }
+            },
+            BenchSystem(name: "handwritten-c", maxPoints: nil) { c, batch, out in
+                guard CKernels.isSupported else { return nil }
+                return c.handwrittenC.map { kernel in { kernel(batch, out) } }
+            },
+        ]
+    }
+
+    /// TapeVM's pointer API into preallocated buffers: one forward and one reverse sweep per tile.
+    static func tapevm(name: String, threads: Int) -> BenchSystem {
+        BenchSystem(name: name, maxPoints: nil) { c, batch, out in
+            let program = Program(c.tape, options: ExecutionOptions(threads: threads))
+            let seeds = c.tape.outputs.indices.map { $0 == 0 ? 1.0 : 0.0 }
+            let request = GradientRequest(
+                seeds: seeds, inputGradients: out.inputGradients.map { Optional($0) },
+                parameterGradientSums: c.tape.parameters.isEmpty ? nil : out.parameterSums)
+            // Only the first output's values are kept; others are skipped.
+            let values: [UnsafeMutablePointer<Double>?] = c.tape.outputs.indices.map { $0 == 0 ? out.values : nil }
+            let (inputs, parameters, count) = (batch.inputPointers, batch.parameters, batch.count)
+            return {
+                do {
+                    try program.run(count: count, inputs: inputs, parameters: parameters,
+                                    values: values, gradients: [request])
+                } catch {
+                    fatalError("tapevm-bench: \(name): \(error)")
+                }
+            }
+        }
+    }
+
+    /// The reference interpreter, one point at a time through its array API.
+    static func runReference(_ interpreter: ReferenceInterpreter, _ batch: Batch, _ out: Outputs) {
+        let nIn = batch.columns.count, nPar = batch.parameters.count
+        var point = [Double](repeating: 0, count: nIn)
+        var sums = [Double](repeating: 0, count: nPar)
+        for i in 0..<batch.count {
+            for j in 0..<nIn { point[j] = batch.columns[j][i] }
+            let r = interpreter.gradient(inputs: point, parameters: batch.parameters)
+            out.values[i] = r.values[0]
+            for j in 0..<nIn { out.inputGradients[j][i] = r.inputs[j] }
+            for k in 0..<nPar { sums[k] += r.parameters[k] }
+        }
+        for k in 0..<nPar { out.parameterSums[k] = sums[k] }
+    }
+}
