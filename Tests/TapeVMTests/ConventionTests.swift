@@ -272,4 +272,25 @@ import Testing
             }
         }
     }
+
+    // MARK: - Known bugs (failing)
+
+    /// KNOWN BUG: `d/dx x⁰ = 0` everywhere, but the reverse rules compute `k·xᵏ⁻¹` literally, which
+    /// at x = 0 is `0·∞ = NaN` (powi with k = 0, and ∂a of pow at (0, 0)). JAX and PyTorch both
+    /// return 0 there; the finite difference is 0 too.
+    @Test func zeroethPowerHasZeroDerivativeAtZero() throws {
+        for base in [0.0, -0.0] {
+            Self.expectEverywhere(try Self.apply(.powi, base, immediate: 0), value: 1, gradient: [0], "powi(\(base), 0)")
+            Self.expectEverywhere(try Self.apply(.pow, base, 0), value: 1, gradient: [0, 0], "pow(\(base), 0)")
+        }
+    }
+
+    /// KNOWN BUG (or documentation error): ``Opcode`` documents `∂b = y·ln a (0 where a = 0)` for
+    /// pow, but with a negative exponent y = ∞ and the rule computes `ln(1)·∞ = 0·∞ = NaN`.
+    @Test func powExponentDerivativeIsZeroAtBaseZeroForNegativeExponents() throws {
+        for exponent in [-0.5, -1, -2] {
+            // ∂a = b·0^(b-1) = -∞; ∂b documented as 0.
+            Self.expectEverywhere(try Self.apply(.pow, 0, exponent), value: .infinity, gradient: [-.infinity, 0], "pow(0, \(exponent))")
+        }
+    }
 }
