@@ -131,6 +131,7 @@ static TV_TARGET void TV_REVERSE(const tv_rinstr *code, long count, const double
         case TV_LOG1P:  TV_BLOCKS(i, tile) ACC(da, i, ld(gy + i) / (one + ld(pa + i))); break;
         case TV_EXPM1:  TV_BLOCKS(i, tile) ACC(da, i, ld(gy + i) * (ld(py + i) + one)); break;
         case TV_POWI: { const int n = (int)in.imm; const v8d kn = splat(in.imm);
+                if (n == 0) { TV_BLOCKS(i, tile) ACC(da, i, zero); break; }
                 TV_BLOCKS(i, tile) ACC(da, i, ld(gy + i) * (kn * vpowi(ld(pa + i), n - 1))); break; }
         case TV_ADD: TV_BLOCKS(i, tile) { v8d g = ld(gy + i); ACC(da, i, g); ACC(db, i, g); } break;
         case TV_SUB: TV_BLOCKS(i, tile) { v8d g = ld(gy + i); ACC(da, i, g); ACC(db, i, -g); } break;
@@ -146,8 +147,8 @@ static TV_TARGET void TV_REVERSE(const tv_rinstr *code, long count, const double
             } break;
         case TV_POW: TV_BLOCKS(i, tile) {
                 v8d g = ld(gy + i), a = ld(pa + i), b = ld(pb + i), y = ld(py + i);
-                v8d ga = g * (b * VPOW(a, b - one));
-                v8d gb = g * (VLOG(sel(a == zero, one, a)) * y);
+                v8d ga = sel(b == zero, zero, g * (b * VPOW(a, b - one)));
+                v8d gb = sel(a == zero, zero, g * (VLOG(a) * y));
                 ACC(da, i, ga); ACC(db, i, gb);
             } break;
         case TV_MAX: TV_BLOCKS(i, tile) {

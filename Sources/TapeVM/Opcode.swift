@@ -186,9 +186,9 @@ extension Opcode {
                                  { a, _, _, _ in M.log1p(a) }, { g, a, _, _, _, _ in (g / (1 + a), 0, 0) })
         case .expm1:  return row(1, .none, "y = eᵃ-1; ∂a = y+1",
                                  { a, _, _, _ in M.expm1(a) }, { g, _, _, _, _, y in (g * (y + 1), 0, 0) })
-        case .powi:   return row(1, .exponent, "y = aᵏ, k an integer; ∂a = k·aᵏ⁻¹",
+        case .powi:   return row(1, .exponent, "y = aᵏ, k an integer; ∂a = k·aᵏ⁻¹ (0 when k = 0)",
                                  { a, _, _, k in M.powi(a, Int(k)) },
-                                 { g, a, _, _, k, _ in (g * (k * M.powi(a, Int(k) - 1)), 0, 0) })
+                                 { g, a, _, _, k, _ in (k == 0 ? 0 : g * (k * M.powi(a, Int(k) - 1)), 0, 0) })
         case .add:    return row(2, .none, "y = a + b; ∂a = 1, ∂b = 1",
                                  { a, b, _, _ in a + b }, { g, _, _, _, _, _ in (g, g, 0) })
         case .sub:    return row(2, .none, "y = a - b; ∂a = 1, ∂b = -1",
@@ -197,9 +197,9 @@ extension Opcode {
                                  { a, b, _, _ in a * b }, { g, a, b, _, _, _ in (g * b, g * a, 0) })
         case .div:    return row(2, .none, "y = a/b; ∂a = 1/b, ∂b = -y/b",
                                  { a, b, _, _ in a / b }, { g, _, b, _, _, y in (g / b, -(g * y / b), 0) })
-        case .pow:    return row(2, .none, "y = aᵇ; ∂a = b·aᵇ⁻¹, ∂b = y·ln a (0 where a = 0)",
+        case .pow:    return row(2, .none, "y = aᵇ; ∂a = b·aᵇ⁻¹ (0 where b = 0), ∂b = y·ln a (0 where a = 0), as in JAX",
                                  { a, b, _, _ in M.pow(a, b) },
-                                 { g, a, b, _, _, y in (g * (b * M.pow(a, b - 1)), g * (M.log(a == 0 ? 1 : a) * y), 0) })
+                                 { g, a, b, _, _, y in (b == 0 ? 0 : g * (b * M.pow(a, b - 1)), a == 0 ? 0 : g * (M.log(a) * y), 0) })
         case .max:    return row(2, .none, "y = larger of a, b (NaN if either is); ∂ to the larger, ½ each on a tie (routes)",
                                  { a, b, _, _ in a > b || a != a ? a : b },
                                  { g, a, b, _, _, _ in

@@ -159,11 +159,13 @@ import Testing
 
     @Test(arguments: differentiableOpcodes)
     func singleOpcodeGradientMatchesFiniteDifferences(op: Opcode) throws {
-        let exponents = op == .powi ? [-3, -2, -1, 0, 1, 2, 3, 5] : [0]
+        // powi's exponents; for the constant-operand forms (addk, ...) the constant k.
+        let exponents: [Double] = op == .powi ? [-3, -2, -1, 0, 1, 2, 3, 5]
+            : op.info.immediate == .value ? [2.5, -0.75] : [0]
         for k in exponents {
             let b = TapeBuilder()
             let xs = (0..<op.arity).map { b.input("x\($0)") }
-            b.output("y", b.emit(op, xs, immediate: Double(k)))
+            b.output("y", b.emit(op, xs, immediate: k))
             let tape = try b.build()
             let points = Self.domainPoints(op)
             let columns = (0..<op.arity).map { j in points.map { $0[j] } }

@@ -43,7 +43,7 @@ import Testing
             let r = try Program(tape, options: options)
                 .valueAndGradient(inputs: inputs, parameters: parameters, output: output, parameterGradient: .perPoint)
             results.append(EngineResult(
-                label: "\(options.instructionSet) threads \(options.threads ?? 0) tile \(options.tileSize)",
+                label: "\(options.instructionSet) threads \(options.threads ?? 0) tile \(options.tileSize.map(String.init) ?? "auto")",
                 values: r.values, inputGradients: r.inputGradients, parameterGradients: r.parameterGradients))
         }
         return results
