@@ -5,29 +5,35 @@ import TapeVM
 struct GradCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "grad",
-        abstract: "Print the value and gradient of a function at given points, as JSON.",
+        abstract: "Value and gradient of a function at given points, as JSON.",
         discussion: """
             Example:
               tapevm grad 'f(x,y,z) = (x+y)*z' --at x=-2,y=5,z=-4
               {"value": -12, "gradient": {"x": -4, "y": -4, "z": 3}}
 
-            Output: one JSON object per point; with several --at, a JSON array of them in the
-            order given (one object per line).
+            Prints one JSON object per point; with several --at, a JSON array
+            of them in the order given, one object per line. Members:
               "value"              the function's value
-              "gradient"           {input: derivative} for every input
-              "parameterGradient"  {parameter: derivative}, only for functions with parameters
-            With several outputs (several definitions, or a tuple body), each member is keyed
-            by output name first: "value": {output: value}, "gradient": {output: {input:
-            derivative}} (the Jacobian, one row per output), "parameterGradient": {output:
-            {parameter: derivative}}.
+              "gradient"           {input: derivative}, every input
+              "parameterGradient"  {parameter: derivative}, only when the
+                                   function has parameters
+            With several outputs (several definitions, or a tuple body), each
+            member is keyed by output name first:
+              "value": {output: value}
+              "gradient": {output: {input: derivative}}    (the Jacobian)
+              "parameterGradient": {output: {parameter: derivative}}
+            Each output is differentiated on its own (the instructions it
+            depends on), so an infinity in one output cannot put a NaN into
+            another's gradient.
 
-            Numbers are printed in the shortest form that reads back as the same double. JSON
-            has no NaN or infinity: those are printed as the strings "NaN", "Infinity" and
-            "-Infinity".
+            Numbers are printed in the shortest form that reads back as the
+            same double (-12, 0.1, 1e-05). JSON has no NaN or infinity: they
+            are printed as the strings "NaN", "Infinity" and "-Infinity".
 
-            --at and --param take name=value lists (any order, every name exactly once) or
-            bare values in the function's order (--at=-2,5,-4). Values are decimal numbers or
-            nan, inf, -inf. A function without inputs needs no --at.
+            --at and --param take name=value lists (any order, each name
+            exactly once) or bare values in the function's order
+            (--at=-2,5,-4). A value is a decimal number, nan, inf or -inf.
+            A function without inputs needs no --at.
             """)
 
     @OptionGroup var function: FunctionOptions

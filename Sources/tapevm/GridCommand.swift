@@ -7,29 +7,32 @@ struct GridCommand: ParsableCommand {
 
     static let configuration = CommandConfiguration(
         commandName: "grid",
-        abstract: "Evaluate the value and gradient of a function of two inputs over a grid.",
+        abstract: "Value and gradient of a two-input function over an N × M grid.",
         discussion: """
             Without an expression, runs the built-in function
               \(defaultFunction)
             over 2000 × 2000 points of [-3, 3] × [-3, 3].
 
-            The first input varies along --x, the second along --y; each axis has its end
-            points included. The grid streams through the evaluator in blocks of 262144 points,
-            so memory stays bounded whatever the grid size, and is written as it is computed.
+            The first input varies along --x, the second along --y; both ends of
+            each range are grid points. The grid streams through the evaluator
+            in blocks of 262144 points, so memory stays bounded whatever the
+            grid size, and files are written block by block.
 
-            Prints a summary: timings (ns/point and Mpoints/s count time spent evaluating;
-            'total' includes generating points and writing files), threads, CPU path, min / max /
-            mean of f over its finite values, max |∇f|, and the value and gradient at the first
-            corner, the centre and the last corner of the grid.
+            Prints a summary: timings (ns/point and Mpoints/s count the time
+            spent evaluating; 'total' adds making points and writing files),
+            threads, CPU path, min / max / mean of f over its finite values,
+            max |∇f|, and the value and gradient at the first corner, the
+            centre and the last corner of the grid.
 
-            Outputs (each optional):
-              --out file.npy  float64 array of shape (ny, nx, 3): [f, df/dx, df/dy] per point,
-                              row j = j-th y value, column i = i-th x value (NumPy's np.load).
-              --csv file.csv  header x,y,f,df/dx,df/dy then one row per point (large: about
-                              80 bytes per point); NaN and infinities as nan, inf, -inf.
-              --png file.png  heat map of f (viridis, from its 1st to its 99th percentile),
-                              darker where |∇f| is large;
-                              at most 1000 × 1000 pixels (averaging points), largest y at the top.
+            Files (each optional):
+              --out file.npy  float64 array of shape (ny, nx, 3): [f, df/dx,
+                              df/dy] at row j (j-th y), column i (i-th x);
+                              load with numpy.load.
+              --csv file.csv  header x,y,f,df/dx,df/dy, then one row per point
+                              (about 80 bytes per point); nan, inf, -inf.
+              --png file.png  heat map of f (viridis, 1st to 99th percentile),
+                              darker where |∇f| is large; at most 1000 × 1000
+                              pixels (averaging points); largest y at the top.
             """)
 
     @OptionGroup var function: FunctionOptions
@@ -38,26 +41,26 @@ struct GridCommand: ParsableCommand {
             transform: GridSize.parse)
     var size = GridSize(nx: 2000, ny: 2000)
 
-    @Option(help: "Points along x (overrides --size).")
+    @Option(help: ArgumentHelp("Points along x (overrides --size).", valueName: "n"))
     var nx: Int?
 
-    @Option(help: "Points along y (overrides --size).")
+    @Option(help: ArgumentHelp("Points along y (overrides --size).", valueName: "n"))
     var ny: Int?
 
     @Option(name: .customLong("x"), parsing: .unconditional,
             help: ArgumentHelp("Range of the first input, as lo:hi.", valueName: "lo:hi"),
-            transform: { try AxisRange.parse($0, option: "--x") })
+            transform: AxisRange.parse)
     var xRange = AxisRange(lo: -3, hi: 3)
 
     @Option(name: .customLong("y"), parsing: .unconditional,
             help: ArgumentHelp("Range of the second input, as lo:hi.", valueName: "lo:hi"),
-            transform: { try AxisRange.parse($0, option: "--y") })
+            transform: AxisRange.parse)
     var yRange = AxisRange(lo: -3, hi: 3)
 
-    @Option(help: "Worker threads (default: every core).")
+    @Option(help: ArgumentHelp("Worker threads (default: every core).", valueName: "n"))
     var threads: Int?
 
-    @Option(help: "For a function with several outputs: the one to evaluate (default: the first).")
+    @Option(help: ArgumentHelp("For a function with several outputs: the one to evaluate (default: the first).", valueName: "name"))
     var output: String?
 
     @Option(name: .customLong("out"), help: ArgumentHelp("Write [f, df/dx, df/dy] as a .npy array of shape (ny, nx, 3).", valueName: "file.npy"))
@@ -164,7 +167,7 @@ struct GridSize: CustomStringConvertible {
     static func parse(_ text: String) throws -> GridSize {
         let parts = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "x" || $0 == "X" || $0 == "×" })
         guard (1...2).contains(parts.count), let nx = Int(parts[0]), let ny = Int(parts.last!), nx >= 1, ny >= 1 else {
-            throw ValidationError("--size '\(text)': expected NXxNY with positive integers, e.g. 2000x2000 (or N for N×N)")
+            throw ValidationError("expected NXxNY with positive integers, e.g. 2000x2000 (or N for N×N)")
         }
         return GridSize(nx: nx, ny: ny)
     }
@@ -177,15 +180,15 @@ struct AxisRange: CustomStringConvertible {
     var lo: Double
     var hi: Double
 
-    static func parse(_ text: String, option: String) throws -> AxisRange {
+    static func parse(_ text: String) throws -> AxisRange {
         let parts = text.split(separator: ":", omittingEmptySubsequences: false)
         guard parts.count == 2 else {
-            throw ValidationError("\(option) '\(text)': expected lo:hi, e.g. -3:3")
+            throw ValidationError("expected lo:hi, e.g. -3:3")
         }
         do throws(CLIError) {
-            let lo = try Assignments.number(parts[0].trimmingSpaces, context: "\(option) '\(text)'")
-            let hi = try Assignments.number(parts[1].trimmingSpaces, context: "\(option) '\(text)'")
-            guard lo.isFinite, hi.isFinite else { throw CLIError.usage("\(option) '\(text)': the ends must be finite") }
+            let lo = try Assignments.number(parts[0].trimmingSpaces, context: "lo")
+            let hi = try Assignments.number(parts[1].trimmingSpaces, context: "hi")
+            guard lo.isFinite, hi.isFinite else { throw CLIError.usage("the ends must be finite") }
             return AxisRange(lo: lo, hi: hi)
         } catch {
             throw ValidationError(error.message)

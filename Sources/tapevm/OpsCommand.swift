@@ -5,12 +5,13 @@ import TapeVM
 struct OpsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ops",
-        abstract: "Print the instruction set: mnemonic, arity and forward/gradient rule of each instruction.",
+        abstract: "The instruction set: mnemonic, arity, value and gradient rule.",
         discussion: """
-            The table is the library's own (Opcode.allCases and Opcode.info), so it is always
-            the instruction set the kernels run. In expressions, call an instruction by its
-            mnemonic with as many arguments as its arity (input, param and const are written
-            as names and numbers instead).
+            The table is the library's own (Opcode.allCases and Opcode.info),
+            so it always lists the instruction set the kernels run. In
+            expressions, call an instruction by its mnemonic with as many
+            arguments as its arity; input, param and const are written as
+            names and numbers.
             """)
 
     func run() {
