@@ -5,7 +5,7 @@ import TapeVM
 struct GradCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "grad",
-        abstract: "Value and gradient of a function at given points, as JSON.",
+        abstract: "Value and gradient at given points, as JSON.",
         discussion: """
             Example:
               tapevm grad 'f(x,y,z) = (x+y)*z' --at x=-2,y=5,z=-4

@@ -7,7 +7,7 @@ struct GridCommand: ParsableCommand {
 
     static let configuration = CommandConfiguration(
         commandName: "grid",
-        abstract: "Value and gradient of a two-input function over an N × M grid.",
+        abstract: "Value and gradient of f(x, y) over a grid.",
         discussion: """
             Without an expression, runs the built-in function
               \(defaultFunction)

@@ -5,7 +5,7 @@ import TapeVM
 struct OpsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ops",
-        abstract: "The instruction set: mnemonic, arity, value and gradient rule.",
+        abstract: "List the instruction set and its gradient rules.",
         discussion: """
             The table is the library's own (Opcode.allCases and Opcode.info),
             so it always lists the instruction set the kernels run. In
