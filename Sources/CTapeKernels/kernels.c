@@ -182,7 +182,7 @@ void tv_forward(int isa, const tv_instr *code, long count, double *values, long 
     }
 }
 
-void tv_reverse(int isa, const tv_instr *code, long count, const double *values, double *adjoints, long tile) {
+void tv_reverse(int isa, const tv_rinstr *code, long count, const double *values, double *adjoints, long tile) {
     switch (isa) {
 #if defined(__x86_64__) && defined(__linux__)
     case TV_ISA_AVX512: reverse_avx512(code, count, values, adjoints, tile); return;
@@ -199,6 +199,7 @@ static const char *const tv_names[TV_OPCODE_COUNT] = {
     "add", "sub", "mul", "div", "pow", "max", "min", "logaddexp",
     "lt", "le", "gt", "ge", "eq", "ne",
     "select", "muladd",
+    "addk", "mulk", "rsubk", "divk", "rdivk",
 };
 
 const char *tv_opcode_name(int op) { return op >= 0 && op < TV_OPCODE_COUNT ? tv_names[op] : NULL; }

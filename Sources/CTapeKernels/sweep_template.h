@@ -72,23 +72,35 @@ static TV_TARGET void TV_FORWARD(const tv_instr *code, long count, double *V, lo
                 st(y + i, sel(a != a, a, sel(a != zero, ld(pb + i), ld(pc + i))));
             } break;
         case TV_MULADD: TV_BLOCKS(i, tile) st(y + i, ld(pa + i) * ld(pb + i) + ld(pc + i)); break;
+        case TV_ADDK: { const v8d k = splat(in.imm); TV_BLOCKS(i, tile) st(y + i, ld(pa + i) + k); break; }
+        case TV_MULK: { const v8d k = splat(in.imm); TV_BLOCKS(i, tile) st(y + i, ld(pa + i) * k); break; }
+        case TV_RSUBK: { const v8d k = splat(in.imm); TV_BLOCKS(i, tile) st(y + i, k - ld(pa + i)); break; }
+        case TV_DIVK: { const v8d k = splat(in.imm); TV_BLOCKS(i, tile) st(y + i, ld(pa + i) / k); break; }
+        case TV_RDIVK: { const v8d k = splat(in.imm); TV_BLOCKS(i, tile) st(y + i, k / ld(pa + i)); break; }
         }
     }
 }
 
-// Adds `d` into the adjoint plane at p (load, add, store: correct when two operands alias).
-#define ACC(p, i, d) st((p) + (i), ld((p) + (i)) + (d))
+// Adds `d` into an operand's adjoint plane (load, add, store: correct when two operands alias).
+// The first contribution a plane receives in a sweep is stored as 0 + d instead (flag bits
+// 1, 2, 4 of `reserved` for a, b, c), so adjoint planes need no zeroing per tile; 0 + d is
+// what the reference interpreter computes, -0 included.
+#define ACC(p, i, d) do { \
+        v8d _d = (d); \
+        st((p) + (i), first_##p ? zero + _d : ld((p) + (i)) + _d); \
+    } while (0)
 
-static TV_TARGET void TV_REVERSE(const tv_instr *code, long count, const double *V, double *A, long tile) {
+static TV_TARGET void TV_REVERSE(const tv_rinstr *code, long count, const double *V, double *A, long tile) {
     for (long k = count - 1; k >= 0; --k) {
-        const tv_instr in = code[k];
-        const double *py = PLANE(V, in.dst);
-        const double *gy = PLANE(A, in.dst);
-        const double *pa = PLANE(V, in.a);
-        const double *pb = PLANE(V, in.b);
-        double *da = PLANE(A, in.a);
-        double *db = PLANE(A, in.b);
-        double *dc = PLANE(A, in.c);
+        const tv_rinstr in = code[k];
+        const double *py = PLANE(V, in.vdst);
+        const double *gy = PLANE(A, in.gdst);
+        const double *pa = PLANE(V, in.va);
+        const double *pb = PLANE(V, in.vb);
+        double *da = PLANE(A, in.ga);
+        double *db = PLANE(A, in.gb);
+        double *dc = PLANE(A, in.gc);
+        const int first_da = in.first & 1, first_db = (in.first >> 1) & 1, first_dc = (in.first >> 2) & 1;
         const v8d one = splat(1.0), zero = splat(0.0), half = splat(0.5);
         switch ((tv_opcode)in.op) {
         case TV_INPUT: case TV_PARAM: case TV_CONST: case TV_OPCODE_COUNT:
@@ -171,6 +183,11 @@ static TV_TARGET void TV_REVERSE(const tv_instr *code, long count, const double 
                 v8d ga = g * b, gb = g * a;
                 ACC(da, i, ga); ACC(db, i, gb); ACC(dc, i, g);
             } break;
+        case TV_ADDK: TV_BLOCKS(i, tile) ACC(da, i, ld(gy + i)); break;
+        case TV_MULK: { const v8d k = splat(in.imm); TV_BLOCKS(i, tile) ACC(da, i, ld(gy + i) * k); break; }
+        case TV_RSUBK: TV_BLOCKS(i, tile) ACC(da, i, -ld(gy + i)); break;
+        case TV_DIVK: { const v8d k = splat(in.imm); TV_BLOCKS(i, tile) ACC(da, i, ld(gy + i) / k); break; }
+        case TV_RDIVK: TV_BLOCKS(i, tile) ACC(da, i, -(ld(gy + i) * ld(py + i) / ld(pa + i))); break;
         }
     }
 }

@@ -25,6 +25,8 @@ public enum Opcode: UInt8, CaseIterable, Sendable, Hashable, Codable {
     case neg, recip, square, sqrt, exp, log, sigmoid, tanh, sin, cos, abs, relu, softplus, log1p, expm1, powi
     case add, sub, mul, div, pow, max, min, logaddexp, lt, le, gt, ge, eq, ne
     case select, muladd
+    // Fused forms with a constant operand in the immediate (made by the optimizer; also valid in tapes).
+    case addk, mulk, rsubk, divk, rdivk
 }
 
 /// What an instruction's immediate field holds.
@@ -92,7 +94,29 @@ enum ScalarMath {
     static let ln2 = 0.6931471805599453
 }
 
+/// Which values an opcode's reverse rule reads: its operands `a`, `b` and its own result `y`.
+/// The executor keeps exactly these values alive until the reverse sweep (register allocation).
+struct ReverseReads: OptionSet, Sendable {
+    let rawValue: UInt8
+    static let a = ReverseReads(rawValue: 1), b = ReverseReads(rawValue: 2), y = ReverseReads(rawValue: 4)
+}
+
 extension Opcode {
+    /// The values this opcode's reverse rule reads (the `backward` closure of its table row,
+    /// and the `TV_REVERSE` case in sweep_template.h).
+    var reverseReads: ReverseReads {
+        switch self {
+        case .input, .param, .const, .neg, .add, .sub, .lt, .le, .gt, .ge, .eq, .ne, .addk, .mulk, .rsubk, .divk:
+            return []
+        case .recip, .sqrt, .exp, .sigmoid, .tanh, .expm1: return [.y]
+        case .square, .log, .sin, .cos, .abs, .relu, .softplus, .log1p, .powi, .select: return [.a]
+        case .mul, .max, .min, .logaddexp, .muladd: return [.a, .b]
+        case .div: return [.b, .y]
+        case .pow: return [.a, .b, .y]
+        case .rdivk: return [.a, .y]
+        }
+    }
+
     /// This opcode's row of the instruction-set table.
     public var info: OpcodeInfo { Opcode.table[Int(rawValue)] }
 
@@ -209,6 +233,16 @@ extension Opcode {
                                  { g, a, _, _, _, _ in (0, a != 0 && a == a ? g : 0, a == 0 ? g : 0) })
         case .muladd: return row(3, .none, "y = a·b + c, rounded twice (not fused: every ISA agrees); ∂a = b, ∂b = a, ∂c = 1",
                                  { a, b, c, _ in a * b + c }, { g, a, b, _, _, _ in (g * b, g * a, g) })
+        case .addk:   return row(1, .value, "y = a + k; ∂a = 1",
+                                 { a, _, _, k in a + k }, { g, _, _, _, _, _ in (g, 0, 0) })
+        case .mulk:   return row(1, .value, "y = a·k; ∂a = k",
+                                 { a, _, _, k in a * k }, { g, _, _, _, k, _ in (g * k, 0, 0) })
+        case .rsubk:  return row(1, .value, "y = k - a; ∂a = -1",
+                                 { a, _, _, k in k - a }, { g, _, _, _, _, _ in (-g, 0, 0) })
+        case .divk:   return row(1, .value, "y = a/k; ∂a = 1/k",
+                                 { a, _, _, k in a / k }, { g, _, _, _, k, _ in (g / k, 0, 0) })
+        case .rdivk:  return row(1, .value, "y = k/a; ∂a = -y/a",
+                                 { a, _, _, k in k / a }, { g, a, _, _, _, y in (-(g * y / a), 0, 0) })
         }
     }
 }

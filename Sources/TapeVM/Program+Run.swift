@@ -103,21 +103,23 @@ extension Program {
     /// One worker: claims chunks until none are left, running each chunk's tiles in order.
     private func runWorker(_ plan: RunPlan, _ job: RunBuffers, _ parameters: [Double], claim: () -> Int) {
         let (inputs, values, gradients, sums) = (job.inputs, job.values, job.gradients, job.sums)
+        let sweep = gradients.isEmpty ? valuesOnly : withGradients
         let tile = plan.tile
-        let planeStride = tile
-        let workspaceCount = planeCount * tile
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: 2 * workspaceCount * MemoryLayout<Double>.stride, alignment: 64)
+        let valueCount = sweep.valuePlaneCount * tile
+        let adjointCount = sweep.adjointPlaneCount * tile
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: (valueCount + adjointCount) * MemoryLayout<Double>.stride, alignment: 64)
         defer { raw.deallocate() }
-        let V = raw.bindMemory(to: Double.self, capacity: 2 * workspaceCount)
-        let A = V + workspaceCount
-        V.initialize(repeating: 0, count: 2 * workspaceCount)
-        for (plane, value) in constants { (V + plane * planeStride).update(repeating: value, count: tile) }
-        for (slot, planes) in parameterPlanes.enumerated() {
-            for plane in planes { (V + plane * planeStride).update(repeating: parameters[slot], count: tile) }
+        let V = raw.bindMemory(to: Double.self, capacity: valueCount + adjointCount)
+        let A = V + valueCount
+        V.initialize(repeating: 0, count: valueCount + adjointCount)
+        for (plane, value) in sweep.constants { (V + plane * tile).update(repeating: value, count: tile) }
+        for (slot, planes) in sweep.parameterPlanes.enumerated() {
+            for plane in planes { (V + plane * tile).update(repeating: parameters[slot], count: tile) }
         }
         let isa = options.instructionSet.cValue
         let p = tape.parameters.count
-        code.withUnsafeBufferPointer { code in
+        sweep.forward.withUnsafeBufferPointer { forward in
+        sweep.reverse.withUnsafeBufferPointer { reverse in
             while true {
                 let chunk = claim()
                 if chunk >= plan.chunkCount { break }
@@ -125,40 +127,42 @@ extension Program {
                 var start = chunk * plan.chunkPoints
                 while start < chunkEnd {
                     let n = Swift.min(tile, chunkEnd - start)
-                    for (slot, planes) in inputPlanes.enumerated() {
+                    for (slot, planes) in sweep.inputPlanes.enumerated() {
                         for plane in planes {
-                            let dst = V + plane * planeStride
+                            let dst = V + plane * tile
                             dst.update(from: inputs[slot] + start, count: n)
                             if n < tile { (dst + n).update(repeating: 0, count: tile - n) }
                         }
                     }
-                    tv_forward(isa, code.baseAddress, code.count, V, tile)
+                    tv_forward(isa, forward.baseAddress, forward.count, V, tile)
                     for (k, dest) in values.enumerated() {
                         guard let dest else { continue }
-                        (dest + start).update(from: V + outputPlanes[k] * planeStride, count: n)
+                        (dest + start).update(from: V + sweep.outputPlanes[k] * tile, count: n)
                     }
                     for (r, g) in gradients.enumerated() {
-                        A.update(repeating: 0, count: workspaceCount)
+                        // Seeds: the first seed a plane gets is stored (as 0 + seed), later ones added.
                         for (k, seed) in g.seeds.enumerated() {
-                            let plane = A + outputPlanes[k] * planeStride
-                            for i in 0..<tile { plane[i] += seed }
+                            let plane = A + sweep.seedPlanes[k] * tile
+                            let isFirst = !sweep.seedPlanes[..<k].contains(sweep.seedPlanes[k])
+                            for i in 0..<tile { plane[i] = (isFirst ? 0 : plane[i]) + seed }
                         }
-                        tv_reverse(isa, code.baseAddress, code.count, V, A, tile)
+                        tv_reverse(isa, reverse.baseAddress, reverse.count, V, A, tile)
                         for (slot, dest) in g.inputGradients.enumerated() {
                             guard let dest else { continue }
-                            gatherAdjoint(A, inputPlanes[slot], planeStride, into: dest + start, count: n)
+                            gatherAdjoint(A, sweep.inputAdjointPlanes[slot], tile, into: dest + start, count: n)
                         }
                         for (slot, dest) in g.parameterGradients.enumerated() {
                             guard let dest else { continue }
-                            gatherAdjoint(A, parameterPlanes[slot], planeStride, into: dest + start, count: n)
+                            gatherAdjoint(A, sweep.parameterAdjointPlanes[slot], tile, into: dest + start, count: n)
                         }
                         if g.parameterGradientSums != nil {
                             let partial = sums + chunk * plan.sumStride + r * p
                             for slot in 0..<p {
                                 var s = partial[slot]
+                                let planes = sweep.parameterAdjointPlanes[slot]
                                 for i in 0..<n {
                                     var x = 0.0
-                                    for plane in parameterPlanes[slot] { x += A[plane * planeStride + i] }
+                                    for plane in planes { x += A[plane * tile + i] }
                                     s += x
                                 }
                                 partial[slot] = s
@@ -168,6 +172,7 @@ extension Program {
                     start += n
                 }
             }
+        }
         }
     }
 
@@ -202,7 +207,7 @@ struct RunPlan: Sendable {
 
     init(program: Program, count: Int, gradients: [GradientRequest]) {
         self.count = count
-        tile = program.options.resolvedTileSize
+        tile = program.tileSize
         // At least 16 tiles per chunk, and at most about 1024 chunks.
         let wanted = Swift.max(16 * tile, (count + 1023) / 1024)
         chunkPoints = (wanted + tile - 1) / tile * tile

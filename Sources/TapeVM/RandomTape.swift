@@ -32,10 +32,12 @@ extension Tape {
     ///   - parameters: how many parameters (named `w0`, `w1`, ...).
     ///   - outputs: how many outputs (`y0`, ...): the last registers of the tape.
     ///   - opcodes: the opcodes to draw from; defaults to every compute opcode.
+    ///   - allLive: when true, every result no other instruction reads is added into the last
+    ///     output, so no instruction is dead code (benchmarks: the optimizer cannot drop work).
     ///   - seed: the random seed.
     public static func random(instructions: Int, inputs: Int = 3, parameters: Int = 0, outputs: Int = 1,
                               opcodes: [Opcode] = Opcode.allCases.filter { $0.arity > 0 },
-                              seed: UInt64) -> Tape {
+                              allLive: Bool = false, seed: UInt64) -> Tape {
         var rng = SplitMix64(seed: seed)
         let b = TapeBuilder()
         var pool: [Register] = (0..<inputs).map { b.input("x\($0)") } + (0..<parameters).map { b.parameter("w\($0)") }
@@ -49,12 +51,24 @@ extension Tape {
         }
         for _ in 0..<Swift.max(1, instructions) {
             let op = opcodes[Int.random(in: 0..<opcodes.count, using: &rng)]
-            let immediate: Double = op == .powi ? Double(Int.random(in: -3...4, using: &rng)) : 0
+            let immediate: Double
+            switch op.info.immediate {
+            case .exponent: immediate = Double(Int.random(in: -3...4, using: &rng))
+            case .value: immediate = [0.5, -1.25, 2, 3.75, -0.0][Int.random(in: 0..<5, using: &rng)]
+            case .none, .slot: immediate = 0
+            }
             let args = (0..<op.arity).map { _ in operand() }
             pool.append(b.emit(op, args, immediate: immediate))
         }
         let outs = Swift.max(1, Swift.min(outputs, pool.count))
-        for k in 0..<outs { b.output("y\(k)", pool[pool.count - outs + k]) }
+        var results = Array(pool.suffix(outs))
+        if allLive {
+            var used = Set<Register>(results)
+            for ins in b.instructions { used.formUnion(ins.operands) }
+            let dangling = pool.dropLast(outs).filter { !used.contains($0) && b.instructions[$0.index].opcode.arity > 0 }
+            for r in dangling { results[outs - 1] = b.add(results[outs - 1], r) }
+        }
+        for k in 0..<outs { b.output("y\(k)", results[k]) }
         do {
             return try b.build()
         } catch {

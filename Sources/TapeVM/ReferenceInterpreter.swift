@@ -48,7 +48,14 @@ public struct ReferenceInterpreter: Sendable {
         var adj = [Double](repeating: 0, count: tape.registerCount)
         let seeds = seeds ?? tape.outputs.indices.map { $0 == 0 ? 1 : 0 }
         for (k, out) in tape.outputs.enumerated() { adj[out.register.index] += seeds[k] }
-        for (i, ins) in tape.instructions.enumerated().reversed() where ins.opcode.info.isDifferentiable {
+        // Instructions no output depends on through differentiable instructions contribute
+        // nothing (not even 0·∞ = NaN): their adjoint is zero by structure, not by value.
+        var reachesOutput = [Bool](repeating: false, count: tape.registerCount)
+        for out in tape.outputs { reachesOutput[out.register.index] = true }
+        for (i, ins) in tape.instructions.enumerated().reversed() where reachesOutput[i] && ins.opcode.info.isDifferentiable {
+            for r in ins.operands { reachesOutput[r.index] = true }
+        }
+        for (i, ins) in tape.instructions.enumerated().reversed() where ins.opcode.info.isDifferentiable && reachesOutput[i] {
             let o = ins.operands
             let d = ins.opcode.info.backward(
                 adj[i], o.count > 0 ? v[o[0].index] : 0, o.count > 1 ? v[o[1].index] : 0,

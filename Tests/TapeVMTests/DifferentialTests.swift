@@ -61,17 +61,39 @@ import Testing
         }
     }
 
-    @Test(arguments: InstructionSet.supported)
-    func randomTapesMatchTheReference(isa: InstructionSet) throws {
+    static let passChoices: [OptimizationPasses] = [.none, .exact, .constantFolding, .constantOperands, .deadCode]
+
+    @Test(arguments: InstructionSet.supported, passChoices)
+    func randomTapesMatchTheReference(isa: InstructionSet, passes: OptimizationPasses) throws {
         var rng = SplitMix64(seed: 42)
-        for t in 0..<1500 {
+        for t in 0..<500 {
             let tape = Tape.random(instructions: Int.random(in: 1...24, using: &rng), inputs: 3, parameters: 2,
                                    outputs: 2, opcodes: Self.exactOpcodes, seed: UInt64(t))
             let n = [0, 1, 7, 8, 9, 15, 16, 17, 31][t % 9]
             let inputs = Self.points(count: n, inputs: 3, rng: &rng)
             let params = [Double.random(in: -2...2, using: &rng), Self.specials[t % Self.specials.count]]
             try Self.check(tape: tape, inputs: inputs, parameters: params,
-                           options: ExecutionOptions(threads: 1, tileSize: 8 * (1 + t % 2), instructionSet: isa))
+                           options: ExecutionOptions(threads: 1, tileSize: 8 * (1 + t % 2), instructionSet: isa, optimization: passes))
+        }
+    }
+
+    /// Long tapes, so that register planes are reused many times over, with every pass.
+    /// Exact passes are held bit for bit; `.all` (with CSE and identities, which reassociate
+    /// adjoint sums) within `close`, on smooth tapes and ordinary points.
+    @Test(arguments: InstructionSet.supported)
+    func longTapesWithPlaneReuse(isa: InstructionSet) throws {
+        var rng = SplitMix64(seed: 5)
+        for t in 0..<12 {
+            let tape = Tape.random(instructions: 150 + 20 * t, inputs: 3, parameters: 2, outputs: 3,
+                                   opcodes: t % 2 == 0 ? Self.exactOpcodes : Tape.smoothOpcodes, seed: UInt64(500 + t))
+            let inputs = (0..<3).map { _ in (0..<19).map { _ in Double.random(in: -1.5...1.5, using: &rng) } }
+            try Self.check(tape: tape, inputs: inputs, parameters: [0.3, -0.8],
+                           options: ExecutionOptions(threads: 1, tileSize: 16, instructionSet: isa, optimization: .exact))
+            if t % 2 == 1 {
+                try Self.check(tape: tape, inputs: inputs, parameters: [0.3, -0.8],
+                               options: ExecutionOptions(threads: 1, tileSize: 16, instructionSet: isa, optimization: .all),
+                               same: Self.close)
+            }
         }
     }
 
@@ -86,7 +108,7 @@ import Testing
             var inputs = (0..<2).map { _ in (0..<n).map { _ in Double.random(in: -3...3, using: &rng) } }
             if t % 3 == 0 { inputs[0][0] = [Double.nan, 1e300, .infinity][t % 9 / 3] }  // a lane that takes the slow path
             try Self.check(tape: tape, inputs: inputs, parameters: [0.7],
-                           options: ExecutionOptions(threads: 1, tileSize: 8, instructionSet: isa), same: Self.close)
+                           options: ExecutionOptions(threads: 1, tileSize: 8, instructionSet: isa, optimization: .exact), same: Self.close)
         }
     }
 
@@ -100,7 +122,7 @@ import Testing
         var cols: [[Double]] = [[], [], []]
         for a in Self.specials { for c in Self.specials { cols[0].append(a); cols[1].append(c); cols[2].append(a == 0 ? c : -c) } }
         for isa in InstructionSet.supported {
-            try Self.check(tape: tape, inputs: cols, parameters: [], options: ExecutionOptions(threads: 1, instructionSet: isa),
+            try Self.check(tape: tape, inputs: cols, parameters: [], options: ExecutionOptions(threads: 1, instructionSet: isa, optimization: .none),
                            same: Self.exactOpcodes.contains(op) ? Self.same : Self.close)
         }
     }

@@ -183,7 +183,8 @@ import Testing
     }
 
     @Test func functionsComeFromTheOpcodeTable() throws {
-        let callable = Opcode.allCases.filter { $0.arity > 0 }
+        // Constant-operand forms (addk, ...) are the optimizer's: write `x + 2` instead.
+        let callable = Opcode.allCases.filter { $0.arity > 0 && $0.info.immediate != .value }
         #expect(Set(ExpressionParser.functions.values) == Set(callable))
         for op in callable {
             let arguments = ["a", "b", "c"].prefix(op.arity).joined(separator: ", ")
@@ -369,18 +370,5 @@ import Testing
                 #expect(error.description.hasPrefix("\(error.line):\(error.column): error: "))
             }
         }
-    }
-}
-
-/// A small deterministic generator for the random-text test.
-private struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

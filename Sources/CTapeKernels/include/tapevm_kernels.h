@@ -26,10 +26,11 @@ typedef enum {
     TV_ADD, TV_SUB, TV_MUL, TV_DIV, TV_POW, TV_MAX, TV_MIN, TV_LOGADDEXP,
     TV_LT, TV_LE, TV_GT, TV_GE, TV_EQ, TV_NE,
     TV_SELECT, TV_MULADD,
+    TV_ADDK, TV_MULK, TV_RSUBK, TV_DIVK, TV_RDIVK,
     TV_OPCODE_COUNT
 } tv_opcode;
 
-/// One executable instruction: `dst = op(a, b, c; imm)`, register indices are plane numbers.
+/// One forward instruction: `dst = op(a, b, c; imm)`; the fields are value-plane numbers.
 typedef struct {
     int32_t op;
     int32_t dst;
@@ -37,6 +38,19 @@ typedef struct {
     int32_t reserved;
     double imm;
 } tv_instr;
+
+/// One reverse instruction. Value planes (v*) hold what the forward sweep computed; adjoint
+/// planes (g*) are numbered separately, since the two are allocated by different liveness.
+typedef struct {
+    int32_t op;
+    /// Bit 0/1/2: this is the sweep's first contribution to a's/b's/c's adjoint (store 0 + d
+    /// instead of adding), so adjoint planes need no zeroing.
+    int32_t first;
+    int32_t vdst, va, vb;
+    int32_t gdst, ga, gb, gc;
+    int32_t reserved;
+    double imm;
+} tv_rinstr;
 
 /// Instruction-set paths.
 typedef enum {
@@ -55,7 +69,7 @@ const char *tv_opcode_name(int op);
 /// Forward sweep of `count` instructions over one tile; `values` holds every plane.
 void tv_forward(int isa, const tv_instr *code, long count, double *values, long tile);
 /// Reverse sweep of `count` instructions (run last to first) over one tile; adds into `adjoints`.
-void tv_reverse(int isa, const tv_instr *code, long count, const double *values, double *adjoints, long tile);
+void tv_reverse(int isa, const tv_rinstr *code, long count, const double *values, double *adjoints, long tile);
 
 /// CPUs this process may run on (its affinity mask on Linux), at least 1.
 int tv_cpu_count(void);

@@ -1,0 +1,49 @@
+/// The tape optimizer's passes, each switchable on its own.
+///
+/// Passes rewrite a ``Tape`` into an equivalent, usually shorter one. Values are always
+/// bit-identical to the unoptimized tape's. Gradients are bit-identical too, except after the
+/// passes that merge or bypass registers (``commonSubexpressions``, ``identities``): merging
+/// two uses of a register changes the order in which adjoint contributions are summed
+/// (`a·c + b·c` becomes `(a + b)·c`), which can move the last bits of a gradient.
+public struct OptimizationPasses: OptionSet, Sendable, Hashable {
+    public let rawValue: Int
+    public init(rawValue: Int) { self.rawValue = rawValue }
+
+    /// Evaluates instructions whose operands are all constants. Exact.
+    public static let constantFolding = OptimizationPasses(rawValue: 1 << 0)
+    /// Merges identical instructions (same opcode, operands and immediate; `add` and `mul`
+    /// operands in either order). Values exact; gradients up to reassociation.
+    public static let commonSubexpressions = OptimizationPasses(rawValue: 1 << 1)
+    /// Replaces `x·1`, `x/1`, `x + (-0)`, `x - 0` and `-(-x)` by `x`: the identities that hold
+    /// bit for bit in IEEE arithmetic, signed zeros included. Values exact; gradients up to
+    /// reassociation.
+    public static let identities = OptimizationPasses(rawValue: 1 << 2)
+    /// Folds a constant operand into the instruction: `x + k → addk`, `x·k → mulk`,
+    /// `k - x → rsubk`, `x/k → divk`, `k/x → rdivk`. Exact.
+    public static let constantOperands = OptimizationPasses(rawValue: 1 << 3)
+    /// Removes instructions no output depends on. Exact.
+    public static let deadCode = OptimizationPasses(rawValue: 1 << 4)
+
+    /// Every pass.
+    public static let all: OptimizationPasses = [.constantFolding, .commonSubexpressions, .identities, .constantOperands, .deadCode]
+    /// The passes that keep gradients bit-identical as well as values.
+    public static let exact: OptimizationPasses = [.constantFolding, .constantOperands, .deadCode]
+    /// No pass.
+    public static let none: OptimizationPasses = []
+}
+
+extension Tape {
+    /// This tape after the given passes, run in a fixed order (folding, identities, constant
+    /// operands, common subexpressions, dead code), twice so that each pass sees the others' results.
+    public func optimized(_ passes: OptimizationPasses = .all) -> Tape {
+        var tape = self
+        for _ in 0..<2 {
+            if passes.contains(.constantFolding) { tape = tape.foldingConstants() }
+            if passes.contains(.identities) { tape = tape.removingIdentities() }
+            if passes.contains(.constantOperands) { tape = tape.fusingConstantOperands() }
+            if passes.contains(.commonSubexpressions) { tape = tape.mergingCommonSubexpressions() }
+            if passes.contains(.deadCode) { tape = tape.removingDeadCode() }
+        }
+        return tape
+    }
+}

@@ -1,0 +1,153 @@
+import CTapeKernels
+
+/// How one kind of run lays a tape out in a tile workspace: the forward and reverse code with
+/// plane numbers, and where leaves, outputs and gradients live.
+///
+/// Planes are allocated by liveness. A value plane is reused once its register's last reader
+/// has run, unless the reverse sweep reads it (then it lives to the end of the tile). An adjoint
+/// plane is taken at the register's first contribution in the reverse sweep and freed after
+/// its defining instruction's reverse rule has read it. Only instructions whose adjoint can be
+/// non-zero run in reverse: those on a differentiable path from an input or parameter to an
+/// output. Each reverse instruction knows which operand adjoints it touches first, and stores
+/// rather than adds there, so no adjoint plane is zeroed per tile.
+struct SweepPlan: Sendable {
+    var forward: [tv_instr] = []
+    var reverse: [tv_rinstr] = []
+    var valuePlaneCount = 0
+    var adjointPlaneCount = 0
+    /// Value planes loaded per tile, by input slot.
+    var inputPlanes: [[Int]]
+    /// Value planes filled once per workspace, by parameter slot.
+    var parameterPlanes: [[Int]]
+    /// Value planes filled once per workspace with a constant.
+    var constants: [(plane: Int, value: Double)] = []
+    /// The value plane of each output.
+    var outputPlanes: [Int] = []
+    /// The adjoint plane each output's seed goes to.
+    var seedPlanes: [Int] = []
+    /// Adjoint planes summed into each input slot's gradient (empty: the gradient is 0).
+    var inputAdjointPlanes: [[Int]]
+    /// Adjoint planes summed into each parameter slot's gradient.
+    var parameterAdjointPlanes: [[Int]]
+
+    /// Plans `tape` for a forward-only run (`gradients: false`) or a forward and reverse run.
+    init(_ tape: Tape, gradients: Bool) {
+        let ins = tape.instructions
+        let n = ins.count
+        inputPlanes = Array(repeating: [], count: tape.inputs.count)
+        parameterPlanes = Array(repeating: [], count: tape.parameters.count)
+        inputAdjointPlanes = Array(repeating: [], count: tape.inputs.count)
+        parameterAdjointPlanes = Array(repeating: [], count: tape.parameters.count)
+
+        // Which instructions run in reverse.
+        var runsReverse = [Bool](repeating: false, count: n)
+        var active = [Bool](repeating: false, count: n)
+        if gradients {
+            for (i, x) in ins.enumerated() {
+                active[i] = x.opcode == .input || x.opcode == .param
+                    || (x.opcode.info.isDifferentiable && x.operands.contains { active[$0.index] })
+            }
+            var needed = [Bool](repeating: false, count: n)
+            for o in tape.outputs { needed[o.register.index] = true }
+            for i in stride(from: n - 1, through: 0, by: -1) where needed[i] && active[i] && ins[i].opcode.arity > 0 {
+                runsReverse[i] = true
+                for r in ins[i].operands { needed[r.index] = true }
+            }
+        }
+
+        // Value liveness: the last forward reader, or the end when an output or a reverse rule reads it.
+        let end = n
+        var lastUse = [Int](repeating: -1, count: n)
+        for (i, x) in ins.enumerated() { for r in x.operands { lastUse[r.index] = i } }
+        for o in tape.outputs { lastUse[o.register.index] = end }
+        for (i, x) in ins.enumerated() where runsReverse[i] {
+            let reads = x.opcode.reverseReads
+            if reads.contains(.y) { lastUse[i] = end }
+            if reads.contains(.a) { lastUse[x.operands[0].index] = end }
+            if reads.contains(.b) { lastUse[x.operands[1].index] = end }
+        }
+
+        // Value planes. Leaves first: inputs are loaded together at the start of each tile, and
+        // parameters and constants are filled once, so none of their planes is ever reused.
+        var valuePlane = [Int](repeating: -1, count: n)
+        var pool = PlanePool()
+        for (i, x) in ins.enumerated() {
+            switch x.opcode {
+            case .input: valuePlane[i] = pool.take(); inputPlanes[Int(x.immediate)].append(valuePlane[i])
+            case .param: valuePlane[i] = pool.take(); parameterPlanes[Int(x.immediate)].append(valuePlane[i])
+            case .const: valuePlane[i] = pool.take(); constants.append((valuePlane[i], x.immediate))
+            default: break
+            }
+        }
+        for (i, x) in ins.enumerated() where x.opcode.arity > 0 {
+            // Operands read for the last time here may give their plane to the result:
+            // the kernels read a block of every operand before writing that block.
+            for r in Set(x.operands.map(\.index)) where lastUse[r] == i && ins[r].opcode.arity > 0 || lastUse[r] == i && ins[r].opcode == .input {
+                pool.give(valuePlane[r])
+            }
+            valuePlane[i] = pool.take()
+            if lastUse[i] < i { pool.give(valuePlane[i]) }  // dead result: the plane is free again
+            let o = x.operands.map { Int32(valuePlane[$0.index]) }
+            forward.append(tv_instr(op: Int32(x.opcode.rawValue), dst: Int32(valuePlane[i]),
+                                    a: o.count > 0 ? o[0] : 0, b: o.count > 1 ? o[1] : 0, c: o.count > 2 ? o[2] : 0,
+                                    reserved: 0, imm: x.immediate))
+        }
+        valuePlaneCount = Swift.max(1, pool.count)
+        outputPlanes = tape.outputs.map { valuePlane[$0.register.index] }
+        guard gradients else { return }
+
+        // Adjoint planes, in reverse-sweep order. Contributions to operands whose adjoint can
+        // never matter (constants) go to one shared sink plane, always stored, never read.
+        var adjoints = PlanePool()
+        let sink = adjoints.take()
+        var adjointPlane = [Int?](repeating: nil, count: n)
+        for o in tape.outputs where adjointPlane[o.register.index] == nil {
+            adjointPlane[o.register.index] = adjoints.take()
+        }
+        seedPlanes = tape.outputs.map { adjointPlane[$0.register.index]! }
+        var reversed: [tv_rinstr] = []
+        for i in stride(from: n - 1, through: 0, by: -1) where runsReverse[i] {
+            let x = ins[i]
+            guard let gdst = adjointPlane[i] else { preconditionFailure("reverse instruction r\(i) has no adjoint") }
+            adjoints.give(gdst)  // read once, below; an operand's first contribution may take it
+            var first: Int32 = 0
+            var g: [Int32] = [0, 0, 0]
+            for (k, r) in x.operands.enumerated() {
+                if !active[r.index] {
+                    g[k] = Int32(sink); first |= 1 << k
+                } else if let p = adjointPlane[r.index] {
+                    g[k] = Int32(p)
+                } else {
+                    let p = adjoints.take()
+                    adjointPlane[r.index] = p
+                    g[k] = Int32(p); first |= 1 << k
+                }
+            }
+            let v = x.operands.map { Int32(valuePlane[$0.index]) }
+            reversed.append(tv_rinstr(op: Int32(x.opcode.rawValue), first: first,
+                                      vdst: Int32(valuePlane[i]), va: v.count > 0 ? v[0] : 0, vb: v.count > 1 ? v[1] : 0,
+                                      gdst: Int32(gdst), ga: g[0], gb: g[1], gc: g[2], reserved: 0, imm: x.immediate))
+        }
+        reverse = reversed.reversed()  // the kernel runs it last to first
+        adjointPlaneCount = adjoints.count
+        for (i, x) in ins.enumerated() {
+            guard let p = adjointPlane[i] else { continue }
+            if x.opcode == .input { inputAdjointPlanes[Int(x.immediate)].append(p) }
+            if x.opcode == .param { parameterAdjointPlanes[Int(x.immediate)].append(p) }
+        }
+    }
+}
+
+/// Plane numbers: freed planes are reused last-freed first (still warm in cache).
+struct PlanePool {
+    private(set) var count = 0
+    private var free: [Int] = []
+
+    mutating func take() -> Int {
+        if let p = free.popLast() { return p }
+        count += 1
+        return count - 1
+    }
+
+    mutating func give(_ plane: Int) { free.append(plane) }
+}
