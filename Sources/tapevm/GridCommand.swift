@@ -117,10 +117,10 @@ struct GridCommand: ParsableCommand {
         if let pngPath { sinks.append(PNGSink(path: pngPath, grid: grid)) }
 
         let timing = try GridSweep(program: program, parameters: parameters, output: 0).run(grid, sinks: sinks)
-        printSummary(tape: tape, text: text, output: outputName, grid: grid, options: options, timing: timing, stats: stats)
+        printSummary(tape: tape, program: program, text: text, output: outputName, grid: grid, options: options, timing: timing, stats: stats)
     }
 
-    private func printSummary(tape: Tape, text: String, output: String, grid: GridSpec, options: ExecutionOptions,
+    private func printSummary(tape: Tape, program: Program, text: String, output: String, grid: GridSpec, options: ExecutionOptions,
                               timing: GridSweep.Timing, stats: GridStatistics) {
         let (a, b) = (tape.inputs[0], tape.inputs[1])
         let run = timing.run.seconds
@@ -134,6 +134,8 @@ struct GridCommand: ParsableCommand {
         }
         out.append(("grid", "\(grid.nx) × \(grid.ny) = \(grid.count) points, \(a) ∈ [\(readable(grid.x.lo)), \(readable(grid.x.hi))], \(b) ∈ [\(readable(grid.y.lo)), \(readable(grid.y.hi))]"))
         out.append(("time", "\(format(run, "%.3f")) s evaluating (\(format(run / points * 1e9, "%.1f")) ns/point, \(format(points / run / 1e6, "%.2f")) Mpoints/s); \(format(timing.total.seconds, "%.3f")) s total"))
+        let st = program.statistics
+        out.append(("tape", "\(tape.instructions.count) instructions; after optimization \(st.forwardInstructions) forward, \(st.reverseInstructions) reverse"))
         out.append(("threads", "\(options.resolvedThreads) (of \(ExecutionOptions.coreCount) cores)"))
         out.append(("CPU path", "\(options.instructionSet) (supported: \(InstructionSet.supported.map(\.rawValue).joined(separator: ", ")); set TAPEVM_ISA to choose)"))
         var fLine = "min \(readable(stats.minimum)), max \(readable(stats.maximum)), mean \(readable(stats.mean))"
