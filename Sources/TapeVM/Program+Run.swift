@@ -65,7 +65,8 @@ extension Program {
         defer { sums.deallocate() }
 
         let workers = Swift.min(options.resolvedThreads, plan.chunkCount)
-        let job = RunBuffers(inputs: inputs, values: values, gradients: gradients, sums: sums.baseAddress!)
+        let job = RunBuffers(inputs: inputs, values: values, gradients: gradients,
+                             reverse: gradients.map { reversePlan(seeds: $0.seeds) }, sums: sums.baseAddress!)
         if workers <= 1 {
             var next = 0
             runWorker(plan, job, parameters) {
@@ -106,7 +107,7 @@ extension Program {
         let sweep = gradients.isEmpty ? valuesOnly : withGradients
         let tile = plan.tile
         let valueCount = sweep.valuePlaneCount * tile
-        let adjointCount = sweep.adjointPlaneCount * tile
+        let adjointCount = (job.reverse.map(\.adjointPlaneCount).max() ?? 0) * tile
         let raw = UnsafeMutableRawPointer.allocate(byteCount: (valueCount + adjointCount) * MemoryLayout<Double>.stride, alignment: 64)
         defer { raw.deallocate() }
         let V = raw.bindMemory(to: Double.self, capacity: valueCount + adjointCount)
@@ -121,7 +122,6 @@ extension Program {
         let isa = options.instructionSet.cValue
         let p = tape.parameters.count
         sweep.forward.withUnsafeBufferPointer { forward in
-        sweep.reverse.withUnsafeBufferPointer { reverse in
             while true {
                 let chunk = claim()
                 if chunk >= plan.chunkCount { break }
@@ -142,26 +142,30 @@ extension Program {
                         (dest + start).update(from: V + sweep.outputPlanes[k] * tile, count: n)
                     }
                     for (r, g) in gradients.enumerated() {
+                        let reverse = job.reverse[r]
                         // Seeds: the first seed a plane gets is stored (as 0 + seed), later ones added.
                         for (k, seed) in g.seeds.enumerated() {
-                            let plane = A + sweep.seedPlanes[k] * tile
-                            let isFirst = !sweep.seedPlanes[..<k].contains(sweep.seedPlanes[k])
+                            guard let seedPlane = reverse.seedPlanes[k] else { continue }
+                            let plane = A + seedPlane * tile
+                            let isFirst = !reverse.seedPlanes[..<k].contains(seedPlane)
                             for i in 0..<tile { plane[i] = (isFirst ? 0 : plane[i]) + seed }
                         }
-                        tv_reverse(isa, reverse.baseAddress, reverse.count, V, A, tile)
+                        reverse.code.withUnsafeBufferPointer { code in
+                            tv_reverse(isa, code.baseAddress, code.count, V, A, tile)
+                        }
                         for (slot, dest) in g.inputGradients.enumerated() {
                             guard let dest else { continue }
-                            gatherAdjoint(A, sweep.inputAdjointPlanes[slot], tile, into: dest + start, count: n)
+                            gatherAdjoint(A, reverse.inputAdjointPlanes[slot], tile, into: dest + start, count: n)
                         }
                         for (slot, dest) in g.parameterGradients.enumerated() {
                             guard let dest else { continue }
-                            gatherAdjoint(A, sweep.parameterAdjointPlanes[slot], tile, into: dest + start, count: n)
+                            gatherAdjoint(A, reverse.parameterAdjointPlanes[slot], tile, into: dest + start, count: n)
                         }
                         if g.parameterGradientSums != nil {
                             let partial = sums + chunk * plan.sumStride + r * p
                             for slot in 0..<p {
                                 var s = partial[slot]
-                                let planes = sweep.parameterAdjointPlanes[slot]
+                                let planes = reverse.parameterAdjointPlanes[slot]
                                 for i in 0..<n {
                                     var x = 0.0
                                     for plane in planes { x += A[plane * tile + i] }
@@ -174,7 +178,6 @@ extension Program {
                     start += n
                 }
             }
-        }
         }
     }
 
@@ -195,6 +198,8 @@ struct RunBuffers: @unchecked Sendable {
     let inputs: [UnsafePointer<Double>]
     let values: [UnsafeMutablePointer<Double>?]
     let gradients: [GradientRequest]
+    /// The reverse plan of each gradient request.
+    let reverse: [ReversePlan]
     let sums: UnsafeMutablePointer<Double>
 }
 

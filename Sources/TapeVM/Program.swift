@@ -1,4 +1,5 @@
 import CTapeKernels
+import Synchronization
 
 /// An executable plan for a ``Tape``: what the SIMD executor runs.
 ///
@@ -19,6 +20,8 @@ public final class Program: Sendable {
     let withGradients: SweepPlan
     /// Points per tile (the same for both plans, so sums do not depend on the kind of run).
     public let tileSize: Int
+    /// Reverse plans for requests that seed only some outputs, made on first use.
+    private let partialReverse = Mutex<[[Bool]: ReversePlan]>([:])
 
     /// Optimizes and plans `tape` for execution.
     public init(_ tape: Tape, options: ExecutionOptions = ExecutionOptions()) {
@@ -27,16 +30,28 @@ public final class Program: Sendable {
         optimizedTape = tape.optimized(options.optimization)
         valuesOnly = SweepPlan(optimizedTape, gradients: false)
         withGradients = SweepPlan(optimizedTape, gradients: true)
-        tileSize = options.resolvedTileSize(planes: withGradients.valuePlaneCount + withGradients.adjointPlaneCount)
+        tileSize = options.resolvedTileSize(planes: withGradients.valuePlaneCount + withGradients.reverse.adjointPlaneCount)
+    }
+
+    /// The reverse plan for a request: only outputs with a non-zero seed are differentiated.
+    func reversePlan(seeds: [Double]) -> ReversePlan {
+        let seeded = seeds.map { $0 != 0 }
+        if !seeded.contains(false) { return withGradients.reverse }
+        return partialReverse.withLock { cache in
+            if let plan = cache[seeded] { return plan }
+            let plan = withGradients.reversePlan(seeded: seeded)
+            cache[seeded] = plan
+            return plan
+        }
     }
 
     /// Bytes of one worker's workspace for a run with gradients (value and adjoint planes of one tile).
     public var workspaceBytes: Int {
-        (withGradients.valuePlaneCount + withGradients.adjointPlaneCount) * tileSize * MemoryLayout<Double>.stride
+        (withGradients.valuePlaneCount + withGradients.reverse.adjointPlaneCount) * tileSize * MemoryLayout<Double>.stride
     }
 
     /// Sizes of the plans, for reports: instructions and planes of each sweep.
     public var statistics: (forwardInstructions: Int, reverseInstructions: Int, valuePlanes: Int, adjointPlanes: Int) {
-        (withGradients.forward.count, withGradients.reverse.count, withGradients.valuePlaneCount, withGradients.adjointPlaneCount)
+        (withGradients.forward.count, withGradients.reverse.code.count, withGradients.valuePlaneCount, withGradients.reverse.adjointPlaneCount)
     }
 }

@@ -48,10 +48,11 @@ public struct ReferenceInterpreter: Sendable {
         var adj = [Double](repeating: 0, count: tape.registerCount)
         let seeds = seeds ?? tape.outputs.indices.map { $0 == 0 ? 1 : 0 }
         for (k, out) in tape.outputs.enumerated() { adj[out.register.index] += seeds[k] }
-        // Instructions no output depends on through differentiable instructions contribute
+        // Instructions no seeded output depends on through differentiable instructions contribute
         // nothing (not even 0·∞ = NaN): their adjoint is zero by structure, not by value.
         var reachesOutput = [Bool](repeating: false, count: tape.registerCount)
-        for out in tape.outputs { reachesOutput[out.register.index] = true }
+        // An output seeded with 0 is left out entirely (a symbolic zero, as in JAX).
+        for (k, out) in tape.outputs.enumerated() where seeds[k] != 0 { reachesOutput[out.register.index] = true }
         for (i, ins) in tape.instructions.enumerated().reversed() where reachesOutput[i] && ins.opcode.info.isDifferentiable {
             for r in ins.operands { reachesOutput[r.index] = true }
         }

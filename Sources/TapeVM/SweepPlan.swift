@@ -12,9 +12,7 @@ import CTapeKernels
 /// rather than adds there, so no adjoint plane is zeroed per tile.
 struct SweepPlan: Sendable {
     var forward: [tv_instr] = []
-    var reverse: [tv_rinstr] = []
     var valuePlaneCount = 0
-    var adjointPlaneCount = 0
     /// Value planes loaded per tile, by input slot.
     var inputPlanes: [[Int]]
     /// Value planes filled once per workspace, by parameter slot.
@@ -23,12 +21,12 @@ struct SweepPlan: Sendable {
     var constants: [(plane: Int, value: Double)] = []
     /// The value plane of each output.
     var outputPlanes: [Int] = []
-    /// The adjoint plane each output's seed goes to.
-    var seedPlanes: [Int] = []
-    /// Adjoint planes summed into each input slot's gradient (empty: the gradient is 0).
-    var inputAdjointPlanes: [[Int]]
-    /// Adjoint planes summed into each parameter slot's gradient.
-    var parameterAdjointPlanes: [[Int]]
+    /// The reverse sweep when every output is seeded (empty for a forward-only plan).
+    var reverse: ReversePlan
+    /// Value plane of each register, and whether a gradient can flow from it to a leaf.
+    private var valuePlane: [Int] = []
+    private var active: [Bool] = []
+    private let tape: Tape
 
     /// Plans `tape` for a forward-only run (`gradients: false`) or a forward and reverse run.
     init(_ tape: Tape, gradients: Bool) {
@@ -36,25 +34,19 @@ struct SweepPlan: Sendable {
         let n = ins.count
         inputPlanes = Array(repeating: [], count: tape.inputs.count)
         parameterPlanes = Array(repeating: [], count: tape.parameters.count)
-        inputAdjointPlanes = Array(repeating: [], count: tape.inputs.count)
-        parameterAdjointPlanes = Array(repeating: [], count: tape.parameters.count)
+        self.tape = tape
+        reverse = ReversePlan(inputs: tape.inputs.count, parameters: tape.parameters.count)
 
-        // Which instructions run in reverse.
-        var runsReverse = [Bool](repeating: false, count: n)
-        var active = [Bool](repeating: false, count: n)
+        // Which instructions run in reverse when every output is seeded.
         if gradients {
-            for (i, x) in ins.enumerated() {
-                active[i] = x.opcode == .input || x.opcode == .param
-                    || (x.opcode.info.isDifferentiable && x.operands.contains { active[$0.index] })
+            for x in ins {
+                active.append(x.opcode == .input || x.opcode == .param
+                    || (x.opcode.info.isDifferentiable && x.operands.contains { active[$0.index] }))
             }
-            var needed = [Bool](repeating: false, count: n)
-            for o in tape.outputs { needed[o.register.index] = true }
-            for i in stride(from: n - 1, through: 0, by: -1) where needed[i] && active[i] && ins[i].opcode.arity > 0 {
-                runsReverse[i] = true
-                for r in ins[i].operands { needed[r.index] = true }
-            }
+        } else {
+            active = [Bool](repeating: false, count: n)
         }
-
+        let runsReverse = gradients ? Self.runsReverse(tape, active, seeded: tape.outputs.map { _ in true }) : active
         // Value liveness: the last forward reader, or the end when an output or a reverse rule reads it.
         let end = n
         var lastUse = [Int](repeating: -1, count: n)
@@ -94,19 +86,43 @@ struct SweepPlan: Sendable {
         }
         valuePlaneCount = Swift.max(1, pool.count)
         outputPlanes = tape.outputs.map { valuePlane[$0.register.index] }
-        guard gradients else { return }
+        self.valuePlane = valuePlane
+        if gradients { reverse = reversePlan(seeded: tape.outputs.map { _ in true }) }
+    }
 
-        // Adjoint planes, in reverse-sweep order. Contributions to operands whose adjoint can
-        // never matter (constants) go to one shared sink plane, always stored, never read.
+    /// The instructions a reverse sweep seeded at the given outputs runs: those with a
+    /// differentiable path from an input or parameter to a seeded output. An output seeded with
+    /// zero is left out entirely, as a symbolic zero in JAX: the instructions only it reads
+    /// contribute nothing, not even 0·∞ = NaN.
+    static func runsReverse(_ tape: Tape, _ active: [Bool], seeded: [Bool]) -> [Bool] {
+        let ins = tape.instructions
+        var runs = [Bool](repeating: false, count: ins.count)
+        var needed = [Bool](repeating: false, count: ins.count)
+        for (k, o) in tape.outputs.enumerated() where seeded[k] { needed[o.register.index] = true }
+        for i in stride(from: ins.count - 1, through: 0, by: -1) where needed[i] && active[i] && ins[i].opcode.arity > 0 {
+            runs[i] = true
+            for r in ins[i].operands { needed[r.index] = true }
+        }
+        return runs
+    }
+
+    /// Plans the reverse sweep for the outputs marked in `seeded` (a subset of the outputs
+    /// this plan keeps values for). Adjoint planes are allocated in reverse-sweep order;
+    /// contributions to operands whose adjoint can never matter (constants) go to one shared
+    /// sink plane, always stored, never read.
+    func reversePlan(seeded: [Bool]) -> ReversePlan {
+        let ins = tape.instructions
+        let runsReverse = Self.runsReverse(tape, active, seeded: seeded)
+        var plan = ReversePlan(inputs: tape.inputs.count, parameters: tape.parameters.count)
         var adjoints = PlanePool()
         let sink = adjoints.take()
-        var adjointPlane = [Int?](repeating: nil, count: n)
-        for o in tape.outputs where adjointPlane[o.register.index] == nil {
+        var adjointPlane = [Int?](repeating: nil, count: ins.count)
+        for (k, o) in tape.outputs.enumerated() where seeded[k] && adjointPlane[o.register.index] == nil {
             adjointPlane[o.register.index] = adjoints.take()
         }
-        seedPlanes = tape.outputs.map { adjointPlane[$0.register.index]! }
+        plan.seedPlanes = tape.outputs.enumerated().map { k, o in seeded[k] ? adjointPlane[o.register.index] : nil }
         var reversed: [tv_rinstr] = []
-        for i in stride(from: n - 1, through: 0, by: -1) where runsReverse[i] {
+        for i in stride(from: ins.count - 1, through: 0, by: -1) where runsReverse[i] {
             let x = ins[i]
             guard let gdst = adjointPlane[i] else { preconditionFailure("reverse instruction r\(i) has no adjoint") }
             adjoints.give(gdst)  // read once, below; an operand's first contribution may take it
@@ -128,13 +144,31 @@ struct SweepPlan: Sendable {
                                       vdst: Int32(valuePlane[i]), va: v.count > 0 ? v[0] : 0, vb: v.count > 1 ? v[1] : 0,
                                       gdst: Int32(gdst), ga: g[0], gb: g[1], gc: g[2], reserved: 0, imm: x.immediate))
         }
-        reverse = reversed.reversed()  // the kernel runs it last to first
-        adjointPlaneCount = adjoints.count
+        plan.code = reversed.reversed()  // the kernel runs it last to first
+        plan.adjointPlaneCount = adjoints.count
         for (i, x) in ins.enumerated() {
             guard let p = adjointPlane[i] else { continue }
-            if x.opcode == .input { inputAdjointPlanes[Int(x.immediate)].append(p) }
-            if x.opcode == .param { parameterAdjointPlanes[Int(x.immediate)].append(p) }
+            if x.opcode == .input { plan.inputAdjointPlanes[Int(x.immediate)].append(p) }
+            if x.opcode == .param { plan.parameterAdjointPlanes[Int(x.immediate)].append(p) }
         }
+        return plan
+    }
+}
+
+/// One reverse sweep's code and adjoint layout, for one set of seeded outputs.
+struct ReversePlan: Sendable {
+    var code: [tv_rinstr] = []
+    var adjointPlaneCount = 0
+    /// The adjoint plane each output's seed goes to; nil for outputs left out (seed 0).
+    var seedPlanes: [Int?] = []
+    /// Adjoint planes summed into each input slot's gradient (empty: the gradient is 0).
+    var inputAdjointPlanes: [[Int]]
+    /// Adjoint planes summed into each parameter slot's gradient.
+    var parameterAdjointPlanes: [[Int]]
+
+    init(inputs: Int, parameters: Int) {
+        inputAdjointPlanes = Array(repeating: [], count: inputs)
+        parameterAdjointPlanes = Array(repeating: [], count: parameters)
     }
 }
 
