@@ -7,14 +7,21 @@ struct BenchCommand: ParsableCommand {
         commandName: "tapevm-bench",
         abstract: "Compare TapeVM with other ways of computing values + gradients over many points.",
         discussion: """
-        Systems: tapevm (Program, 1 thread), tapevm-mt (all threads), reference (ReferenceInterpreter, \
+        Systems: tapevm (Program, 1 thread), tapevm-mt (all threads), tapevm-noopt (1 thread, no optimizer \
+        passes: the optimizer's effect), reference (ReferenceInterpreter, \
         per point), swift-ad (Swift's _Differentiation, valueWithGradient per point), graph-ad (per-point \
         object-graph AD, micrograd style), handwritten (straight-line scalar Swift), handwritten-c \
         (straight-line AVX-512 C with SLEEF exp/tanh; n/a without AVX-512). All run in one \
         process on the same points, interleaved, after a warm-up; the median of the repeats is reported.
 
-        There is no --expr option: Tape(expression:) does not exist on main yet. The time-to-first-result \
-        lines therefore measure TapeBuilder → Program → first value + gradient, with no text parsing.
+        --expr 'f(x, y) = ...' (repeatable) and --tape-file PATH (repeatable, the tape text format) add \
+        cases, run by the tape systems only (tapevm, tapevm-mt, tapevm-noopt, reference), with inputs \
+        uniform in [-1, 1] and every parameter 0.5. They run after the built-in cases; --filter applies to all.
+
+        Time to first result starts from text: parse (Tape(expression:) for the staged function and \
+        --expr cases, Tape(text:) on the printed tape text for random-1000 and --tape-file cases) → \
+        Program (1 thread) → first value + gradient at 4096 points; cold (first in the process) and the \
+        median of fresh repeats.
 
         Build and run in release: swift run -c release tapevm-bench. Pin with taskset -c N for \
         single-thread comparisons.
@@ -47,6 +54,13 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Seed for the random points.")
     var seed: UInt64 = 20_240_601
 
+    @Option(name: .customLong("expr"),
+            help: "Add a case from the expression language, e.g. 'f(x, y) = x * sigmoid(y)' (repeatable).")
+    var expressions: [String] = []
+
+    @Option(name: .customLong("tape-file"), help: "Add a case from a file in the tape text format (repeatable).")
+    var tapeFiles: [String] = []
+
     mutating func validate() throws {
         if let systems {
             for s in systems.split(separator: ",") where !BenchSystem.allNames.contains(String(s)) {
@@ -61,6 +75,34 @@ struct BenchCommand: ParsableCommand {
             }
         }
         guard repeats >= 1 else { throw ValidationError("--repeats must be at least 1") }
+        _ = try textCases()
+    }
+
+    /// The cases from --expr and --tape-file, named `expr-K:<first output>` and `file:<file name>`.
+    func textCases() throws -> [BenchCase] {
+        var cases: [BenchCase] = []
+        for (k, text) in expressions.enumerated() {
+            do {
+                let tape = try Tape(expression: text)
+                cases.append(try textCase(name: "expr-\(k + 1):\(tape.outputs.first?.name ?? "f")",
+                                          source: CaseSource(kind: .expression, text: text)))
+            } catch {
+                throw ValidationError("--expr '\(text)':\n\(error)")
+            }
+        }
+        for path in tapeFiles {
+            let text: String
+            do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+                throw ValidationError("--tape-file \(path): cannot read: \(error.localizedDescription)")
+            }
+            do {
+                cases.append(try textCase(name: "file:" + URL(fileURLWithPath: path).lastPathComponent,
+                                          source: CaseSource(kind: .tapeText, text: text)))
+            } catch {
+                throw ValidationError("--tape-file \(path):\n\(error)")
+            }
+        }
+        return cases
     }
 
     func run() throws {
@@ -81,7 +123,7 @@ struct BenchCommand: ParsableCommand {
         let systemList = BenchSystem.all(threads: threads).filter { selected.contains($0.name) }
         let systemNames = systemList.map(\.name)
         let baseline = systemNames.contains("tapevm") ? "tapevm" : systemNames[0]
-        let cases = builtinSuite().filter { filter == nil || $0.name.contains(filter!) }
+        let cases = (builtinSuite() + (try textCases())).filter { filter == nil || $0.name.contains(filter!) }
         if cases.isEmpty { throw ValidationError("no case matches --filter \(filter!)") }
 
         let loadStart = loadavg()
@@ -90,20 +132,21 @@ struct BenchCommand: ParsableCommand {
                 + "tapevm-mt threads \(threads), /proc/loadavg \(loadStart)",
             "sizes \(batchSizes.map(String.init).joined(separator: ",")), repeats ≤ \(policy.repeats), "
                 + "budget \(policy.budgetSeconds) s per case and size, skip above \(policy.maxCallSeconds) s per call",
-            "Tape(expression:) is not on main: no --expr option; first-result times start from TapeBuilder.",
+            "time to first result: parse text → Program (1 thread) → first value + gradient at 4096 points",
         ]
         #if DEBUG
         header.append("WARNING: debug build: numbers are meaningless; use -c release.")
         #endif
         for line in header { progress(line) }
 
-        // First, while nothing has run yet in this process: tape construction to first result.
+        // First, while nothing has run yet in this process: text to first result.
         var firsts: [FirstResult] = []
-        for c in cases where c.name == "staged" || c.name == "random-1000" {
-            let f = timeToFirstResult(c, points: 4096, seed: seed, again: quick ? 3 : 7)
+        for c in cases {
+            guard let source = c.source else { continue }
+            let f = timeToFirstResult(c, source: source, points: 4096, seed: seed, again: quick ? 3 : 7)
             firsts.append(f)
-            progress(String(format: "time to first result, %@ at 4096 points: %.3f ms cold, %.3f ms warm median",
-                            f.case, f.coldMilliseconds, f.warmMedianMilliseconds))
+            progress(String(format: "%@, %@ at 4096 points: %.3f ms cold, %.3f ms median of fresh repeats",
+                            source.label, f.case, f.coldMilliseconds, f.warmMedianMilliseconds))
         }
 
         var results: [ResultRow] = []
@@ -176,8 +219,8 @@ struct BenchCommand: ParsableCommand {
         }
         print()
         for f in firsts {
-            print(String(format: "time to first result, %@ at %d points: %.3f ms cold (first in process), %.3f ms median of fresh repeats (%@)",
-                         f.case, f.points, f.coldMilliseconds, f.warmMedianMilliseconds, f.what))
+            print(String(format: "%@, %@ at %d points: %.3f ms cold (first in process), %.3f ms median of fresh repeats (%@)",
+                         f.label, f.case, f.points, f.coldMilliseconds, f.warmMedianMilliseconds, f.what))
         }
         print("verification: \(warnings.isEmpty ? "all systems agree with tapevm" : "\(warnings.count) warning(s)") (\(verifyDescription))")
         for w in warnings { print(w) }
@@ -189,15 +232,16 @@ struct BenchCommand: ParsableCommand {
     }
 }
 
-/// Tape construction to first value + gradient: build the tape with TapeBuilder, compile a
+/// Text to first value + gradient: parse the case's text (expression or tape text), compile a
 /// Program (1 thread), allocate outputs, run at `points` points. The points themselves are made
 /// beforehand and not counted.
-func timeToFirstResult(_ c: BenchCase, points: Int, seed: UInt64, again: Int) -> FirstResult {
+func timeToFirstResult(_ c: BenchCase, source: CaseSource, points: Int, seed: UInt64, again: Int) -> FirstResult {
     let batch = Batch(count: points, inputs: c.tape.inputs.count, range: c.inputRange, parameters: c.parameters, seed: seed)
     func once() -> Double {
         var sink = 0.0
         let t = seconds {
-            let tape = c.build()
+            let tape: Tape
+            do { tape = try source.parse() } catch { fatalError("tapevm-bench: \(c.name): \(error)") }
             let program = Program(tape, options: ExecutionOptions(threads: 1))
             let out = Outputs(count: points, inputs: tape.inputs.count, parameters: tape.parameters.count)
             let request = GradientRequest(seeds: tape.outputs.indices.map { $0 == 0 ? 1.0 : 0.0 },
@@ -216,7 +260,9 @@ func timeToFirstResult(_ c: BenchCase, points: Int, seed: UInt64, again: Int) ->
     }
     let cold = once()
     let warm = (0..<again).map { _ in once() }.sorted()
-    return FirstResult(case: c.name, what: "TapeBuilder → Program → run, 1 thread; no text parsing (Tape(expression:) not on main)",
+    let parser = source.kind == .expression ? "Tape(expression:)" : "Tape(text:)"
+    return FirstResult(case: c.name, label: source.label,
+                       what: "\(parser) on \(source.text.utf8.count) bytes → Program → run, 1 thread",
                        points: points, coldMilliseconds: cold, warmMedianMilliseconds: warm[warm.count / 2])
 }
 

@@ -19,6 +19,8 @@ struct ResultRow: Codable {
 
 struct FirstResult: Codable {
     var `case`: String
+    /// "expression text → first result" or "tape text → first result".
+    var label: String
     var what: String
     var points: Int
     /// The first time in this process.

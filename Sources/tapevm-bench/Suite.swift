@@ -1,3 +1,4 @@
+import Foundation
 import TapeVM
 
 /// One benchmark case. The math is defined once, as a TapeVM tape built with `TapeBuilder`;
@@ -20,6 +21,52 @@ struct BenchCase {
     let build: () -> Tape
     /// Hand-written AVX-512 C with SLEEF exp/tanh (CBenchKernels), if written.
     var handwrittenC: BatchKernel? = nil
+    /// Only the tape-running systems (tapevm, tapevm-mt, tapevm-noopt, reference) run it: cases
+    /// from `--expr` and `--tape-file`, which have no separately written versions.
+    var tapeSystemsOnly = false
+    /// The case as text, for the time-to-first-result measurement (which then starts from the
+    /// text: parse → Program → first value + gradient).
+    var source: CaseSource? = nil
+}
+
+/// A case's text and how to parse it.
+struct CaseSource {
+    enum Kind {
+        /// The expression language: `Tape(expression:)`.
+        case expression
+        /// The tape text format: `Tape(text:)`.
+        case tapeText
+    }
+
+    let kind: Kind
+    let text: String
+
+    /// Parses the text (the step the time to first result starts with).
+    func parse() throws -> Tape {
+        switch kind {
+        case .expression: try Tape(expression: text)
+        case .tapeText: try Tape(text: text)
+        }
+    }
+
+    /// How the measurement is labelled.
+    var label: String {
+        switch kind {
+        case .expression: "expression text → first result"
+        case .tapeText: "tape text → first result"
+        }
+    }
+}
+
+/// A case from `--expr` or `--tape-file`: inputs uniform in [-1, 1], every parameter 0.5.
+func textCase(name: String, source: CaseSource) throws -> BenchCase {
+    let tape = try source.parse()
+    let formula = source.kind == .expression
+        ? source.text.trimmingCharacters(in: .whitespacesAndNewlines)
+        : "tape text, \(tape.instructions.count) instructions"
+    return BenchCase(name: name, formula: formula, tape: tape,
+                     parameters: Array(repeating: 0.5, count: tape.parameters.count), inputRange: -1...1,
+                     swiftAD: nil, handwritten: nil, build: { tape }, tapeSystemsOnly: true, source: source)
 }
 
 /// Tape builders, one per case: the single definition of each case's math.
@@ -108,8 +155,12 @@ enum Tapes {
         }
     }
 
+    /// The staged function in the expression language (the same tape as `staged()`).
+    static let stagedExpression = "f(x, y) = (x + sigmoid(y)) / (sigmoid(x) + (x + y)^2)"
+
+    /// 1000 random smooth instructions, every one live (no dead code for the optimizer to drop).
     static func random1000() -> Tape {
-        Tape.random(instructions: 1000, inputs: 4, parameters: 0, opcodes: Tape.smoothOpcodes, seed: 1)
+        Tape.random(instructions: 1000, inputs: 4, parameters: 0, opcodes: Tape.smoothOpcodes, allLive: true, seed: 1)
     }
 }
 
@@ -137,7 +188,8 @@ func builtinSuite() -> [BenchCase] {
         BenchCase(name: "staged", formula: "(x + sigmoid(y)) / (sigmoid(x) + powi(x+y, 2))",
                   tape: Tapes.staged(), parameters: [], inputRange: -2...2,
                   swiftAD: SwiftAD.staged, handwritten: Handwritten.staged, build: Tapes.staged,
-                  handwrittenC: CKernels.staged),
+                  handwrittenC: CKernels.staged,
+                  source: CaseSource(kind: .expression, text: Tapes.stagedExpression)),
         BenchCase(name: "neuron", formula: "sigmoid(w0*x0 + w1*x1 + w2); params w0..w2, gradient summed",
                   tape: Tapes.neuron(), parameters: CaseParameters.neuron, inputRange: -3...3,
                   swiftAD: SwiftAD.neuron, handwritten: Handwritten.neuron, build: Tapes.neuron,
@@ -154,8 +206,10 @@ func builtinSuite() -> [BenchCase] {
                   formula: "logaddexp(...logaddexp(logaddexp(x0,x1),x2)...,x5) + softplus(x0+...+x5)",
                   tape: Tapes.logSumExp(), parameters: [], inputRange: -3...3,
                   swiftAD: SwiftAD.logSumExp, handwritten: Handwritten.logSumExp, build: Tapes.logSumExp),
-        BenchCase(name: "random-1000", formula: "Tape.random(instructions: 1000, inputs: 4, smoothOpcodes, seed: 1)",
+        BenchCase(name: "random-1000",
+                  formula: "Tape.random(instructions: 1000, inputs: 4, smoothOpcodes, allLive: true, seed: 1)",
                   tape: Tapes.random1000(), parameters: [], inputRange: -1...1,
-                  swiftAD: nil, handwritten: nil, build: Tapes.random1000),
+                  swiftAD: nil, handwritten: nil, build: Tapes.random1000,
+                  source: CaseSource(kind: .tapeText, text: Tapes.random1000().text)),
     ]
 }

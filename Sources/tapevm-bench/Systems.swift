@@ -8,14 +8,32 @@ struct BenchSystem {
     let maxPoints: Int?
     /// Prepares a run of `batch` into `out` (everything that may allocate up front), or nil
     /// when the system has no version of the case.
-    let prepare: (BenchCase, Batch, Outputs) -> (() -> Void)?
+    private let prepareAny: (BenchCase, Batch, Outputs) -> (() -> Void)?
 
-    static let allNames = ["tapevm", "tapevm-mt", "reference", "swift-ad", "graph-ad", "handwritten", "handwritten-c"]
+    init(name: String, maxPoints: Int?, prepare: @escaping (BenchCase, Batch, Outputs) -> (() -> Void)?) {
+        self.name = name
+        self.maxPoints = maxPoints
+        self.prepareAny = prepare
+    }
+
+    /// Prepares a run, or nil when the system has no version of the case (cases from text run
+    /// only on the tape systems).
+    func prepare(_ c: BenchCase, _ batch: Batch, _ out: Outputs) -> (() -> Void)? {
+        if c.tapeSystemsOnly && !BenchSystem.tapeSystemNames.contains(name) { return nil }
+        return prepareAny(c, batch, out)
+    }
+
+    static let allNames = ["tapevm", "tapevm-mt", "tapevm-noopt", "reference", "swift-ad", "graph-ad", "handwritten", "handwritten-c"]
+
+    /// The systems that run a case's tape itself, and so any case (`--expr`, `--tape-file`).
+    static let tapeSystemNames: Set<String> = ["tapevm", "tapevm-mt", "tapevm-noopt", "reference"]
 
     static func all(threads: Int) -> [BenchSystem] {
         [
             tapevm(name: "tapevm", threads: 1),
             tapevm(name: "tapevm-mt", threads: threads),
+            // The optimizer's effect: the tape as given, no passes.
+            tapevm(name: "tapevm-noopt", threads: 1, optimization: .none),
             BenchSystem(name: "reference", maxPoints: 65536) { c, batch, out in
                 let interpreter = ReferenceInterpreter(c.tape)
                 return { runReference(interpreter, batch, out) }
@@ -38,9 +56,9 @@ struct BenchSystem {
     }
 
     /// TapeVM's pointer API into preallocated buffers: one forward and one reverse sweep per tile.
-    static func tapevm(name: String, threads: Int) -> BenchSystem {
+    static func tapevm(name: String, threads: Int, optimization: OptimizationPasses = .all) -> BenchSystem {
         BenchSystem(name: name, maxPoints: nil) { c, batch, out in
-            let program = Program(c.tape, options: ExecutionOptions(threads: threads))
+            let program = Program(c.tape, options: ExecutionOptions(threads: threads, optimization: optimization))
             let seeds = c.tape.outputs.indices.map { $0 == 0 ? 1.0 : 0.0 }
             let request = GradientRequest(
                 seeds: seeds, inputGradients: out.inputGradients.map { Optional($0) },

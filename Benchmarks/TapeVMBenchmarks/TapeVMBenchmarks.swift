@@ -1,0 +1,137 @@
+// TapeVM benchmarks for ordo-one's package-benchmark. From the Benchmarks directory:
+//
+//   swift package benchmark --filter staged
+//   swift package benchmark thresholds check          (against Thresholds/, the recorded counts)
+//   swift package --allow-writing-to-package-directory benchmark thresholds update
+//
+// Sweeps use the pointer API into buffers allocated once, outside the measured block, on one
+// thread: what is left to allocate is the run's per-call bookkeeping (workspace, partial sums,
+// plan arrays), a small constant number of blocks. The thresholds hold `mallocCountTotal` to
+// the recorded count exactly, so an allocation per tile or per instruction fails the check.
+import Benchmark
+import TapeVM
+
+/// Inputs, outputs and gradient buffers for one tape at `count` points, allocated once.
+final class SweepBuffers: @unchecked Sendable {
+    let count: Int
+    let program: Program
+    let inputs: [UnsafePointer<Double>]
+    let parameters: [Double]
+    let values: [UnsafeMutablePointer<Double>?]
+    let requests: [GradientRequest]
+    private let owned: [UnsafeMutablePointer<Double>]
+
+    init(_ tape: Tape, count: Int, range: ClosedRange<Double> = -1...1,
+         options: ExecutionOptions = ExecutionOptions(threads: 1)) {
+        self.count = count
+        program = Program(tape, options: options)
+        var rng = SplitMix64(seed: 7)
+        var owned: [UnsafeMutablePointer<Double>] = []
+        func column() -> UnsafeMutablePointer<Double> {
+            let p = UnsafeMutablePointer<Double>.allocate(capacity: count)
+            p.initialize(repeating: 0, count: count)
+            owned.append(p)
+            return p
+        }
+        inputs = tape.inputs.map { _ in
+            let c = column()
+            for i in 0..<count { c[i] = Double.random(in: range, using: &rng) }
+            return UnsafePointer(c)
+        }
+        parameters = Array(repeating: 0.5, count: tape.parameters.count)
+        values = tape.outputs.map { _ in Optional(column()) }
+        let sums = UnsafeMutablePointer<Double>.allocate(capacity: Swift.max(1, tape.parameters.count))
+        sums.initialize(repeating: 0, count: Swift.max(1, tape.parameters.count))
+        owned.append(sums)
+        requests = [GradientRequest(seeds: tape.outputs.indices.map { $0 == 0 ? 1 : 0 },
+                                    inputGradients: tape.inputs.map { _ in Optional(column()) },
+                                    parameterGradientSums: tape.parameters.isEmpty ? nil : sums)]
+        self.owned = owned
+    }
+
+    deinit { for p in owned { p.deallocate() } }
+
+    /// Forward sweep only: values.
+    @inline(__always) func forward() {
+        do { try program.run(count: count, inputs: inputs, parameters: parameters, values: values) } catch {
+            fatalError("TapeVMBenchmarks: \(error)")
+        }
+    }
+
+    /// Forward and reverse sweep: values and the gradient with respect to every input.
+    @inline(__always) func forwardReverse() {
+        do {
+            try program.run(count: count, inputs: inputs, parameters: parameters, values: values, gradients: requests)
+        } catch {
+            fatalError("TapeVMBenchmarks: \(error)")
+        }
+    }
+}
+
+enum Tapes {
+    static func staged() -> Tape {
+        do {
+            return try Tape(expression: "f(x, y) = (x + sigmoid(y)) / (sigmoid(x) + (x + y)^2)")
+        } catch {
+            fatalError("TapeVMBenchmarks: \(error)")
+        }
+    }
+
+    /// About 1000 live instructions (allLive: the optimizer cannot drop any as dead code).
+    static func random1000() -> Tape {
+        Tape.random(instructions: 1000, inputs: 4, opcodes: Tape.smoothOpcodes, allLive: true, seed: 1)
+    }
+
+    /// One instruction of `opcode` on the inputs.
+    static func single(_ opcode: Opcode) -> Tape {
+        let b = TapeBuilder()
+        let args = (0..<opcode.arity).map { b.input("x\($0)") }
+        b.output("f", b.emit(opcode, args, immediate: 0))
+        do { return try b.build() } catch { fatalError("TapeVMBenchmarks: \(error)") }
+    }
+}
+
+let points = 65536
+
+let benchmarks: @Sendable () -> Void = {
+    let timing: [BenchmarkMetric] = [.wallClock, .mallocCountTotal, .throughput]
+    Benchmark.defaultConfiguration = .init(metrics: timing, timeUnits: .microseconds,
+                                           maxDuration: .seconds(2), maxIterations: 1000)
+
+    // Sweeps: mallocCountTotal must not exceed the recorded count (Thresholds/), wall clock is
+    // not checked (shared hosts are too noisy for a fixed tolerance).
+    let sweepThresholds: [BenchmarkMetric: BenchmarkThresholds] = [
+        .mallocCountTotal: .init(relative: BenchmarkThresholds.Relative.none, absolute: [.p0: 0, .p50: 0, .p100: 0]),
+        .wallClock: .init(relative: BenchmarkThresholds.Relative.none, absolute: BenchmarkThresholds.Absolute.none),
+        .throughput: .init(relative: BenchmarkThresholds.Relative.none, absolute: BenchmarkThresholds.Absolute.none),
+    ]
+    let sweepConfiguration = Benchmark.Configuration(metrics: timing, timeUnits: .microseconds,
+                                                     maxDuration: .seconds(2), maxIterations: 1000,
+                                                     thresholds: sweepThresholds)
+
+    func sweeps(_ name: String, _ make: @escaping @Sendable () -> Tape, range: ClosedRange<Double> = -1...1) {
+        let buffers = SweepBuffers(make(), count: points, range: range)
+        Benchmark("\(name) forward \(points)", configuration: sweepConfiguration) { benchmark in
+            for _ in benchmark.scaledIterations { buffers.forward() }
+        }
+        Benchmark("\(name) forward+reverse \(points)", configuration: sweepConfiguration) { benchmark in
+            for _ in benchmark.scaledIterations { buffers.forwardReverse() }
+        }
+    }
+
+    sweeps("staged", Tapes.staged)
+    sweeps("random-1000", Tapes.random1000)
+
+    // The optimizer passes on the random tape (no Program: just Tape.optimized).
+    let random = Tapes.random1000()
+    Benchmark("random-1000 optimizer passes (.all)") { benchmark in
+        for _ in benchmark.scaledIterations { blackHole(random.optimized(.all)) }
+    }
+
+    // Per-opcode kernels: one instruction over 65536 points; inputs in [0.5, 2] so log is defined.
+    let opcodes: [(String, Opcode)] = [("add", .add), ("mul", .mul), ("exp", .exp), ("tanh", .tanh),
+                                       ("sigmoid", .sigmoid), ("log", .log)]
+    for (name, opcode) in opcodes {
+        sweeps("opcode \(name)", { Tapes.single(opcode) }, range: 0.5...2)
+    }
+}
