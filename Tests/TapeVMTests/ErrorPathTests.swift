@@ -377,4 +377,45 @@ import Testing
         sample += (0..<150).map { _ in Int.random(in: 0..<n, using: &rng) }
         try Self.checkBatch(n: n, threads: 2, tile: 128, sample: sample)
     }
+
+    // MARK: - Known bugs (failing)
+
+    /// A tape summing `n` inputs, evaluated at two points: `n` input columns.
+    static func evaluateWideInput(_ n: Int) throws {
+        let b = TapeBuilder()
+        var sum = b.input("x0")
+        for k in 1..<n { sum = b.add(sum, b.input("x\(k)")) }
+        b.output("y", sum)
+        let values = try Program(try b.build(), options: ExecutionOptions(threads: 1))
+            .evaluate(inputs: (0..<n).map { _ in [1.0, 2] })
+        precondition(values == [[Double(n), Double(2 * n)]])
+    }
+
+    /// A tape with `n` outputs (all x²), evaluated at three points: `n` output columns.
+    static func evaluateWideOutput(_ n: Int) throws {
+        let b = TapeBuilder()
+        let square = b.square(b.input("x"))
+        for k in 0..<n { b.output("y\(k)", square) }
+        let values = try Program(try b.build(), options: ExecutionOptions(threads: 1)).evaluate(inputs: [[1, 2, 3]])
+        precondition(values.count == n && values.allSatisfy { $0 == [1, 4, 9] })
+    }
+
+    /// KNOWN BUG: `withColumns` (Program+Arrays.swift) nests one `withUnsafeBufferPointer` call
+    /// per input column, recursively, so the stack depth grows with the number of columns: the
+    /// process dies of SIGSEGV (stack overflow) at about 10 000 columns in a debug build and
+    /// 100 000 in a release build. Run in a child process so the crash fails only this test.
+    @Test func manyInputColumnsDoNotOverflowTheStack() async {
+        await #expect(processExitsWith: .success) {
+            try ErrorPathTests.evaluateWideInput(120_000)
+        }
+    }
+
+    /// KNOWN BUG: `makeColumns` recurses once per result column in the same way (and copies the
+    /// pointer list at every level, quadratic in the column count); `evaluate` with many
+    /// outputs, or `jacobian` with outputs × inputs columns, overflows the stack.
+    @Test func manyOutputColumnsDoNotOverflowTheStack() async {
+        await #expect(processExitsWith: .success) {
+            try ErrorPathTests.evaluateWideOutput(30_000)
+        }
+    }
 }
