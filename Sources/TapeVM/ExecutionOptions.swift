@@ -37,7 +37,7 @@ public struct ExecutionOptions: Sendable, Hashable {
     /// workspace fits in 256 KiB (half a typical L2). Measured on AVX-512: 512 points for small
     /// tapes, 128 for a tape with 200 live planes, within a few percent of the best fixed size.
     func resolvedTileSize(planes: Int) -> Int {
-        if let tileSize { return Swift.max(8, (tileSize + 7) / 8 * 8) }
+        if let tileSize { return (Swift.min(Swift.max(8, tileSize), 1 << 20) + 7) / 8 * 8 }
         var tile = 512
         while tile > 64 && planes * tile * MemoryLayout<Double>.stride > 256 * 1024 { tile /= 2 }
         return tile

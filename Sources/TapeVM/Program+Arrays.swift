@@ -92,9 +92,10 @@ extension Program {
         }
     }
 
-    /// The common length of the input columns, after checking counts.
+    /// The common length of the input columns, after checking counts. A tape without inputs
+    /// (a function of its parameters only) is evaluated at one point.
     func pointCount(_ inputs: [[Double]], _ parameters: [Double]) throws(EvaluationError) -> Int {
-        let n = inputs.first?.count ?? 0
+        let n = inputs.first?.count ?? (tape.inputs.isEmpty ? 1 : 0)
         try check(count: n, inputs: inputs.count, parameters: parameters)
         for (slot, column) in inputs.enumerated() where column.count != n {
             throw EvaluationError("input column '\(tape.inputs[slot])' has \(column.count) value(s), but '\(tape.inputs[0])' has \(n): all input columns need the same length")
@@ -103,8 +104,19 @@ extension Program {
     }
 }
 
-/// Calls `body` with a pointer to each column, without copying.
+/// Calls `body` with a pointer to each column: without copying for up to 64 columns (one
+/// nested `withUnsafeBufferPointer` per column), and through one contiguous copy beyond that,
+/// so that thousands of columns cannot exhaust the stack.
 func withColumns<R>(_ columns: [[Double]], _ body: ([UnsafePointer<Double>]) throws(EvaluationError) -> R) throws(EvaluationError) -> R {
+    if columns.count > 64 {
+        let length = columns.first?.count ?? 0
+        let flat = UnsafeMutableBufferPointer<Double>.allocate(capacity: Swift.max(1, columns.count * length))
+        defer { flat.deallocate() }
+        for (k, column) in columns.enumerated() {
+            _ = UnsafeMutableBufferPointer(rebasing: flat[k * length..<k * length + column.count]).initialize(from: column)
+        }
+        return try body((0..<columns.count).map { UnsafePointer(flat.baseAddress! + $0 * length) })
+    }
     func nest(_ k: Int, _ acc: inout [UnsafePointer<Double>]) throws(EvaluationError) -> R {
         if k == columns.count { return try body(acc) }
         return try columns[k].withUnsafeBufferPointer { (buf) throws(EvaluationError) -> R in
@@ -118,23 +130,13 @@ func withColumns<R>(_ columns: [[Double]], _ body: ([UnsafePointer<Double>]) thr
     return try nest(0, &acc)
 }
 
-/// Makes `count` zeroed columns of `length` doubles and lets `body` fill them in place.
+/// Makes `count` columns of `length` doubles, lets `body` fill them, and returns them as arrays.
+/// The columns are written in place into one allocation and copied out once (a pass over the
+/// results, small next to computing them), with no recursion whatever the column count.
 func makeColumns(_ count: Int, _ length: Int, _ body: ([UnsafeMutablePointer<Double>?]) throws(EvaluationError) -> Void) throws(EvaluationError) -> [[Double]] {
-    var failure: EvaluationError?
-    func nest(_ k: Int, _ acc: [UnsafeMutablePointer<Double>?]) -> [[Double]] {
-        if k == count {
-            do throws(EvaluationError) { try body(acc) } catch { failure = error }
-            return []
-        }
-        var rest: [[Double]] = []
-        let column = [Double](unsafeUninitializedCapacity: length) { buf, initialized in
-            if length > 0 { buf.baseAddress!.initialize(repeating: 0, count: length) }
-            initialized = length
-            rest = nest(k + 1, acc + [length > 0 ? buf.baseAddress! : nil])
-        }
-        return [column] + rest
-    }
-    let columns = nest(0, [])
-    if let failure { throw failure }
-    return columns
+    let flat = UnsafeMutableBufferPointer<Double>.allocate(capacity: Swift.max(1, count * length))
+    defer { flat.deallocate() }
+    flat.initialize(repeating: 0)
+    try body((0..<count).map { length > 0 ? flat.baseAddress! + $0 * length : nil })
+    return (0..<count).map { Array(flat[$0 * length..<($0 + 1) * length]) }
 }

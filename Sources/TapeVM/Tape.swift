@@ -152,7 +152,7 @@ extension Tape {
     private static func checkNames(_ names: [String], kind: String) throws(TapeError) {
         var seen = Set<String>()
         for name in names {
-            guard !name.isEmpty else { throw TapeError(.invalidName, "an \(kind) name is empty") }
+            guard !name.isEmpty else { throw TapeError(.invalidName, "\(kind == "input" ? "an" : "a") \(kind) name is empty") }
             guard seen.insert(name).inserted else { throw TapeError(.duplicateName, "\(kind) '\(name)' is named twice") }
         }
     }

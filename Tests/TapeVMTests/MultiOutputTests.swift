@@ -33,3 +33,13 @@ import Testing
         #expect(both.inputGradients[0][0].isNaN)
     }
 }
+
+@Suite struct ParameterOnlyTapeTests {
+    /// A function of parameters only is evaluated at one point by the array API.
+    @Test func aTapeWithoutInputsIsOnePoint() throws {
+        let tape = try Tape(expression: "f(; w, b) = w * b + w")
+        let r = try Program(tape).valueAndGradient(inputs: [], parameters: [3, 2])
+        #expect(r.values == [[9]])
+        #expect(r.parameterGradientSum == [3, 3])
+    }
+}
