@@ -192,6 +192,14 @@ void tv_reverse(int isa, const tv_rinstr *code, long count, const double *values
     }
 }
 
+void tv_accumulate_lanes(const double *plane, long n, double *acc) {
+    v8d sum = ld(acc);
+    long i = 0;
+    for (; i + 8 <= n; i += 8) sum = sum + ld(plane + i);
+    st(acc, sum);
+    for (; i < n; ++i) acc[i % 8] += plane[i];
+}
+
 static const char *const tv_names[TV_OPCODE_COUNT] = {
     "input", "param", "const",
     "neg", "recip", "square", "sqrt", "exp", "log", "sigmoid", "tanh", "sin", "cos",

@@ -79,14 +79,17 @@ extension Program {
                 runWorker(plan, job, parameters) { nextChunk.wrappingAdd(1, ordering: .relaxed).oldValue }
             }
         }
-        // Reduce the per-chunk partial sums in chunk order: the same order for any thread count.
+        // Reduce the per-chunk, per-lane partial sums in chunk and lane order: the same order
+        // for any thread count and any code path.
         for (r, g) in gradients.enumerated() {
             guard let dest = g.parameterGradientSums else { continue }
             let p = tape.parameters.count
             for slot in 0..<p { dest[slot] = 0 }
             for chunk in 0..<plan.chunkCount {
-                let base = sums.baseAddress! + chunk * plan.sumStride + r * p
-                for slot in 0..<p { dest[slot] += base[slot] }
+                let base = sums.baseAddress! + chunk * plan.sumStride + r * p * 8
+                for slot in 0..<p {
+                    for lane in 0..<8 { dest[slot] += base[slot * 8 + lane] }
+                }
             }
         }
     }
@@ -162,16 +165,12 @@ extension Program {
                             gatherAdjoint(A, reverse.parameterAdjointPlanes[slot], tile, into: dest + start, count: n)
                         }
                         if g.parameterGradientSums != nil {
-                            let partial = sums + chunk * plan.sumStride + r * p
+                            // Eight lane-wise partial sums per parameter and chunk.
+                            let partial = sums + chunk * plan.sumStride + r * p * 8
                             for slot in 0..<p {
-                                var s = partial[slot]
-                                let planes = reverse.parameterAdjointPlanes[slot]
-                                for i in 0..<n {
-                                    var x = 0.0
-                                    for plane in planes { x += A[plane * tile + i] }
-                                    s += x
+                                for plane in reverse.parameterAdjointPlanes[slot] {
+                                    tv_accumulate_lanes(A + plane * tile, n, partial + slot * 8)
                                 }
-                                partial[slot] = s
                             }
                         }
                     }
@@ -220,6 +219,6 @@ struct RunPlan: Sendable {
         let wanted = Swift.max(16 * tile, (count + 1023) / 1024)
         chunkPoints = (wanted + tile - 1) / tile * tile
         chunkCount = (count + chunkPoints - 1) / chunkPoints
-        sumStride = gradients.count * program.tape.parameters.count
+        sumStride = gradients.count * program.tape.parameters.count * 8
     }
 }

@@ -71,6 +71,10 @@ void tv_forward(int isa, const tv_instr *code, long count, double *values, long 
 /// Reverse sweep of `count` instructions (run last to first) over one tile; adds into `adjoints`.
 void tv_reverse(int isa, const tv_rinstr *code, long count, const double *values, double *adjoints, long tile);
 
+/// Adds plane[i] into acc[i % 8] for i < n: a lane-parallel sum whose order depends only on
+/// n, so sums over a batch are the same on every path and for every thread count.
+void tv_accumulate_lanes(const double *plane, long n, double *acc);
+
 /// CPUs this process may run on (its affinity mask on Linux), at least 1.
 int tv_cpu_count(void);
 
