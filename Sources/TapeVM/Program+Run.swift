@@ -105,13 +105,19 @@ extension Program {
     }
 
     /// One worker: claims chunks until none are left, running each chunk's tiles in order.
+    ///
+    /// Everything a tile needs besides the kernels (which planes to load, copy out, seed, gather
+    /// and sum) is resolved to raw pointers once, before the first tile, so the per-tile work in
+    /// Swift is a few flat loops with no reference counting.
     private func runWorker(_ plan: RunPlan, _ job: RunBuffers, _ parameters: [Double], claim: () -> Int) {
-        let (inputs, values, gradients, sums) = (job.inputs, job.values, job.gradients, job.sums)
-        let sweep = gradients.isEmpty ? valuesOnly : withGradients
+        let sweep = job.gradients.isEmpty ? valuesOnly : withGradients
         let tile = plan.tile
         let valueCount = sweep.valuePlaneCount * tile
         let adjointCount = (job.reverse.map(\.adjointPlaneCount).max() ?? 0) * tile
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: (valueCount + adjointCount) * MemoryLayout<Double>.stride, alignment: 64)
+        let codeCount = job.reverse.reduce(sweep.forward.count) { $0 + $1.code.count }
+        let raw = UnsafeMutableRawPointer.allocate(
+            byteCount: (valueCount + adjointCount) * MemoryLayout<Double>.stride + codeCount * MemoryLayout<tv_rinstr>.stride,
+            alignment: 64)
         defer { raw.deallocate() }
         let V = raw.bindMemory(to: Double.self, capacity: valueCount + adjointCount)
         let A = V + valueCount
@@ -122,71 +128,104 @@ extension Program {
         for (slot, planes) in sweep.parameterPlanes.enumerated() {
             for plane in planes { (V + plane * tile).update(repeating: parameters[slot], count: tile) }
         }
+        // The code, copied next to the workspace.
+        let codeBase = (raw + (valueCount + adjointCount) * MemoryLayout<Double>.stride).bindMemory(to: tv_rinstr.self, capacity: codeCount)
+        let forward = UnsafeMutableRawPointer(codeBase).bindMemory(to: tv_instr.self, capacity: sweep.forward.count)
+        forward.initialize(from: sweep.forward, count: sweep.forward.count)
+        var reverseCode: [(UnsafeMutablePointer<tv_rinstr>, Int)] = []
+        var next = UnsafeMutableRawPointer(forward + sweep.forward.count).bindMemory(to: tv_rinstr.self, capacity: 0)
+        for r in job.reverse {
+            next.initialize(from: r.code, count: r.code.count)
+            reverseCode.append((next, r.code.count))
+            next += r.code.count
+        }
+        let tiles = TileTransfers(sweep: sweep, job: job, V: V, A: A, tile: tile, parameters: tape.parameters.count)
         let isa = options.instructionSet.cValue
-        let p = tape.parameters.count
-        sweep.forward.withUnsafeBufferPointer { forward in
-            while true {
-                let chunk = claim()
-                if chunk >= plan.chunkCount { break }
-                let chunkEnd = Swift.min(plan.count, (chunk + 1) * plan.chunkPoints)
-                var start = chunk * plan.chunkPoints
-                while start < chunkEnd {
-                    let n = Swift.min(tile, chunkEnd - start)
-                    for (slot, planes) in sweep.inputPlanes.enumerated() {
-                        for plane in planes {
-                            let dst = V + plane * tile
-                            dst.update(from: inputs[slot] + start, count: n)
-                            if n < tile { (dst + n).update(repeating: 0, count: tile - n) }
-                        }
-                    }
-                    tv_forward(isa, forward.baseAddress, forward.count, V, tile)
-                    for (k, dest) in values.enumerated() {
-                        guard let dest else { continue }
-                        (dest + start).update(from: V + sweep.outputPlanes[k] * tile, count: n)
-                    }
-                    for (r, g) in gradients.enumerated() {
-                        let reverse = job.reverse[r]
-                        // Seeds: the first seed a plane gets is stored (as 0 + seed), later ones added.
-                        for (k, seed) in g.seeds.enumerated() {
-                            guard let seedPlane = reverse.seedPlanes[k] else { continue }
-                            let plane = A + seedPlane * tile
-                            let isFirst = !reverse.seedPlanes[..<k].contains(seedPlane)
-                            for i in 0..<tile { plane[i] = (isFirst ? 0 : plane[i]) + seed }
-                        }
-                        reverse.code.withUnsafeBufferPointer { code in
-                            tv_reverse(isa, code.baseAddress, code.count, V, A, tile)
-                        }
-                        for (slot, dest) in g.inputGradients.enumerated() {
-                            guard let dest else { continue }
-                            gatherAdjoint(A, reverse.inputAdjointPlanes[slot], tile, into: dest + start, count: n)
-                        }
-                        for (slot, dest) in g.parameterGradients.enumerated() {
-                            guard let dest else { continue }
-                            gatherAdjoint(A, reverse.parameterAdjointPlanes[slot], tile, into: dest + start, count: n)
-                        }
-                        if g.parameterGradientSums != nil {
-                            // Eight lane-wise partial sums per parameter and chunk.
-                            let partial = sums + chunk * plan.sumStride + r * p * 8
-                            for slot in 0..<p {
-                                for plane in reverse.parameterAdjointPlanes[slot] {
-                                    tv_accumulate_lanes(A + plane * tile, n, partial + slot * 8)
-                                }
-                            }
-                        }
-                    }
-                    start += n
+        while true {
+            let chunk = claim()
+            if chunk >= plan.chunkCount { break }
+            let chunkEnd = Swift.min(plan.count, (chunk + 1) * plan.chunkPoints)
+            var start = chunk * plan.chunkPoints
+            while start < chunkEnd {
+                let n = Swift.min(tile, chunkEnd - start)
+                for (src, dst) in tiles.loads {
+                    dst.update(from: src + start, count: n)
+                    if n < tile { (dst + n).update(repeating: 0, count: tile - n) }
                 }
+                tv_forward(isa, forward, sweep.forward.count, V, tile)
+                for (src, dst) in tiles.stores { (dst + start).update(from: src, count: n) }
+                for (r, request) in tiles.requests.enumerated() {
+                    for (plane, seed, first) in request.seeds {
+                        if first { plane.update(repeating: 0 + seed, count: tile) }
+                        else { for i in 0..<tile { plane[i] += seed } }
+                    }
+                    tv_reverse(isa, reverseCode[r].0, reverseCode[r].1, V, A, tile)
+                    for gather in request.gathers {
+                        let dst = gather.destination + start
+                        switch gather.planes.count {
+                        case 0: dst.update(repeating: 0, count: n)
+                        case 1: for i in 0..<n { dst[i] = 0 + gather.planes[0][i] }
+                        default:
+                            for i in 0..<n { dst[i] = 0 }
+                            for src in gather.planes { for i in 0..<n { dst[i] += src[i] } }
+                        }
+                    }
+                    // Eight lane-wise partial sums per parameter and chunk.
+                    let partial = job.sums + chunk * plan.sumStride
+                    for (plane, offset) in request.sums { tv_accumulate_lanes(plane, n, partial + offset) }
+                }
+                start += n
             }
         }
     }
+}
 
-    /// dest[i] = 0 + Σ over planes of the adjoint at lane i (the reference interpreter's order).
-    private func gatherAdjoint(_ A: UnsafeMutablePointer<Double>, _ planes: [Int], _ stride: Int,
-                               into dest: UnsafeMutablePointer<Double>, count n: Int) {
-        for i in 0..<n { dest[i] = 0 }
-        for plane in planes {
-            let src = A + plane * stride
-            for i in 0..<n { dest[i] += src[i] }
+/// The per-tile data movement of one worker, resolved to pointers: which columns load into
+/// which planes, which planes go out as values, and for each gradient request the seeds, the
+/// gathers of input and per-point parameter gradients, and the parameter sums.
+private struct TileTransfers {
+    struct Gather {
+        let destination: UnsafeMutablePointer<Double>
+        let planes: [UnsafeMutablePointer<Double>]
+    }
+    struct Request {
+        var seeds: [(UnsafeMutablePointer<Double>, Double, Bool)] = []
+        var gathers: [Gather] = []
+        /// Adjoint plane and offset of its eight partial sums within a chunk's block.
+        var sums: [(UnsafeMutablePointer<Double>, Int)] = []
+    }
+    var loads: [(UnsafePointer<Double>, UnsafeMutablePointer<Double>)] = []
+    var stores: [(UnsafeMutablePointer<Double>, UnsafeMutablePointer<Double>)] = []
+    var requests: [Request] = []
+
+    init(sweep: SweepPlan, job: RunBuffers, V: UnsafeMutablePointer<Double>, A: UnsafeMutablePointer<Double>,
+         tile: Int, parameters p: Int) {
+        for (slot, planes) in sweep.inputPlanes.enumerated() {
+            for plane in planes { loads.append((job.inputs[slot], V + plane * tile)) }
+        }
+        for (k, dest) in job.values.enumerated() {
+            if let dest { stores.append((V + sweep.outputPlanes[k] * tile, dest)) }
+        }
+        for (r, g) in job.gradients.enumerated() {
+            let reverse = job.reverse[r]
+            var request = Request()
+            for (k, seed) in g.seeds.enumerated() {
+                guard let plane = reverse.seedPlanes[k] else { continue }
+                // The first seed a plane gets is stored (as 0 + seed), later ones added.
+                request.seeds.append((A + plane * tile, seed, !reverse.seedPlanes[..<k].contains(plane)))
+            }
+            for (slot, dest) in g.inputGradients.enumerated() {
+                if let dest { request.gathers.append(Gather(destination: dest, planes: reverse.inputAdjointPlanes[slot].map { A + $0 * tile })) }
+            }
+            for (slot, dest) in g.parameterGradients.enumerated() {
+                if let dest { request.gathers.append(Gather(destination: dest, planes: reverse.parameterAdjointPlanes[slot].map { A + $0 * tile })) }
+            }
+            if g.parameterGradientSums != nil {
+                for slot in 0..<p {
+                    for plane in reverse.parameterAdjointPlanes[slot] { request.sums.append((A + plane * tile, r * p * 8 + slot * 8)) }
+                }
+            }
+            requests.append(request)
         }
     }
 }
