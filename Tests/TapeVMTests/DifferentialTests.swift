@@ -31,6 +31,29 @@ import Testing
 
     static func same(_ a: Double, _ b: Double) -> Bool { a.bitPattern == b.bitPattern || (a.isNaN && b.isNaN) }
 
+    /// Equal, or both zero (for passes exact but for the sign of a zero adjoint).
+    static func sameUpToZeroSign(_ a: Double, _ b: Double) -> Bool { same(a, b) || (a == 0 && b == 0) }
+
+    /// `muladd` fusion on random tapes: bit-identical but for the sign of zero gradients.
+    @Test(arguments: InstructionSet.supported)
+    func multiplyAddFusionMatchesTheReference(isa: InstructionSet) throws {
+        var rng = SplitMix64(seed: 77)
+        var fused = 0
+        defer { #expect(fused > 30, "the random tapes should exercise the fusion") }
+        for t in 0..<300 {
+            let tape = Tape.random(instructions: Int.random(in: 2...24, using: &rng), inputs: 3, parameters: 2, outputs: 2,
+                                   opcodes: [.mul, .add, .mul, .add, .sub, .exp, .sigmoid, .max, .select, .div, .neg], seed: UInt64(9000 + t))
+            let n = [1, 8, 9, 17][t % 4]
+            let inputs = Self.points(count: n, inputs: 3, rng: &rng)
+            let muladds = { (t: Tape) in t.instructions.filter { $0.opcode == .muladd }.count }
+            fused += muladds(tape.optimized([.multiplyAdd])) - muladds(tape)
+            try Self.check(tape: tape, inputs: inputs, parameters: [0.7, -1.5],
+                           options: ExecutionOptions(threads: 1, tileSize: 8, instructionSet: isa,
+                                                     optimization: [.multiplyAdd, .deadCode]),
+                           same: Self.sameUpToZeroSign)
+        }
+    }
+
     /// Within 64 ULPs of the larger magnitude (or 1e-300 absolute): for results downstream of sin/cos.
     static func close(_ a: Double, _ b: Double) -> Bool {
         if same(a, b) { return true }

@@ -37,10 +37,16 @@ struct TapeRewriter {
 
     /// Runs `step` over every instruction (operands renamed) and returns the new tape.
     static func rewrite(_ tape: Tape, _ step: (inout TapeRewriter, Instruction) -> Register) -> Tape {
+        rewrite(tape) { w, ins, _ in step(&w, ins) }
+    }
+
+    /// Runs `step` over every instruction (operands renamed; the third argument is the
+    /// instruction's index in the source tape) and returns the new tape.
+    static func rewrite(_ tape: Tape, _ step: (inout TapeRewriter, Instruction, Int) -> Register) -> Tape {
         var w = TapeRewriter(tape)
-        for ins in tape.instructions {
+        for (i, ins) in tape.instructions.enumerated() {
             let renamed = Instruction(ins.opcode, ins.operands.map { w.map[$0.index] }, immediate: ins.immediate)
-            let r = step(&w, renamed)
+            let r = step(&w, renamed, i)
             w.map.append(r)
         }
         return w.finish()

@@ -1,0 +1,28 @@
+extension Tape {
+    /// Fuses `a·b + c` (and `c + a·b`) into one `muladd` where the product has no other use:
+    /// one instruction and one register plane fewer, forward and reverse. `muladd` rounds twice,
+    /// like the pair it replaces, so values are bit-identical; gradients are too, except that a
+    /// zero adjoint of -0 reaching the product is no longer turned into +0 on the way.
+    func fusingMultiplyAdd() -> Tape {
+        var uses = [Int](repeating: 0, count: instructions.count)
+        for ins in instructions { for r in ins.operands { uses[r.index] += 1 } }
+        for o in outputs { uses[o.register.index] += 1 }
+        var fusable = Set<Register>()  // new registers holding a product used once
+        return TapeRewriter.rewrite(self) { w, ins, source in
+            if ins.opcode == .add {
+                let (a, b) = (ins.operands[0], ins.operands[1])
+                if fusable.contains(a), a != b {
+                    let m = w.defining(a).operands
+                    return w.emit(Instruction(.muladd, [m[0], m[1], b]))
+                }
+                if fusable.contains(b), a != b {
+                    let m = w.defining(b).operands
+                    return w.emit(Instruction(.muladd, [m[0], m[1], a]))
+                }
+            }
+            let r = w.emit(ins)
+            if ins.opcode == .mul && uses[source] == 1 { fusable.insert(r) }
+            return r
+        }
+    }
+}
