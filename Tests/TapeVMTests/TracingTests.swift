@@ -212,3 +212,23 @@ import Testing
         #expect("\(Traced(0.5))" == "const 0.5")
     }
 }
+
+/// The README's examples, so that they keep compiling and stay true.
+@Suite struct ReadmeExampleTests {
+    @Test func tracedNeuronPrintsAndReadsBack() throws {
+        let neuron = try Tape.trace(inputs: ["x0", "x1"], parameters: ["w0", "w1", "w2"]) { x, w in
+            [sigmoid(w[0] * x[0] + w[1] * x[1] + w[2])]
+        }
+        #expect(try Tape(text: neuron.text) == neuron)
+        let r = try Program(neuron).valueAndGradient(inputs: [[-1], [-2]], parameters: [2, -3, -3])
+        #expect(Swift.abs(r.values[0][0] - 0.7310585786300049) < 1e-12)
+    }
+
+    @Test func expressionWithParameter() throws {
+        let tape = try Tape(expression: "f(x, y; w) = w * (x + sigmoid(y)) / (sigmoid(x) + (x + y)^2)")
+        let r = try Program(tape).valueAndGradient(inputs: [[1, 2], [0.5, -1]], parameters: [0.5])
+        #expect(r.values[0].count == 2 && r.inputGradients.count == 2 && r.parameterGradientSum.count == 1)
+        // ∂(Σ f)/∂w = Σ f / w for f linear in w.
+        #expect(Swift.abs(r.parameterGradientSum[0] - (r.values[0][0] + r.values[0][1]) / 0.5) < 1e-12)
+    }
+}
