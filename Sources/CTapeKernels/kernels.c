@@ -172,7 +172,7 @@ int tv_isa_best(void) {
     return TV_ISA_PORTABLE;
 }
 
-void tv_forward(int isa, const tv_instr *code, long count, double *values, long tile) {
+void tv_forward(int isa, const tv_instr *code, long count, double *const *values, long tile) {
     switch (isa) {
 #if defined(__x86_64__) && defined(__linux__)
     case TV_ISA_AVX512: forward_avx512(code, count, values, tile); return;
@@ -182,7 +182,7 @@ void tv_forward(int isa, const tv_instr *code, long count, double *values, long 
     }
 }
 
-void tv_reverse(int isa, const tv_rinstr *code, long count, const double *values, double *adjoints, long tile) {
+void tv_reverse(int isa, const tv_rinstr *code, long count, double *const *values, double *const *adjoints, long tile) {
     switch (isa) {
 #if defined(__x86_64__) && defined(__linux__)
     case TV_ISA_AVX512: reverse_avx512(code, count, values, adjoints, tile); return;

@@ -9,9 +9,9 @@
 // interpreter (contraction to FMA is off in kernels.c).
 
 #define TV_BLOCKS(i, n) for (long i = 0; i < (n); i += 8)
-#define PLANE(base, r) ((base) + (long)(r) * tile)
+#define PLANE(table, r) ((table)[(r)])
 
-static TV_TARGET void TV_FORWARD(const tv_instr *code, long count, double *V, long tile) {
+static TV_TARGET void TV_FORWARD(const tv_instr *code, long count, double *const *V, long tile) {
     for (long k = 0; k < count; ++k) {
         const tv_instr in = code[k];
         double *y = PLANE(V, in.dst);
@@ -90,7 +90,7 @@ static TV_TARGET void TV_FORWARD(const tv_instr *code, long count, double *V, lo
         st((p) + (i), first_##p ? zero + _d : ld((p) + (i)) + _d); \
     } while (0)
 
-static TV_TARGET void TV_REVERSE(const tv_rinstr *code, long count, const double *V, double *A, long tile) {
+static TV_TARGET void TV_REVERSE(const tv_rinstr *code, long count, double *const *V, double *const *A, long tile) {
     for (long k = count - 1; k >= 0; --k) {
         const tv_rinstr in = code[k];
         const double *py = PLANE(V, in.vdst);

@@ -31,7 +31,9 @@ extension Program {
     /// Runs the program over `count` points: the level every other entry point is built on.
     ///
     /// Points stream through tiles, so memory beyond the caller's arrays is one workspace per
-    /// worker (``workspaceBytes``) plus a few partial sums. Each tile runs one forward sweep,
+    /// worker (``workspaceBytes``) plus a few partial sums. Full tiles read the input columns
+    /// and write value and gradient columns in place (the kernels use them as register planes),
+    /// so destinations must not overlap the inputs or each other. Each tile runs one forward sweep,
     /// then one reverse sweep per gradient request.
     ///
     /// - Parameters:
@@ -139,7 +141,21 @@ extension Program {
             reverseCode.append((next, r.code.count))
             next += r.code.count
         }
-        let tiles = TileTransfers(sweep: sweep, job: job, V: V, A: A, tile: tile, parameters: tape.parameters.count)
+        let tiles = TileTransfers(sweep: sweep, job: job, tile: tile, parameters: tape.parameters.count)
+        // Plane tables: workspace planes by default; on full tiles the caller's columns stand
+        // in for input values, output values and input/parameter gradients (no copies).
+        let tables = UnsafeMutablePointer<UnsafeMutablePointer<Double>?>.allocate(
+            capacity: sweep.valuePlaneCount + job.reverse.reduce(0) { $0 + $1.adjointPlaneCount })
+        defer { tables.deallocate() }
+        let vTable = tables
+        for p in 0..<sweep.valuePlaneCount { vTable[p] = V + p * tile }
+        var aTables: [UnsafeMutablePointer<UnsafeMutablePointer<Double>?>] = []
+        var nextTable = tables + sweep.valuePlaneCount
+        for r in job.reverse {
+            for p in 0..<r.adjointPlaneCount { nextTable[p] = A + p * tile }
+            aTables.append(nextTable)
+            nextTable += r.adjointPlaneCount
+        }
         let isa = options.instructionSet.cValue
         while true {
             let chunk = claim()
@@ -148,31 +164,53 @@ extension Program {
             var start = chunk * plan.chunkPoints
             while start < chunkEnd {
                 let n = Swift.min(tile, chunkEnd - start)
-                for (src, dst) in tiles.loads {
-                    dst.update(from: src + start, count: n)
-                    if n < tile { (dst + n).update(repeating: 0, count: tile - n) }
-                }
-                tv_forward(isa, forward, sweep.forward.count, V, tile)
-                for (src, dst) in tiles.stores { (dst + start).update(from: src, count: n) }
-                for (r, request) in tiles.requests.enumerated() {
-                    for (plane, seed, first) in request.seeds {
-                        if first { plane.update(repeating: 0 + seed, count: tile) }
-                        else { for i in 0..<tile { plane[i] += seed } }
+                let full = n == tile
+                for (src, plane) in tiles.loads {
+                    if full {
+                        vTable[plane] = UnsafeMutablePointer(mutating: src + start)
+                    } else {
+                        let dst = V + plane * tile
+                        vTable[plane] = dst
+                        dst.update(from: src + start, count: n)
+                        (dst + n).update(repeating: 0, count: tile - n)
                     }
-                    tv_reverse(isa, reverseCode[r].0, reverseCode[r].1, V, A, tile)
-                    for gather in request.gathers {
+                }
+                for (plane, dest, direct) in tiles.stores where direct {
+                    vTable[plane] = full ? dest + start : V + plane * tile
+                }
+                tv_forward(isa, forward, sweep.forward.count, vTable, tile)
+                for (plane, dest, direct) in tiles.stores where !(full && direct) {
+                    (dest + start).update(from: vTable[plane]!, count: n)
+                }
+                for (r, request) in tiles.requests.enumerated() {
+                    let aTable = aTables[r]
+                    for gather in request.gathers where gather.direct {
+                        aTable[gather.planes[0]] = full ? gather.destination + start : A + gather.planes[0] * tile
+                    }
+                    for (plane, seed, first) in request.seeds {
+                        let p = aTable[plane]!
+                        if first { p.update(repeating: 0 + seed, count: tile) }
+                        else { for i in 0..<tile { p[i] += seed } }
+                    }
+                    tv_reverse(isa, reverseCode[r].0, reverseCode[r].1, vTable, aTable, tile)
+                    for gather in request.gathers where !(full && gather.direct) {
                         let dst = gather.destination + start
                         switch gather.planes.count {
                         case 0: dst.update(repeating: 0, count: n)
-                        case 1: for i in 0..<n { dst[i] = 0 + gather.planes[0][i] }
+                        case 1:
+                            let src = aTable[gather.planes[0]]!
+                            for i in 0..<n { dst[i] = 0 + src[i] }
                         default:
                             for i in 0..<n { dst[i] = 0 }
-                            for src in gather.planes { for i in 0..<n { dst[i] += src[i] } }
+                            for plane in gather.planes {
+                                let src = aTable[plane]!
+                                for i in 0..<n { dst[i] += src[i] }
+                            }
                         }
                     }
                     // Eight lane-wise partial sums per parameter and chunk.
                     let partial = job.sums + chunk * plan.sumStride
-                    for (plane, offset) in request.sums { tv_accumulate_lanes(plane, n, partial + offset) }
+                    for (plane, offset) in request.sums { tv_accumulate_lanes(aTable[plane]!, n, partial + offset) }
                 }
                 start += n
             }
@@ -180,31 +218,40 @@ extension Program {
     }
 }
 
-/// The per-tile data movement of one worker, resolved to pointers: which columns load into
-/// which planes, which planes go out as values, and for each gradient request the seeds, the
-/// gathers of input and per-point parameter gradients, and the parameter sums.
+/// The per-tile data movement of one worker, by plane number: which input columns feed which
+/// value planes, which planes are output values, and for each gradient request the seeds, the
+/// gathers of input and per-point parameter gradients, and the parameter sums. A store or
+/// gather is `direct` when its plane can simply be the caller's column on full tiles.
 private struct TileTransfers {
     struct Gather {
         let destination: UnsafeMutablePointer<Double>
-        let planes: [UnsafeMutablePointer<Double>]
+        let planes: [Int]
+        /// One dedicated adjoint plane: on full tiles it is the destination itself.
+        let direct: Bool
     }
     struct Request {
-        var seeds: [(UnsafeMutablePointer<Double>, Double, Bool)] = []
+        var seeds: [(Int, Double, Bool)] = []
         var gathers: [Gather] = []
         /// Adjoint plane and offset of its eight partial sums within a chunk's block.
-        var sums: [(UnsafeMutablePointer<Double>, Int)] = []
+        var sums: [(Int, Int)] = []
     }
-    var loads: [(UnsafePointer<Double>, UnsafeMutablePointer<Double>)] = []
-    var stores: [(UnsafeMutablePointer<Double>, UnsafeMutablePointer<Double>)] = []
+    var loads: [(UnsafePointer<Double>, Int)] = []
+    var stores: [(Int, UnsafeMutablePointer<Double>, Bool)] = []
     var requests: [Request] = []
 
-    init(sweep: SweepPlan, job: RunBuffers, V: UnsafeMutablePointer<Double>, A: UnsafeMutablePointer<Double>,
-         tile: Int, parameters p: Int) {
+    init(sweep: SweepPlan, job: RunBuffers, tile: Int, parameters p: Int) {
         for (slot, planes) in sweep.inputPlanes.enumerated() {
-            for plane in planes { loads.append((job.inputs[slot], V + plane * tile)) }
+            for plane in planes { loads.append((job.inputs[slot], plane)) }
         }
+        // An output's plane can be the caller's column when it holds a computed register and no
+        // earlier output uses it (leaves' planes are inputs, parameters or constants).
+        let leafPlanes = Set(sweep.inputPlanes.joined()).union(sweep.parameterPlanes.joined()).union(sweep.constants.map(\.plane))
+        var claimed = Set<Int>()
         for (k, dest) in job.values.enumerated() {
-            if let dest { stores.append((V + sweep.outputPlanes[k] * tile, dest)) }
+            guard let dest else { continue }
+            let plane = sweep.outputPlanes[k]
+            let direct = !leafPlanes.contains(plane) && claimed.insert(plane).inserted
+            stores.append((plane, dest, direct))
         }
         for (r, g) in job.gradients.enumerated() {
             let reverse = job.reverse[r]
@@ -212,17 +259,22 @@ private struct TileTransfers {
             for (k, seed) in g.seeds.enumerated() {
                 guard let plane = reverse.seedPlanes[k] else { continue }
                 // The first seed a plane gets is stored (as 0 + seed), later ones added.
-                request.seeds.append((A + plane * tile, seed, !reverse.seedPlanes[..<k].contains(plane)))
+                request.seeds.append((plane, seed, !reverse.seedPlanes[..<k].contains(plane)))
+            }
+            var gathered = Set<Int>()
+            func gather(_ dest: UnsafeMutablePointer<Double>, _ planes: [Int]) -> Gather {
+                let direct = planes.count == 1 && gathered.insert(planes[0]).inserted
+                return Gather(destination: dest, planes: planes, direct: direct)
             }
             for (slot, dest) in g.inputGradients.enumerated() {
-                if let dest { request.gathers.append(Gather(destination: dest, planes: reverse.inputAdjointPlanes[slot].map { A + $0 * tile })) }
+                if let dest { request.gathers.append(gather(dest, reverse.inputAdjointPlanes[slot])) }
             }
             for (slot, dest) in g.parameterGradients.enumerated() {
-                if let dest { request.gathers.append(Gather(destination: dest, planes: reverse.parameterAdjointPlanes[slot].map { A + $0 * tile })) }
+                if let dest { request.gathers.append(gather(dest, reverse.parameterAdjointPlanes[slot])) }
             }
             if g.parameterGradientSums != nil {
                 for slot in 0..<p {
-                    for plane in reverse.parameterAdjointPlanes[slot] { request.sums.append((A + plane * tile, r * p * 8 + slot * 8)) }
+                    for plane in reverse.parameterAdjointPlanes[slot] { request.sums.append((plane, r * p * 8 + slot * 8)) }
                 }
             }
             requests.append(request)

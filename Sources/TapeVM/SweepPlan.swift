@@ -74,7 +74,8 @@ struct SweepPlan: Sendable {
         for (i, x) in ins.enumerated() where x.opcode.arity > 0 {
             // Operands read for the last time here may give their plane to the result:
             // the kernels read a block of every operand before writing that block.
-            for r in Set(x.operands.map(\.index)) where lastUse[r] == i && ins[r].opcode.arity > 0 || lastUse[r] == i && ins[r].opcode == .input {
+            // Input planes are never reused: on full tiles they are the caller's own columns.
+            for r in Set(x.operands.map(\.index)) where lastUse[r] == i && ins[r].opcode.arity > 0 {
                 pool.give(valuePlane[r])
             }
             valuePlane[i] = pool.take()
@@ -117,8 +118,17 @@ struct SweepPlan: Sendable {
         var adjoints = PlanePool()
         let sink = adjoints.take()
         var adjointPlane = [Int?](repeating: nil, count: ins.count)
+        // Inputs and parameters that receive a gradient get planes of their own, never shared
+        // with other registers: on full tiles they are the caller's gradient columns.
+        var touched = [Bool](repeating: false, count: ins.count)
+        for (k, o) in tape.outputs.enumerated() where seeded[k] { touched[o.register.index] = true }
+        for (i, x) in ins.enumerated() where runsReverse[i] { for r in x.operands { touched[r.index] = true } }
+        var leafPlanes = [Int: Int]()
+        for (i, x) in ins.enumerated() where touched[i] && (x.opcode == .input || x.opcode == .param) {
+            leafPlanes[i] = adjoints.take()
+        }
         for (k, o) in tape.outputs.enumerated() where seeded[k] && adjointPlane[o.register.index] == nil {
-            adjointPlane[o.register.index] = adjoints.take()
+            adjointPlane[o.register.index] = leafPlanes[o.register.index] ?? adjoints.take()
         }
         plan.seedPlanes = tape.outputs.enumerated().map { k, o in seeded[k] ? adjointPlane[o.register.index] : nil }
         var reversed: [tv_rinstr] = []
@@ -134,7 +144,7 @@ struct SweepPlan: Sendable {
                 } else if let p = adjointPlane[r.index] {
                     g[k] = Int32(p)
                 } else {
-                    let p = adjoints.take()
+                    let p = leafPlanes[r.index] ?? adjoints.take()
                     adjointPlane[r.index] = p
                     g[k] = Int32(p); first |= 1 << k
                 }

@@ -1,7 +1,8 @@
 // TapeVM's per-tile sweep kernels.
 //
-// A tile holds `tile` points (a multiple of 8). Register r of a tile lives in the plane
-// `base + r * tile` (64-byte aligned). The forward sweep runs each instruction over the whole
+// A tile holds `tile` points (a multiple of 8). Plane r of a tile is `planes[r]`, `tile`
+// doubles, 64-byte aligned in the workspace, or the caller's own input, output or gradient
+// column for the tile's points (so full tiles read and write the caller's arrays directly). The forward sweep runs each instruction over the whole
 // tile before the next; the reverse sweep runs them backwards and adds each instruction's
 // contributions into its operands' adjoint planes. Decode and dispatch happen once per
 // instruction per tile; the inner loops run over 8-lane blocks (the C form of SIMD8<Double>).
@@ -66,10 +67,11 @@ int tv_isa_best(void);
 /// The mnemonic of an opcode number, or NULL when out of range.
 const char *tv_opcode_name(int op);
 
-/// Forward sweep of `count` instructions over one tile; `values` holds every plane.
-void tv_forward(int isa, const tv_instr *code, long count, double *values, long tile);
-/// Reverse sweep of `count` instructions (run last to first) over one tile; adds into `adjoints`.
-void tv_reverse(int isa, const tv_rinstr *code, long count, const double *values, double *adjoints, long tile);
+/// Forward sweep of `count` instructions over one tile; `values[r]` is value plane r.
+void tv_forward(int isa, const tv_instr *code, long count, double *const *values, long tile);
+/// Reverse sweep of `count` instructions (run last to first) over one tile; `adjoints[r]` is
+/// adjoint plane r.
+void tv_reverse(int isa, const tv_rinstr *code, long count, double *const *values, double *const *adjoints, long tile);
 
 /// Adds plane[i] into acc[i % 8] for i < n: a lane-parallel sum whose order depends only on
 /// n, so sums over a batch are the same on every path and for every thread count.
