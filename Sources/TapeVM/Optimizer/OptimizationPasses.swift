@@ -19,7 +19,7 @@ public struct OptimizationPasses: OptionSet, Sendable, Hashable {
     /// reassociation.
     public static let identities = OptimizationPasses(rawValue: 1 << 2)
     /// Folds a constant operand into the instruction: `x + k → addk`, `x·k → mulk`,
-    /// `k - x → rsubk`, `x/k → divk`, `k/x → rdivk`. Exact.
+    /// `k - x → rsubk`, `x/k → divk`, `k/x → rdivk`; and `powi(x, 2) → square(x)`. Exact.
     public static let constantOperands = OptimizationPasses(rawValue: 1 << 3)
     /// Removes instructions no output depends on. Exact.
     public static let deadCode = OptimizationPasses(rawValue: 1 << 4)
