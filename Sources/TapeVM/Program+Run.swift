@@ -116,10 +116,7 @@ extension Program {
         let tile = plan.tile
         let valueCount = sweep.valuePlaneCount * tile
         let adjointCount = (job.reverse.map(\.adjointPlaneCount).max() ?? 0) * tile
-        let codeCount = job.reverse.reduce(sweep.forward.count) { $0 + $1.code.count }
-        let raw = UnsafeMutableRawPointer.allocate(
-            byteCount: (valueCount + adjointCount) * MemoryLayout<Double>.stride + codeCount * MemoryLayout<tv_rinstr>.stride,
-            alignment: 64)
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: (valueCount + adjointCount) * MemoryLayout<Double>.stride, alignment: 64)
         defer { raw.deallocate() }
         let V = raw.bindMemory(to: Double.self, capacity: valueCount + adjointCount)
         let A = V + valueCount
@@ -130,17 +127,9 @@ extension Program {
         for (slot, planes) in sweep.parameterPlanes.enumerated() {
             for plane in planes { (V + plane * tile).update(repeating: parameters[slot], count: tile) }
         }
-        // The code, copied next to the workspace.
-        let codeBase = (raw + (valueCount + adjointCount) * MemoryLayout<Double>.stride).bindMemory(to: tv_rinstr.self, capacity: codeCount)
-        let forward = UnsafeMutableRawPointer(codeBase).bindMemory(to: tv_instr.self, capacity: sweep.forward.count)
-        forward.initialize(from: sweep.forward, count: sweep.forward.count)
-        var reverseCode: [(UnsafeMutablePointer<tv_rinstr>, Int)] = []
-        var next = UnsafeMutableRawPointer(forward + sweep.forward.count).bindMemory(to: tv_rinstr.self, capacity: 0)
-        for r in job.reverse {
-            next.initialize(from: r.code, count: r.code.count)
-            reverseCode.append((next, r.code.count))
-            next += r.code.count
-        }
+        let forward = sweep.forward
+        // The plans (and so the code buffers) outlive the run; raw pointers keep ARC out of the loop.
+        let reverseCode = job.reverse.map { ($0.code.base, $0.code.count) }
         let tiles = TileTransfers(sweep: sweep, job: job, tile: tile, parameters: tape.parameters.count)
         // Plane tables: workspace planes by default; on full tiles the caller's columns stand
         // in for input values, output values and input/parameter gradients (no copies).
@@ -178,7 +167,7 @@ extension Program {
                 for (plane, dest, direct) in tiles.stores where direct {
                     vTable[plane] = full ? dest + start : V + plane * tile
                 }
-                tv_forward(isa, forward, sweep.forward.count, vTable, tile)
+                tv_forward(isa, forward.base, forward.count, vTable, tile)
                 for (plane, dest, direct) in tiles.stores where !(full && direct) {
                     (dest + start).update(from: vTable[plane]!, count: n)
                 }

@@ -11,7 +11,7 @@ import CTapeKernels
 /// output. Each reverse instruction knows which operand adjoints it touches first, and stores
 /// rather than adds there, so no adjoint plane is zeroed per tile.
 struct SweepPlan: Sendable {
-    var forward: [tv_instr] = []
+    var forward = CodeBuffer<tv_instr>([])
     var valuePlaneCount = 0
     /// Value planes loaded per tile, by input slot.
     var inputPlanes: [[Int]]
@@ -71,6 +71,7 @@ struct SweepPlan: Sendable {
             default: break
             }
         }
+        var forwardCode: [tv_instr] = []
         for (i, x) in ins.enumerated() where x.opcode.arity > 0 {
             // Operands read for the last time here may give their plane to the result:
             // the kernels read a block of every operand before writing that block.
@@ -81,10 +82,11 @@ struct SweepPlan: Sendable {
             valuePlane[i] = pool.take()
             if lastUse[i] < i { pool.give(valuePlane[i]) }  // dead result: the plane is free again
             let o = x.operands.map { Int32(valuePlane[$0.index]) }
-            forward.append(tv_instr(op: Int32(x.opcode.rawValue), dst: Int32(valuePlane[i]),
+            forwardCode.append(tv_instr(op: Int32(x.opcode.rawValue), dst: Int32(valuePlane[i]),
                                     a: o.count > 0 ? o[0] : 0, b: o.count > 1 ? o[1] : 0, c: o.count > 2 ? o[2] : 0,
                                     reserved: 0, imm: x.immediate))
         }
+        forward = CodeBuffer(forwardCode)
         valuePlaneCount = Swift.max(1, pool.count)
         outputPlanes = tape.outputs.map { valuePlane[$0.register.index] }
         self.valuePlane = valuePlane
@@ -154,7 +156,7 @@ struct SweepPlan: Sendable {
                                       vdst: Int32(valuePlane[i]), va: v.count > 0 ? v[0] : 0, vb: v.count > 1 ? v[1] : 0,
                                       gdst: Int32(gdst), ga: g[0], gb: g[1], gc: g[2], reserved: 0, imm: x.immediate))
         }
-        plan.code = reversed.reversed()  // the kernel runs it last to first
+        plan.code = CodeBuffer(reversed.reversed())  // the kernel runs it last to first
         plan.adjointPlaneCount = adjoints.count
         for (i, x) in ins.enumerated() {
             guard let p = adjointPlane[i] else { continue }
@@ -167,7 +169,7 @@ struct SweepPlan: Sendable {
 
 /// One reverse sweep's code and adjoint layout, for one set of seeded outputs.
 struct ReversePlan: Sendable {
-    var code: [tv_rinstr] = []
+    var code = CodeBuffer<tv_rinstr>([])
     var adjointPlaneCount = 0
     /// The adjoint plane each output's seed goes to; nil for outputs left out (seed 0).
     var seedPlanes: [Int?] = []
