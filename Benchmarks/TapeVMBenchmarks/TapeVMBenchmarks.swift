@@ -122,6 +122,13 @@ let benchmarks: @Sendable () -> Void = {
     sweeps("staged", Tapes.staged)
     sweeps("random-1000", Tapes.random1000)
 
+    // The same sweep over 16x the points (16x the tiles) must allocate exactly as often: the
+    // per-call bookkeeping only, nothing per tile or per instruction.
+    let large = SweepBuffers(Tapes.staged(), count: 16 * points)
+    Benchmark("staged forward+reverse \(16 * points)", configuration: sweepConfiguration) { benchmark in
+        for _ in benchmark.scaledIterations { large.forwardReverse() }
+    }
+
     // The optimizer passes on the random tape (no Program: just Tape.optimized).
     let random = Tapes.random1000()
     Benchmark("random-1000 optimizer passes (.all)") { benchmark in
