@@ -39,10 +39,7 @@ struct SweepPlan: Sendable {
 
         // Which instructions run in reverse when every output is seeded.
         if gradients {
-            for x in ins {
-                active.append(x.opcode == .input || x.opcode == .param
-                    || (x.opcode.info.isDifferentiable && x.operands.contains { active[$0.index] }))
-            }
+            active = Self.active(tape)
         } else {
             active = [Bool](repeating: false, count: n)
         }
@@ -91,6 +88,18 @@ struct SweepPlan: Sendable {
         outputPlanes = tape.outputs.map { valuePlane[$0.register.index] }
         self.valuePlane = valuePlane
         if gradients { reverse = reversePlan(seeded: tape.outputs.map { _ in true }) }
+    }
+
+    /// Which registers a gradient can flow into: inputs, parameters, and differentiable
+    /// instructions reading an active register.
+    static func active(_ tape: Tape) -> [Bool] {
+        var active: [Bool] = []
+        active.reserveCapacity(tape.instructions.count)
+        for x in tape.instructions {
+            active.append(x.opcode == .input || x.opcode == .param
+                || (x.opcode.info.isDifferentiable && x.operands.contains { active[$0.index] }))
+        }
+        return active
     }
 
     /// The instructions a reverse sweep seeded at the given outputs runs: those with a
