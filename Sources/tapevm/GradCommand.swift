@@ -69,48 +69,17 @@ struct GradCommand: ParsableCommand {
         }
     }
 
-    /// Values and the full Jacobian (inputs and parameters) at each point, one output at a
-    /// time on its own slice of the tape (see ``Tape/slice(output:)``).
+    /// Values and the full Jacobian (inputs and parameters) at each point: one forward sweep
+    /// and one reverse sweep per output (each reverse sweep differentiates its own output only,
+    /// so one output's NaNs cannot leak into another's gradient).
     func evaluate(_ tape: Tape, points: [[Double]], parameters: [Double]) throws(EvaluationError) -> [PointResult] {
         let (n, nOut, nIn, nPar) = (points.count, tape.outputs.count, tape.inputs.count, tape.parameters.count)
         let inputs = (0..<nIn).map { j in points.map { $0[j] } }
-        var results = (0..<n).map { _ in
-            PointResult(values: [], gradients: [], parameterGradients: [])
+        let rows = try Program(tape).jacobian(inputs: inputs, parameters: parameters, parameterGradient: .perPoint)
+        return (0..<n).map { i in
+            PointResult(values: (0..<nOut).map { rows[0].values[$0][i] },
+                        gradients: rows.map { row in (0..<nIn).map { row.inputGradients[$0][i] } },
+                        parameterGradients: rows.map { row in (0..<nPar).map { row.parameterGradients[$0][i] } })
         }
-        for k in 0..<nOut {
-            let program = Program(tape.slice(output: k))
-            // Column-major scratch: value, input gradients, parameter gradients.
-            var scratch = [Double](repeating: 0, count: (1 + nIn + nPar) * n)
-            try withColumns(inputs) { (ins) throws(EvaluationError) in
-                try scratch.withUnsafeMutableBufferPointer { (buf) throws(EvaluationError) in
-                    let base = buf.baseAddress!
-                    let column = { (c: Int) in base + c * n }
-                    let request = GradientRequest(
-                        seeds: [1],
-                        inputGradients: (0..<nIn).map { column(1 + $0) },
-                        parameterGradients: (0..<nPar).map { column(1 + nIn + $0) })
-                    try program.run(count: n, inputs: ins, parameters: parameters,
-                                    values: [column(0)], gradients: [request])
-                }
-            }
-            for i in 0..<n {
-                results[i].values.append(scratch[i])
-                results[i].gradients.append((0..<nIn).map { scratch[(1 + $0) * n + i] })
-                results[i].parameterGradients.append((0..<nPar).map { scratch[(1 + nIn + $0) * n + i] })
-            }
-        }
-        return results
     }
-}
-
-/// Calls `body` with a pointer to each column.
-func withColumns(_ columns: [[Double]], _ body: ([UnsafePointer<Double>]) throws(EvaluationError) -> Void) throws(EvaluationError) {
-    var pointers: [UnsafeMutablePointer<Double>] = []
-    defer { pointers.forEach { $0.deallocate() } }
-    for column in columns {
-        let p = UnsafeMutablePointer<Double>.allocate(capacity: Swift.max(1, column.count))
-        p.initialize(from: column, count: column.count)
-        pointers.append(p)
-    }
-    try body(pointers.map { UnsafePointer($0) })
 }

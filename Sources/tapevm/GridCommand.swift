@@ -101,8 +101,8 @@ struct GridCommand: ParsableCommand {
         let outputName = tape.outputs[outputIndex].name
         let grid = GridSpec(nx: nx ?? size.nx, ny: ny ?? size.ny, x: xRange, y: yRange)
         let options = ExecutionOptions(threads: threads)
-        // Only the chosen output's instructions: others cannot leak NaN into its gradient.
-        let program = Program(tape.slice(output: outputIndex), options: options)
+        // The sweep seeds only the chosen output: the others cannot leak NaN into its gradient.
+        let program = Program(tape, options: options)
         if let requested = environment("TAPEVM_ISA"), requested != options.instructionSet.rawValue {
             printError("warning: TAPEVM_ISA=\(requested) is not a code path this CPU supports (\(InstructionSet.supported.map(\.rawValue).joined(separator: ", "))); using \(options.instructionSet)")
         }
@@ -116,7 +116,7 @@ struct GridCommand: ParsableCommand {
         }
         if let pngPath { sinks.append(PNGSink(path: pngPath, grid: grid)) }
 
-        let timing = try GridSweep(program: program, parameters: parameters, output: 0).run(grid, sinks: sinks)
+        let timing = try GridSweep(program: program, parameters: parameters, output: outputIndex).run(grid, sinks: sinks)
         printSummary(tape: tape, program: program, text: text, output: outputName, grid: grid, options: options, timing: timing, stats: stats)
     }
 

@@ -51,8 +51,6 @@ struct GridSweep {
         let clock = ContinuousClock()
         let begin = clock.now
         var runTime = Duration.zero
-        let xs = (0..<grid.nx).map { GridSpec.coordinate($0, of: grid.nx, grid.x) }
-        let ys = (0..<grid.ny).map { GridSpec.coordinate($0, of: grid.ny, grid.y) }
         let cap = Swift.max(1, Swift.min(blockPoints, grid.count))
         let buffer = UnsafeMutablePointer<Double>.allocate(capacity: 5 * cap)
         defer { buffer.deallocate() }
@@ -64,12 +62,14 @@ struct GridSweep {
         var start = 0
         while start < grid.count {
             let n = Swift.min(cap, grid.count - start)
+            // Coordinates computed per point: nothing the size of a grid side is allocated.
             var (i, j) = (start % grid.nx, start / grid.nx)
+            var yj = GridSpec.coordinate(j, of: grid.ny, grid.y)
             for k in 0..<n {
-                x[k] = xs[i]
-                y[k] = ys[j]
+                x[k] = GridSpec.coordinate(i, of: grid.nx, grid.x)
+                y[k] = yj
                 i += 1
-                if i == grid.nx { i = 0; j += 1 }
+                if i == grid.nx { i = 0; j += 1; yj = GridSpec.coordinate(j, of: grid.ny, grid.y) }
             }
             let t0 = clock.now
             do throws(EvaluationError) {
