@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "TapeVM", targets: ["TapeVM"]),
+        .library(name: "TapeVMC", type: .dynamic, targets: ["TapeVMC"]),
         .executable(name: "tapevm", targets: ["tapevm"]),
         .executable(name: "tapevm-bench", targets: ["tapevm-bench"]),
     ],
@@ -35,6 +36,11 @@ let package = Package(
             name: "TapeVM",
             dependencies: ["CTapeKernels"]
         ),
+        // The C ABI (@_cdecl functions); include/tapevm.h is its header, for C and ctypes consumers.
+        .target(
+            name: "TapeVMC",
+            dependencies: ["TapeVM"]
+        ),
         .executableTarget(
             name: "tapevm",
             dependencies: [
@@ -52,7 +58,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TapeVMTests",
-            dependencies: ["TapeVM"]
+            dependencies: ["TapeVM", "TapeVMC"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,304 @@
+import TapeVM
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+// Plumbing behind the C ABI in TapeVMC.swift: status codes, the per-thread error message,
+// handles and argument checks. Nothing here is public.
+
+/// The status codes of `tapevm.h` (`TVM_OK`, `TVM_ERROR_...`).
+enum Status: Int32 {
+    case ok = 0
+    case nullArgument = 1
+    case invalidHandle = 2
+    case invalidArgument = 3
+    case parseError = 4
+    case unsupported = 5
+
+    var name: String {
+        switch self {
+        case .ok: "TVM_OK"
+        case .nullArgument: "TVM_ERROR_NULL_ARGUMENT"
+        case .invalidHandle: "TVM_ERROR_INVALID_HANDLE"
+        case .invalidArgument: "TVM_ERROR_INVALID_ARGUMENT"
+        case .parseError: "TVM_ERROR_PARSE"
+        case .unsupported: "TVM_ERROR_UNSUPPORTED"
+        }
+    }
+}
+
+/// A failed C call: its status and what went wrong (without the function name, added by ``call(_:_:)``).
+struct CallError: Error {
+    let status: Status
+    let message: String
+    init(_ status: Status, _ message: String) {
+        self.status = status
+        self.message = message
+    }
+}
+
+// MARK: - The calling thread's last error
+
+/// The key of the per-thread error message: a `strdup`ed C string, freed when replaced or when
+/// the thread exits.
+private let lastErrorKey: pthread_key_t = {
+    var key = pthread_key_t()
+    let rc = pthread_key_create(&key) { free($0) }
+    precondition(rc == 0, "TapeVMC: pthread_key_create failed with \(rc)")
+    return key
+}()
+
+/// Replaces the calling thread's message (`nil` clears it).
+func setLastError(_ message: String?) {
+    let old = pthread_getspecific(lastErrorKey)
+    if old == nil && message == nil { return }
+    free(old)
+    _ = pthread_setspecific(lastErrorKey, message.map { UnsafeRawPointer(duplicate($0)) })
+}
+
+/// The calling thread's message, or the empty string.
+func lastError() -> UnsafePointer<CChar> {
+    guard let p = pthread_getspecific(lastErrorKey) else { return StaticStrings.empty }
+    return UnsafePointer(p.assumingMemoryBound(to: CChar.self))
+}
+
+/// Runs the body of C function `function`: on success clears the thread's error and returns
+/// `TVM_OK`; on failure records "function: message" and returns the error's status.
+func call(_ function: String, _ body: () throws(CallError) -> Void) -> Int32 {
+    do {
+        try body()
+        setLastError(nil)
+        return Status.ok.rawValue
+    } catch {
+        setLastError("\(function): \(error.message)")
+        return error.status.rawValue
+    }
+}
+
+/// A `malloc`ed, NUL-terminated copy of `s` (to be released with `free`).
+func duplicate(_ s: String) -> UnsafeMutablePointer<CChar> {
+    guard let p = strdup(s) else { fatalError("TapeVMC: out of memory copying a string of \(s.utf8.count) bytes") }
+    return p
+}
+
+/// C strings that live as long as the process.
+enum StaticStrings {
+    nonisolated(unsafe) static let empty: UnsafePointer<CChar> = UnsafePointer(duplicate(""))
+    nonisolated(unsafe) static let version: UnsafePointer<CChar> = UnsafePointer(duplicate(TapeVMCVersion.string))
+    nonisolated(unsafe) static let instructionSets: [InstructionSet: UnsafePointer<CChar>] =
+        Dictionary(uniqueKeysWithValues: InstructionSet.allCases.map { ($0, UnsafePointer(duplicate($0.rawValue))) })
+    nonisolated(unsafe) static let statusNames: [Int32: UnsafePointer<CChar>] = Dictionary(uniqueKeysWithValues:
+        [Status.ok, .nullArgument, .invalidHandle, .invalidArgument, .parseError, .unsupported].map { ($0.rawValue, UnsafePointer(duplicate($0.name))) })
+    nonisolated(unsafe) static let unknownStatus: UnsafePointer<CChar> = UnsafePointer(duplicate("TVM_UNKNOWN_STATUS"))
+}
+
+/// The version `tvm_version` reports.
+enum TapeVMCVersion {
+    /// The C ABI version, bumped on any incompatible change of `tapevm.h`.
+    static let abi = 1
+    static let string = "TapeVM C ABI \(abi), tape text format \(Tape.textFormatVersion)"
+}
+
+// MARK: - Handles
+
+/// What a `tvm_tape *` points to: a retained tape with its names as C strings (borrowed by
+/// callers for the handle's lifetime).
+final class TapeHandle {
+    let tape: Tape
+    let inputNames: [UnsafeMutablePointer<CChar>]
+    let parameterNames: [UnsafeMutablePointer<CChar>]
+    let outputNames: [UnsafeMutablePointer<CChar>]
+
+    init(_ tape: Tape) {
+        self.tape = tape
+        inputNames = tape.inputs.map(duplicate)
+        parameterNames = tape.parameters.map(duplicate)
+        outputNames = tape.outputs.map { duplicate($0.name) }
+    }
+
+    deinit {
+        for p in inputNames + parameterNames + outputNames { free(p) }
+    }
+}
+
+/// What a `tvm_program *` points to.
+final class ProgramHandle {
+    let program: Program
+    init(_ program: Program) { self.program = program }
+}
+
+/// A new handle owning one retain of `object`.
+func makeHandle(_ object: AnyObject) -> OpaquePointer {
+    OpaquePointer(Unmanaged.passRetained(object).toOpaque())
+}
+
+/// The object behind a handle, which must be a live handle of either kind.
+private func object(_ handle: OpaquePointer) -> AnyObject {
+    Unmanaged<AnyObject>.fromOpaque(UnsafeRawPointer(handle)).takeUnretainedValue()
+}
+
+/// The tape behind argument `name`.
+func tapeHandle(_ handle: OpaquePointer?, _ name: String = "tape") throws(CallError) -> TapeHandle {
+    guard let handle else { throw CallError(.nullArgument, "\(name) is NULL") }
+    guard let tape = object(handle) as? TapeHandle else {
+        throw CallError(.invalidHandle, "\(name) is not a tvm_tape handle (a tvm_program?)")
+    }
+    return tape
+}
+
+/// The program behind argument `name`.
+func programHandle(_ handle: OpaquePointer?, _ name: String = "program") throws(CallError) -> ProgramHandle {
+    guard let handle else { throw CallError(.nullArgument, "\(name) is NULL") }
+    guard let program = object(handle) as? ProgramHandle else {
+        throw CallError(.invalidHandle, "\(name) is not a tvm_program handle (a tvm_tape?)")
+    }
+    return program
+}
+
+/// Releases a handle made by ``makeHandle(_:)`` if it is of kind `T`.
+func release<T: AnyObject>(_ handle: OpaquePointer?, as type: T.Type, _ what: String) throws(CallError) {
+    guard let handle else { return }
+    guard object(handle) is T else { throw CallError(.invalidHandle, "the argument is not a \(what) handle") }
+    Unmanaged<AnyObject>.fromOpaque(UnsafeRawPointer(handle)).release()
+}
+
+// MARK: - Arguments
+
+/// The Swift string of a C string argument, which must be valid UTF-8.
+func string(_ p: UnsafePointer<CChar>?, _ name: String) throws(CallError) -> String {
+    guard let p else { throw CallError(.nullArgument, "\(name) is NULL") }
+    guard let s = String(validatingCString: p) else { throw CallError(.invalidArgument, "\(name) is not valid UTF-8") }
+    return s
+}
+
+/// Checks that an out-parameter is not NULL.
+func out<T>(_ p: UnsafeMutablePointer<T>?, _ name: String) throws(CallError) -> UnsafeMutablePointer<T> {
+    guard let p else { throw CallError(.nullArgument, "\(name) is NULL: nowhere to store the result") }
+    return p
+}
+
+/// A `size_t` argument as an `Int`.
+func int(_ value: UInt, _ name: String) throws(CallError) -> Int {
+    guard value <= UInt(Int.max / MemoryLayout<Double>.stride) else {
+        throw CallError(.invalidArgument, "\(name) is \(value), which is too large (a negative number passed as size_t?)")
+    }
+    return Int(value)
+}
+
+/// `names` as a readable list for messages: `(x, y)`, or nothing when empty.
+func listing(_ names: [String]) -> String {
+    names.isEmpty ? "" : " (\(names.joined(separator: ", ")))"
+}
+
+/// A memory range a run reads or writes, for the overlap check.
+struct Column {
+    let start: UInt
+    let end: UInt
+    let label: String
+    let written: Bool
+
+    init(_ p: UnsafeRawPointer, doubles: Int, label: String, written: Bool) {
+        start = UInt(bitPattern: p)
+        end = start &+ UInt(doubles * MemoryLayout<Double>.stride)
+        self.label = label
+        self.written = written
+    }
+}
+
+/// Fails if a written column overlaps any other column (inputs may overlap each other):
+/// ``Program/run(count:inputs:parameters:values:gradients:)`` writes destinations in place.
+func checkOverlaps(_ columns: [Column]) throws(CallError) {
+    let sorted = columns.filter { $0.end > $0.start }.sorted { $0.start < $1.start }
+    // The furthest-reaching column seen so far, of any kind and of written ones.
+    var anyReach: Column?
+    var writtenReach: Column?
+    for c in sorted {
+        if c.written, let a = anyReach, c.start < a.end {
+            throw CallError(.invalidArgument, "\(c.label) overlaps \(a.label): destinations must not overlap the inputs or each other")
+        }
+        if !c.written, let w = writtenReach, c.start < w.end {
+            throw CallError(.invalidArgument, "\(w.label) overlaps \(c.label): destinations must not overlap the inputs or each other")
+        }
+        if anyReach == nil || c.end > anyReach!.end { anyReach = c }
+        if c.written, writtenReach == nil || c.end > writtenReach!.end { writtenReach = c }
+    }
+}
+
+/// The inputs and parameters of a run, checked against the tape.
+struct RunArguments {
+    let program: Program
+    let count: Int
+    let inputs: [UnsafePointer<Double>]
+    let parameters: [Double]
+    var columns: [Column] = []
+
+    init(_ handle: OpaquePointer?, _ n: UInt,
+         _ inputs: UnsafePointer<UnsafePointer<Double>?>?, _ inputCount: UInt,
+         _ params: UnsafePointer<Double>?, _ paramCount: UInt) throws(CallError) {
+        program = try programHandle(handle).program
+        let tape = program.tape
+        count = try int(n, "n")
+        guard inputCount == UInt(tape.inputs.count) else {
+            throw CallError(.invalidArgument, "input_count is \(inputCount), but the tape has \(tape.inputs.count) input(s)\(listing(tape.inputs))")
+        }
+        guard paramCount == UInt(tape.parameters.count) else {
+            throw CallError(.invalidArgument, "param_count is \(paramCount), but the tape has \(tape.parameters.count) parameter(s)\(listing(tape.parameters))")
+        }
+        var columns: [UnsafePointer<Double>] = []
+        if !tape.inputs.isEmpty {
+            guard let inputs else { throw CallError(.nullArgument, "inputs is NULL, but the tape has \(tape.inputs.count) input(s)\(listing(tape.inputs))") }
+            for (slot, name) in tape.inputs.enumerated() {
+                if let column = inputs[slot] {
+                    columns.append(column)
+                    self.columns.append(Column(column, doubles: count, label: "inputs[\(slot)] (input '\(name)')", written: false))
+                } else if count == 0 {
+                    // Nothing is read from a column of no points.
+                    columns.append(UnsafePointer(bitPattern: 8)!)
+                } else {
+                    throw CallError(.nullArgument, "inputs[\(slot)] (input '\(name)') is NULL")
+                }
+            }
+        }
+        self.inputs = columns
+        if !tape.parameters.isEmpty {
+            guard let params else { throw CallError(.nullArgument, "params is NULL, but the tape has \(tape.parameters.count) parameter(s)\(listing(tape.parameters))") }
+            parameters = Array(UnsafeBufferPointer(start: params, count: tape.parameters.count))
+        } else {
+            parameters = []
+        }
+    }
+
+    /// Optional per-slot destinations: `NULL` with count 0 means none; otherwise exactly one
+    /// (possibly `NULL`) pointer per slot.
+    mutating func destinations(_ p: UnsafePointer<UnsafeMutablePointer<Double>?>?, _ count: UInt,
+                               argument: String, countArgument: String,
+                               slots names: [String], kind: String) throws(CallError) -> [UnsafeMutablePointer<Double>?] {
+        guard let p else {
+            guard count == 0 else { throw CallError(.nullArgument, "\(argument) is NULL, but \(countArgument) is \(count) (pass 0 for none)") }
+            return []
+        }
+        guard count == UInt(names.count) else {
+            throw CallError(.invalidArgument, "\(countArgument) is \(count), but the tape has \(names.count) \(kind)(s)\(listing(names)): pass one pointer (or NULL) per \(kind)")
+        }
+        let result = Array(UnsafeBufferPointer(start: p, count: names.count))
+        for (slot, dest) in result.enumerated() {
+            if let dest { columns.append(Column(dest, doubles: self.count, label: "\(argument)[\(slot)] (\(kind) '\(names[slot])')", written: true)) }
+        }
+        return result
+    }
+
+    /// Runs the program, after checking that no destination overlaps another column.
+    func run(values: [UnsafeMutablePointer<Double>?], gradients: [GradientRequest] = []) throws(CallError) {
+        try checkOverlaps(columns)
+        do {
+            try program.run(count: count, inputs: inputs, parameters: parameters, values: values, gradients: gradients)
+        } catch {
+            throw CallError(.invalidArgument, error.message)
+        }
+    }
+}

@@ -1,0 +1,286 @@
+import TapeVM
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+// The C ABI of TapeVM: every function declared in `tapevm.h`, exported with `@_cdecl`.
+//
+// `tapevm.h` (next to this file) is the contract: it documents ownership, lengths, thread
+// safety and errors for each function. Handles are `Unmanaged` retains of `TapeHandle` and
+// `ProgramHandle`; status codes and the per-thread error message are in Support.swift. No
+// function traps on NULL, a handle of the wrong kind, a count that does not match the tape or
+// invalid text: each returns a status and leaves a message naming the argument at fault.
+
+// MARK: - Library
+
+/// `const char *tvm_version(void)`: the C ABI and tape text format versions, as a static string.
+@_cdecl("tvm_version")
+public func tvm_version() -> UnsafePointer<CChar> {
+    StaticStrings.version
+}
+
+/// `const char *tvm_last_error(void)`: the message of the calling thread's most recent failed
+/// call, or `""` if its most recent status-returning call succeeded.
+@_cdecl("tvm_last_error")
+public func tvm_last_error() -> UnsafePointer<CChar> {
+    lastError()
+}
+
+/// `const char *tvm_status_name(int status)`: the name of a status code (`"TVM_OK"`, ...).
+@_cdecl("tvm_status_name")
+public func tvm_status_name(_ status: Int32) -> UnsafePointer<CChar> {
+    StaticStrings.statusNames[status] ?? StaticStrings.unknownStatus
+}
+
+// MARK: - Tapes
+
+/// `int tvm_tape_from_expression(const char *text, tvm_tape **out_tape)`: compiles the
+/// expression language (see `Tape(expression:)`) into a new tape handle.
+@_cdecl("tvm_tape_from_expression")
+public func tvm_tape_from_expression(_ text: UnsafePointer<CChar>?, _ outTape: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    outTape?.pointee = nil
+    return call("tvm_tape_from_expression") { () throws(CallError) in
+        let out = try out(outTape, "out_tape")
+        let source = try string(text, "text")
+        do throws(ExpressionError) {
+            out.pointee = makeHandle(TapeHandle(try Tape(expression: source)))
+        } catch {
+            throw CallError(.parseError, error.description)
+        }
+    }
+}
+
+/// `int tvm_tape_from_text(const char *text, tvm_tape **out_tape)`: reads the tape text
+/// format (see `Tape(text:)`) into a new tape handle.
+@_cdecl("tvm_tape_from_text")
+public func tvm_tape_from_text(_ text: UnsafePointer<CChar>?, _ outTape: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    outTape?.pointee = nil
+    return call("tvm_tape_from_text") { () throws(CallError) in
+        let out = try out(outTape, "out_tape")
+        let source = try string(text, "text")
+        do throws(TapeTextError) {
+            out.pointee = makeHandle(TapeHandle(try Tape(text: source)))
+        } catch {
+            throw CallError(.parseError, error.description)
+        }
+    }
+}
+
+/// `int tvm_tape_free(tvm_tape *tape)`: releases a tape handle; `NULL` is a no-op.
+@_cdecl("tvm_tape_free")
+public func tvm_tape_free(_ tape: OpaquePointer?) -> Int32 {
+    call("tvm_tape_free") { () throws(CallError) in try release(tape, as: TapeHandle.self, "tvm_tape") }
+}
+
+/// `int tvm_tape_to_text(const tvm_tape *tape, char **out_text)`: the tape in the text
+/// format, as a new string the caller releases with `tvm_string_free`.
+@_cdecl("tvm_tape_to_text")
+public func tvm_tape_to_text(_ tape: OpaquePointer?, _ outText: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> Int32 {
+    outText?.pointee = nil
+    return call("tvm_tape_to_text") { () throws(CallError) in
+        let out = try out(outText, "out_text")
+        out.pointee = duplicate(try tapeHandle(tape).tape.text)
+    }
+}
+
+/// `void tvm_string_free(char *string)`: releases a string returned by this library; `NULL`
+/// is a no-op.
+@_cdecl("tvm_string_free")
+public func tvm_string_free(_ string: UnsafeMutablePointer<CChar>?) {
+    free(string)
+}
+
+/// Stores a count of the tape's slots.
+private func count(_ function: String, _ tape: OpaquePointer?, _ outCount: UnsafeMutablePointer<UInt>?,
+                   _ names: KeyPath<TapeHandle, [UnsafeMutablePointer<CChar>]>) -> Int32 {
+    call(function) { () throws(CallError) in
+        let out = try out(outCount, "out_count")
+        out.pointee = UInt(try tapeHandle(tape)[keyPath: names].count)
+    }
+}
+
+/// Stores a borrowed pointer to the name of a slot.
+private func name(_ function: String, _ tape: OpaquePointer?, _ index: UInt, _ outName: UnsafeMutablePointer<UnsafePointer<CChar>?>?,
+                  _ names: KeyPath<TapeHandle, [UnsafeMutablePointer<CChar>]>, _ kind: String) -> Int32 {
+    outName?.pointee = nil
+    return call(function) { () throws(CallError) in
+        let out = try out(outName, "out_name")
+        let list = try tapeHandle(tape)[keyPath: names]
+        guard index < UInt(list.count) else {
+            throw CallError(.invalidArgument, "index \(index) is out of range: the tape has \(list.count) \(kind)(s)")
+        }
+        out.pointee = UnsafePointer(list[Int(index)])
+    }
+}
+
+/// `int tvm_tape_input_count(const tvm_tape *tape, size_t *out_count)`.
+@_cdecl("tvm_tape_input_count")
+public func tvm_tape_input_count(_ tape: OpaquePointer?, _ outCount: UnsafeMutablePointer<UInt>?) -> Int32 {
+    count("tvm_tape_input_count", tape, outCount, \.inputNames)
+}
+
+/// `int tvm_tape_parameter_count(const tvm_tape *tape, size_t *out_count)`.
+@_cdecl("tvm_tape_parameter_count")
+public func tvm_tape_parameter_count(_ tape: OpaquePointer?, _ outCount: UnsafeMutablePointer<UInt>?) -> Int32 {
+    count("tvm_tape_parameter_count", tape, outCount, \.parameterNames)
+}
+
+/// `int tvm_tape_output_count(const tvm_tape *tape, size_t *out_count)`.
+@_cdecl("tvm_tape_output_count")
+public func tvm_tape_output_count(_ tape: OpaquePointer?, _ outCount: UnsafeMutablePointer<UInt>?) -> Int32 {
+    count("tvm_tape_output_count", tape, outCount, \.outputNames)
+}
+
+/// `int tvm_tape_input_name(const tvm_tape *tape, size_t index, const char **out_name)`: a
+/// borrowed name, valid while the tape handle lives.
+@_cdecl("tvm_tape_input_name")
+public func tvm_tape_input_name(_ tape: OpaquePointer?, _ index: UInt, _ outName: UnsafeMutablePointer<UnsafePointer<CChar>?>?) -> Int32 {
+    name("tvm_tape_input_name", tape, index, outName, \.inputNames, "input")
+}
+
+/// `int tvm_tape_parameter_name(const tvm_tape *tape, size_t index, const char **out_name)`: a
+/// borrowed name, valid while the tape handle lives.
+@_cdecl("tvm_tape_parameter_name")
+public func tvm_tape_parameter_name(_ tape: OpaquePointer?, _ index: UInt, _ outName: UnsafeMutablePointer<UnsafePointer<CChar>?>?) -> Int32 {
+    name("tvm_tape_parameter_name", tape, index, outName, \.parameterNames, "parameter")
+}
+
+/// `int tvm_tape_output_name(const tvm_tape *tape, size_t index, const char **out_name)`: a
+/// borrowed name, valid while the tape handle lives.
+@_cdecl("tvm_tape_output_name")
+public func tvm_tape_output_name(_ tape: OpaquePointer?, _ index: UInt, _ outName: UnsafeMutablePointer<UnsafePointer<CChar>?>?) -> Int32 {
+    name("tvm_tape_output_name", tape, index, outName, \.outputNames, "output")
+}
+
+// MARK: - Programs
+
+/// `int tvm_program_new(const tvm_tape *tape, size_t threads, size_t tile_size, const char *isa,
+/// tvm_program **out_program)`: optimizes and plans a tape (see `Program.init(_:options:)`).
+/// `threads` 0 uses every core, `tile_size` 0 lets the program choose, `isa` `NULL` or `""` is
+/// the preferred path, else `"portable"`, `"avx2"`, `"avx512"` or `"best"`.
+@_cdecl("tvm_program_new")
+public func tvm_program_new(_ tape: OpaquePointer?, _ threads: UInt, _ tileSize: UInt, _ isa: UnsafePointer<CChar>?,
+                            _ outProgram: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    outProgram?.pointee = nil
+    return call("tvm_program_new") { () throws(CallError) in
+        let out = try out(outProgram, "out_program")
+        let tape = try tapeHandle(tape).tape
+        var options = ExecutionOptions()
+        if threads > 0 {
+            guard threads <= 4096 else { throw CallError(.invalidArgument, "threads is \(threads); expected 0 (every core) to 4096") }
+            options.threads = Int(threads)
+        }
+        if tileSize > 0 {
+            guard tileSize <= 1 << 20 else { throw CallError(.invalidArgument, "tile_size is \(tileSize); expected 0 (automatic) to \(1 << 20)") }
+            options.tileSize = Int(tileSize)
+        }
+        if let isa {
+            let name = try string(isa, "isa")
+            if !name.isEmpty {
+                let choice: InstructionSet
+                if name == "best" {
+                    choice = .best
+                } else if let named = InstructionSet(rawValue: name) {
+                    choice = named
+                } else {
+                    throw CallError(.invalidArgument, "isa '\(name)' is not an instruction set: expected NULL, \"\", \"best\", "
+                        + InstructionSet.allCases.map { "\"\($0)\"" }.joined(separator: ", "))
+                }
+                guard choice.isSupported else {
+                    throw CallError(.unsupported, "isa '\(name)' is not supported by this CPU (supported: \(InstructionSet.supported.map(\.rawValue).joined(separator: ", ")))")
+                }
+                options.instructionSet = choice
+            }
+        }
+        out.pointee = makeHandle(ProgramHandle(Program(tape, options: options)))
+    }
+}
+
+/// `int tvm_program_free(tvm_program *program)`: releases a program handle; `NULL` is a no-op.
+@_cdecl("tvm_program_free")
+public func tvm_program_free(_ program: OpaquePointer?) -> Int32 {
+    call("tvm_program_free") { () throws(CallError) in try release(program, as: ProgramHandle.self, "tvm_program") }
+}
+
+/// `int tvm_program_tape(const tvm_program *program, tvm_tape **out_tape)`: a new handle to
+/// the tape the program was made from (its interface: names and slots).
+@_cdecl("tvm_program_tape")
+public func tvm_program_tape(_ program: OpaquePointer?, _ outTape: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
+    outTape?.pointee = nil
+    return call("tvm_program_tape") { () throws(CallError) in
+        let out = try out(outTape, "out_tape")
+        out.pointee = makeHandle(TapeHandle(try programHandle(program).program.tape))
+    }
+}
+
+/// `int tvm_program_instruction_set(const tvm_program *program, const char **out_name)`: the
+/// SIMD path the program runs, as a static string.
+@_cdecl("tvm_program_instruction_set")
+public func tvm_program_instruction_set(_ program: OpaquePointer?, _ outName: UnsafeMutablePointer<UnsafePointer<CChar>?>?) -> Int32 {
+    outName?.pointee = nil
+    return call("tvm_program_instruction_set") { () throws(CallError) in
+        let out = try out(outName, "out_name")
+        out.pointee = StaticStrings.instructionSets[try programHandle(program).program.options.instructionSet]
+    }
+}
+
+// MARK: - Running
+
+/// `int tvm_evaluate(const tvm_program *program, size_t n, const double *const *inputs,
+/// size_t input_count, const double *params, size_t param_count, double *const *values,
+/// size_t value_count)`: the outputs' values at `n` points (see `Program.run`).
+@_cdecl("tvm_evaluate")
+public func tvm_evaluate(_ program: OpaquePointer?, _ n: UInt,
+                         _ inputs: UnsafePointer<UnsafePointer<Double>?>?, _ inputCount: UInt,
+                         _ params: UnsafePointer<Double>?, _ paramCount: UInt,
+                         _ values: UnsafePointer<UnsafeMutablePointer<Double>?>?, _ valueCount: UInt) -> Int32 {
+    call("tvm_evaluate") { () throws(CallError) in
+        var run = try RunArguments(program, n, inputs, inputCount, params, paramCount)
+        let tape = run.program.tape
+        let values = try run.destinations(values, valueCount, argument: "values", countArgument: "value_count",
+                                          slots: tape.outputs.map(\.name), kind: "output")
+        try run.run(values: values)
+    }
+}
+
+/// `int tvm_value_and_gradient(const tvm_program *program, size_t n, const double *const *inputs,
+/// size_t input_count, const double *params, size_t param_count, size_t output_index,
+/// double *const *values, size_t value_count, double *const *input_gradients,
+/// size_t input_gradient_count, double *param_gradient_sum, double *const *param_gradients,
+/// size_t param_gradient_count)`: values and the gradient of one output at `n` points, from one
+/// forward and one reverse sweep per tile (see `Program.run` and `GradientRequest`).
+@_cdecl("tvm_value_and_gradient")
+public func tvm_value_and_gradient(_ program: OpaquePointer?, _ n: UInt,
+                                   _ inputs: UnsafePointer<UnsafePointer<Double>?>?, _ inputCount: UInt,
+                                   _ params: UnsafePointer<Double>?, _ paramCount: UInt,
+                                   _ outputIndex: UInt,
+                                   _ values: UnsafePointer<UnsafeMutablePointer<Double>?>?, _ valueCount: UInt,
+                                   _ inputGradients: UnsafePointer<UnsafeMutablePointer<Double>?>?, _ inputGradientCount: UInt,
+                                   _ paramGradientSum: UnsafeMutablePointer<Double>?,
+                                   _ paramGradients: UnsafePointer<UnsafeMutablePointer<Double>?>?, _ paramGradientCount: UInt) -> Int32 {
+    call("tvm_value_and_gradient") { () throws(CallError) in
+        var run = try RunArguments(program, n, inputs, inputCount, params, paramCount)
+        let tape = run.program.tape
+        guard outputIndex < UInt(tape.outputs.count) else {
+            throw CallError(.invalidArgument, "output_index \(outputIndex) is out of range: the tape has \(tape.outputs.count) output(s)\(listing(tape.outputs.map(\.name)))")
+        }
+        let values = try run.destinations(values, valueCount, argument: "values", countArgument: "value_count",
+                                          slots: tape.outputs.map(\.name), kind: "output")
+        let inputGradients = try run.destinations(inputGradients, inputGradientCount, argument: "input_gradients",
+                                                  countArgument: "input_gradient_count", slots: tape.inputs, kind: "input")
+        let paramGradients = try run.destinations(paramGradients, paramGradientCount, argument: "param_gradients",
+                                                  countArgument: "param_gradient_count", slots: tape.parameters, kind: "parameter")
+        if let paramGradientSum, !tape.parameters.isEmpty {
+            run.columns.append(Column(paramGradientSum, doubles: tape.parameters.count, label: "param_gradient_sum", written: true))
+        }
+        let seeds = tape.outputs.indices.map { $0 == Int(outputIndex) ? 1.0 : 0.0 }
+        try run.run(values: values, gradients: [GradientRequest(
+            seeds: seeds, inputGradients: inputGradients, parameterGradients: paramGradients,
+            parameterGradientSums: tape.parameters.isEmpty ? nil : paramGradientSum)])
+    }
+}
