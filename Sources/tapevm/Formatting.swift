@@ -62,6 +62,36 @@ final class OutputFile {
     }
 }
 
+/// A CSV cell: the shortest round-trip decimal (no trailing `.0`); `nan`, `inf`, `-inf` (as
+/// NumPy and pandas read them).
+func csvCell(_ x: Double) -> String {
+    if x.isNaN { return "nan" }
+    if x.isInfinite { return x < 0 ? "-inf" : "inf" }
+    let s = x.description
+    return s.hasSuffix(".0") ? String(s.dropLast(2)) : s
+}
+
+/// Prints `key  value` lines with the values aligned (an empty key continues the line above).
+func printTable(_ rows: [(String, String)]) {
+    let width = rows.map { $0.0.count }.max() ?? 0
+    for (key, value) in rows {
+        print(key + String(repeating: " ", count: width - key.count) + "  " + value)
+    }
+}
+
+/// Warns on stderr when `TAPEVM_ISA` asks for a code path these options do not use.
+func warnAboutRequestedInstructionSet(_ options: ExecutionOptions) {
+    if let requested = environment("TAPEVM_ISA"), requested != options.instructionSet.rawValue {
+        printError("warning: TAPEVM_ISA=\(requested) is not a code path this CPU supports (\(InstructionSet.supported.map(\.rawValue).joined(separator: ", "))); using \(options.instructionSet)")
+    }
+}
+
+/// The summary lines for threads and the CPU path.
+func executionSummary(_ options: ExecutionOptions) -> [(String, String)] {
+    [("threads", "\(options.resolvedThreads) (of \(ExecutionOptions.coreCount) cores)"),
+     ("CPU path", "\(options.instructionSet) (supported: \(InstructionSet.supported.map(\.rawValue).joined(separator: ", ")); set TAPEVM_ISA to choose)")]
+}
+
 /// An environment variable, if set.
 func environment(_ name: String) -> String? {
     getenv(name).map { String(cString: $0) }

@@ -57,7 +57,10 @@ struct FunctionOptions: ParsableArguments {
     }
 
     /// The parameter values in slot order, from `--param`.
-    func parameterValues(for tape: Tape) throws(CLIError) -> [Double] {
+    ///
+    /// - Parameter inputOption: where the command takes input values from, for the message
+    ///   when an input is given with `--param`.
+    func parameterValues(for tape: Tape, inputOption: String = "--at") throws(CLIError) -> [Double] {
         if tape.parameters.isEmpty {
             guard parameters.isEmpty else {
                 throw .usage("--param \(parameters.joined(separator: ",")): the function has no parameters")
@@ -69,8 +72,22 @@ struct FunctionOptions: ParsableArguments {
         }
         return try Assignments.parse(parameters.joined(separator: ","), option: "--param",
                                      names: tape.parameters, kind: "parameter",
-                                     others: tape.inputs, otherKind: "input", otherOption: "--at")
+                                     others: tape.inputs, otherKind: "input", otherOption: inputOption)
     }
+}
+
+/// The index of the output `--output name` chooses (the first without it).
+func outputIndex(_ name: String?, in tape: Tape) throws(CLIError) -> Int {
+    guard let name else { return 0 }
+    guard let k = tape.outputIndex(named: name) else {
+        throw .usage("--output '\(name)': no such output (the function's outputs are \(tape.outputs.map(\.name).joined(separator: ", ")))")
+    }
+    return k
+}
+
+/// The function's text on one line for a summary: its lines without comments, joined by `; `.
+func oneLine(_ text: String) -> String {
+    text.split(separator: "\n").map { $0.trimmingSpaces }.filter { !$0.isEmpty && !$0.hasPrefix("#") }.joined(separator: "; ")
 }
 
 /// The whole text of a file, or of standard input for `-`.

@@ -91,21 +91,13 @@ struct GridCommand: ParsableCommand {
             throw .data("grid needs a function of exactly 2 inputs; this one has \(tape.inputs.count)\(tape.inputs.isEmpty ? "" : " (\(tape.inputs.joined(separator: ", ")))")")
         }
         let parameters = try function.parameterValues(for: tape)
-        var outputIndex = 0
-        if let output {
-            guard let k = tape.outputIndex(named: output) else {
-                throw .usage("--output '\(output)': no such output (the function's outputs are \(tape.outputs.map(\.name).joined(separator: ", ")))")
-            }
-            outputIndex = k
-        }
+        let outputIndex = try outputIndex(output, in: tape)
         let outputName = tape.outputs[outputIndex].name
         let grid = GridSpec(nx: nx ?? size.nx, ny: ny ?? size.ny, x: xRange, y: yRange)
         let options = ExecutionOptions(threads: threads)
         // The sweep seeds only the chosen output: the others cannot leak NaN into its gradient.
         let program = Program(tape, options: options)
-        if let requested = environment("TAPEVM_ISA"), requested != options.instructionSet.rawValue {
-            printError("warning: TAPEVM_ISA=\(requested) is not a code path this CPU supports (\(InstructionSet.supported.map(\.rawValue).joined(separator: ", "))); using \(options.instructionSet)")
-        }
+        warnAboutRequestedInstructionSet(options)
 
         let stats = GridStatistics(grid: grid)
         var sinks: [any GridSink] = [stats]
@@ -125,9 +117,8 @@ struct GridCommand: ParsableCommand {
         let (a, b) = (tape.inputs[0], tape.inputs[1])
         let run = timing.run.seconds
         let points = Double(grid.count)
-        let lines = text.split(separator: "\n").map { $0.trimmingSpaces }.filter { !$0.isEmpty && !$0.hasPrefix("#") }
         var out: [(String, String)] = []
-        out.append(("function", lines.joined(separator: "; ")))
+        out.append(("function", oneLine(text)))
         if tape.outputs.count > 1 { out.append(("output", "\(output) (of \(tape.outputs.map(\.name).joined(separator: ", ")))")) }
         if !tape.parameters.isEmpty {
             out.append(("parameters", zip(tape.parameters, try! function.parameterValues(for: tape)).map { "\($0)=\(readable($1))" }.joined(separator: ", ")))
@@ -136,8 +127,7 @@ struct GridCommand: ParsableCommand {
         out.append(("time", "\(format(run, "%.3f")) s evaluating (\(format(run / points * 1e9, "%.1f")) ns/point, \(format(points / run / 1e6, "%.2f")) Mpoints/s); \(format(timing.total.seconds, "%.3f")) s total"))
         let st = program.statistics
         out.append(("tape", "\(tape.instructions.count) instructions; after optimization \(st.forwardInstructions) forward, \(st.reverseInstructions) reverse"))
-        out.append(("threads", "\(options.resolvedThreads) (of \(ExecutionOptions.coreCount) cores)"))
-        out.append(("CPU path", "\(options.instructionSet) (supported: \(InstructionSet.supported.map(\.rawValue).joined(separator: ", ")); set TAPEVM_ISA to choose)"))
+        out += executionSummary(options)
         var fLine = "min \(readable(stats.minimum)), max \(readable(stats.maximum)), mean \(readable(stats.mean))"
         if stats.nonFiniteValues > 0 { fLine += " (over finite values; \(stats.nonFiniteValues) NaN or infinite)" }
         out.append((output, stats.finiteCount > 0 ? fLine : "no finite value"))
@@ -154,10 +144,7 @@ struct GridCommand: ParsableCommand {
             let (w, h) = (Swift.min(grid.nx, PNGSink.maximumSide), Swift.min(grid.ny, PNGSink.maximumSide))
             out.append((npyPath == nil && csvPath == nil ? "wrote" : "", "\(pngPath): \(w) × \(h) heat map of \(output)"))
         }
-        let width = out.map { $0.0.count }.max()!
-        for (key, value) in out {
-            print(key + String(repeating: " ", count: width - key.count) + "  " + value)
-        }
+        printTable(out)
     }
 }
 

@@ -99,23 +99,15 @@ final class CSVSink: GridSink {
         try file.write("\(inputs[0]),\(inputs[1]),\(output),d\(output)/d\(inputs[0]),d\(output)/d\(inputs[1])\n")
     }
 
-    /// Shortest round-trip decimal; `nan`, `inf`, `-inf` (as NumPy and pandas read them).
-    static func cell(_ x: Double) -> String {
-        if x.isNaN { return "nan" }
-        if x.isInfinite { return x < 0 ? "-inf" : "inf" }
-        let s = x.description
-        return s.hasSuffix(".0") ? String(s.dropLast(2)) : s
-    }
-
     func consume(_ b: GridBlock, grid: GridSpec) throws(CLIError) {
         var text = ""
         text.reserveCapacity(b.count * 80)
         for k in 0..<b.count {
-            text += CSVSink.cell(b.x[k]); text += ","
-            text += CSVSink.cell(b.y[k]); text += ","
-            text += CSVSink.cell(b.f[k]); text += ","
-            text += CSVSink.cell(b.dfdx[k]); text += ","
-            text += CSVSink.cell(b.dfdy[k]); text += "\n"
+            text += csvCell(b.x[k]); text += ","
+            text += csvCell(b.y[k]); text += ","
+            text += csvCell(b.f[k]); text += ","
+            text += csvCell(b.dfdx[k]); text += ","
+            text += csvCell(b.dfdy[k]); text += "\n"
         }
         try file.write(text)
     }

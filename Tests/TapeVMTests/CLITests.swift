@@ -100,3 +100,141 @@ struct CLITests {
         }
     }
 }
+
+/// `tapevm batch` end to end: files in, files out, compared with `Program` run in the test.
+@Suite(.enabled(if: tapevmPath != nil, "the tapevm executable is not next to the test bundle"))
+struct BatchCLITests {
+    private func temporary(_ name: String) -> String {
+        NSTemporaryDirectory() + "tapevm-batchtests-\(getpid())-\(UInt32.random(in: 0...UInt32.max))-\(name)"
+    }
+
+    private func write(_ text: String, to path: String) throws {
+        try text.write(toFile: path, atomically: false, encoding: .utf8)
+    }
+
+    /// The number after `∂<output>/∂<parameter> = ` in a summary.
+    private func summedGradient(_ stdout: String, _ label: String) -> Double? {
+        guard let line = stdout.split(separator: "\n").first(where: { $0.contains(label + " = ") }) else { return nil }
+        return Double(line.split(separator: "=").last!.trimmingCharacters(in: .whitespaces))
+    }
+
+    @Test func csvRoundTripMatchesProgram() throws {
+        let (input, output) = (temporary("in.csv"), temporary("out.csv"))
+        defer { try? FileManager.default.removeItem(atPath: input); try? FileManager.default.removeItem(atPath: output) }
+        let xs = (0..<50).map { Double($0) * 0.37 - 9 }, ys = (0..<50).map { sin(Double($0)) }
+        // Columns in another order than the inputs, and one that is not an input.
+        try write("y,label,x\n" + zip(xs, ys).map { "\($1),point,\($0)" }.joined(separator: "\n") + "\n", to: input)
+        let expression = "f(x, y; w) = w * tanh(x) * y + exp(-y^2)"
+        let r = try tapevm(["batch", expression, "--in", input, "--param", "w=1.5", "--out", output, "--block-rows", "16"])
+        #expect(r.status == 0)
+        #expect(r.stderr.contains("ignoring column label"))
+        #expect(r.stdout.contains("rows        50"))
+        let lines = try String(contentsOfFile: output, encoding: .utf8).split(separator: "\n")
+        #expect(lines.first == "f,df/dx,df/dy")
+        let rows = lines.dropFirst().map { $0.split(separator: ",").map { Double($0)! } }
+        #expect(rows.count == 50)
+        let program = Program(try Tape(expression: expression))
+        let expected = try program.valueAndGradient(inputs: [xs, ys], parameters: [1.5])
+        for i in 0..<50 {
+            #expect(rows[i] == [expected.values[0][i], expected.inputGradients[0][i], expected.inputGradients[1][i]])
+        }
+        #expect(summedGradient(r.stdout, "∂f/∂w") != nil)
+    }
+
+    @Test func npyRoundTripWithSeveralOutputsAndPerPointParameters() throws {
+        let (input, output) = (temporary("in.npy"), temporary("out.npy"))
+        defer { try? FileManager.default.removeItem(atPath: input); try? FileManager.default.removeItem(atPath: output) }
+        let n = 70
+        let xs = (0..<n).map { Double($0) / 7 - 3 }, ys = (0..<n).map { cos(Double($0)) }
+        let writer = try NPYWriter(path: input, shape: [n, 2])
+        try writer.write(zip(xs, ys).flatMap { [$0, $1] })
+        try writer.finish()
+        let expression = "f(x, y; a, b) = (a * x * y, sigmoid(b * x) + y)"
+        let r = try tapevm(["batch", expression, "--in", input, "--param", "a=2,b=-0.5", "--output", "f[1]",
+                            "--per-point-params", "--out", output, "--block-rows", "32", "--threads", "2"])
+        #expect(r.status == 0)
+        let npy = try NPYReader(path: output)
+        #expect(npy.header.shape == [n, 6])   // out0, out1, d/dx, d/dy, d/da, d/db
+        let data = try npy.readAll()
+        let program = Program(try Tape(expression: expression))
+        let expected = try program.valueAndGradient(inputs: [xs, ys], parameters: [2, -0.5], output: 1, parameterGradient: .perPoint)
+        for i in 0..<n {
+            let row = Array(data[6 * i..<6 * i + 6])
+            #expect(row == [expected.values[0][i], expected.values[1][i], expected.inputGradients[0][i],
+                            expected.inputGradients[1][i], expected.parameterGradients[0][i], expected.parameterGradients[1][i]])
+        }
+        // A 1-D array for a function of one input.
+        let one = try NPYWriter(path: input, shape: [3])
+        try one.write([1, 2, 3])
+        try one.finish()
+        let r1 = try tapevm(["batch", "f(t) = t^2", "--in", input, "--out", output])
+        #expect(r1.status == 0)
+        #expect(try NPYReader(path: output).readAll() == [1, 2, 4, 4, 9, 6])
+    }
+
+    @Test func summedParameterGradientIsTheSumOfPerPointGradients() throws {
+        let (input, output) = (temporary("data.csv"), temporary("per-point.npy"))
+        defer { try? FileManager.default.removeItem(atPath: input); try? FileManager.default.removeItem(atPath: output) }
+        // A least-squares loss: ∂/∂w = Σ 2(wx + b - y)x, ∂/∂b = Σ 2(wx + b - y); integers keep sums exact.
+        let xs = (0..<37).map { Double($0 % 11) - 5 }, ys = (0..<37).map { Double($0 % 7) }
+        try write("x,y\n" + zip(xs, ys).map { "\($0),\($1)" }.joined(separator: "\n"), to: input)
+        let expression = "loss(x, y; w, b) = (w * x + b - y)^2"
+        var expectedW = 0.0, expectedB = 0.0
+        for (x, y) in zip(xs, ys) {
+            expectedW += 2 * (3 * x - 1 - y) * x
+            expectedB += 2 * (3 * x - 1 - y)
+        }
+        var summaries: [String] = []
+        for threads in ["1", "4"] {
+            let r = try tapevm(["batch", expression, "--in", input, "--param", "w=3,b=-1", "--threads", threads,
+                                "--block-rows", "10", "--per-point-params", "--out", output])
+            #expect(r.status == 0)
+            #expect(summedGradient(r.stdout, "∂loss/∂w") == expectedW)
+            #expect(summedGradient(r.stdout, "∂loss/∂b") == expectedB)
+            summaries.append(r.stdout.split(separator: "\n").filter { $0.contains("∂") }.joined(separator: "\n"))
+            // The per-point columns sum to the same totals.
+            let data = try NPYReader(path: output).readAll()
+            #expect(stride(from: 3, to: data.count, by: 5).reduce(0) { $0 + data[$1] } == expectedW)
+            #expect(stride(from: 4, to: data.count, by: 5).reduce(0) { $0 + data[$1] } == expectedB)
+        }
+        #expect(summaries[0] == summaries[1])
+        // And the library's own batch sum agrees.
+        let sum = try Program(try Tape(expression: expression)).valueAndGradient(inputs: [xs, ys], parameters: [3, -1]).parameterGradientSum
+        #expect(sum == [expectedW, expectedB])
+    }
+
+    @Test func errorsAreOneLineWithAnExitCode() throws {
+        let (csv, npy, out) = (temporary("bad.csv"), temporary("wide.npy"), temporary("out.npy"))
+        defer { for p in [csv, npy, out] { try? FileManager.default.removeItem(atPath: p) } }
+        let f = "f(x, y) = x * y"
+        try write("x,y\n1,2\n3,abc\n", to: csv)
+        let bad = try tapevm(["batch", f, "--in", csv, "--out", out])
+        #expect(bad.status == 74)
+        #expect(bad.stderr == "Error: \(csv): line 3, column 2 (y): 'abc' is not a number\n")
+        #expect(!FileManager.default.fileExists(atPath: out))   // no half-written output
+
+        try write("x,z\n1,2\n", to: csv)
+        let missing = try tapevm(["batch", f, "--in", csv])
+        #expect(missing.status == 65)
+        #expect(missing.stderr == "Error: \(csv): no column for input y (the header names 'x', 'z')\n")
+
+        let wide = try NPYWriter(path: npy, shape: [2, 3])
+        try wide.write([1, 2, 3, 4, 5, 6])
+        try wide.finish()
+        let shape = try tapevm(["batch", f, "--in", npy])
+        #expect(shape.status == 65)
+        #expect(shape.stderr == "Error: \(npy): array of shape (2, 3) has 3 column(s), the function has 2 input(s): expected shape (N, 2) for the inputs x, y\n")
+
+        let unknown = try tapevm(["batch", f, "--in", "points.txt"])
+        #expect(unknown.status == 64)
+        #expect(unknown.stderr == "Error: --in points.txt: unknown file type: use a .csv or .npy file, or say which with --format csv|npy\n")
+
+        let unreadable = try tapevm(["batch", f, "--in", temporary("missing.csv")])
+        #expect(unreadable.status == 74)
+        #expect(unreadable.stderr.contains("cannot open for reading: No such file or directory"))
+
+        let notNPY = try tapevm(["batch", f, "--in", csv, "--format", "npy"])
+        #expect(notNPY.status == 74)
+        #expect(notNPY.stderr.hasPrefix("Error: \(csv): not a .npy file"))
+    }
+}

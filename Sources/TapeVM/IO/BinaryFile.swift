@@ -76,6 +76,24 @@ final class CFile {
         return bytes
     }
 
+    /// Reads up to `bytes.count` bytes into `bytes`; fewer only at the end of the file.
+    ///
+    /// - Returns: the number of bytes read.
+    func read(into bytes: UnsafeMutableRawBufferPointer) throws(FileError) -> Int {
+        guard let handle else { throw FileError(path: path, "read after close") }
+        guard bytes.count > 0 else { return 0 }
+        let got = fread(bytes.baseAddress, 1, bytes.count, handle)
+        if got < bytes.count && ferror(handle) != 0 { throw FileError.system(path, "read") }
+        return got
+    }
+
+    /// Moves to byte `offset` from the start (flushing pending writes first).
+    func seek(to offset: Int) throws(FileError) {
+        guard let handle else { throw FileError(path: path, "seek after close") }
+        if fflush(handle) != 0 { throw FileError.system(path, "write") }
+        if fseeko(handle, off_t(offset), SEEK_SET) != 0 { throw FileError.system(path, "seek (it must be a regular file)") }
+    }
+
     /// Flushes and closes; reports a failed flush (a full disk shows up here).
     func close() throws(FileError) {
         guard let h = handle else { return }

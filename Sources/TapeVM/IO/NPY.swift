@@ -32,11 +32,15 @@ public struct NPYHeader: Hashable, Sendable {
 
     /// The complete header bytes in format version 1.0 (2.0 if the text needs more than 65535
     /// bytes): magic, version, length and the padded text. Its length is a multiple of 64.
-    public func encoded() -> [UInt8] {
+    public func encoded() -> [UInt8] { encoded(length: 0) }
+
+    /// The header bytes padded with spaces to `length` bytes in all when that is longer than
+    /// they need (`length` a multiple of 64), so that a header can be rewritten in place.
+    func encoded(length: Int) -> [UInt8] {
         let text = Array(dictionaryText.utf8)
-        let v1 = (10 + text.count + 1 + 63) / 64 * 64 - 10 <= 65535
+        let v1 = Swift.max(length, (10 + text.count + 1 + 63) / 64 * 64) - 10 <= 65535
         let prefix = v1 ? 10 : 12
-        let headerLength = (prefix + text.count + 1 + 63) / 64 * 64 - prefix
+        let headerLength = Swift.max(length, (prefix + text.count + 1 + 63) / 64 * 64) - prefix
         var bytes: [UInt8] = [0x93] + Array("NUMPY".utf8) + [v1 ? 1 : 2, 0]
         if v1 {
             bytes += [UInt8(headerLength & 0xFF), UInt8(headerLength >> 8)]
@@ -187,15 +191,22 @@ private struct DictionaryParser {
 /// try npy.finish()                                // checks the element count
 /// ```
 ///
+/// When the number of rows is not known in advance (rows streamed from a CSV file, say),
+/// ``init(path:rowShape:)`` leaves the first dimension open: ``finish()`` sets it to the rows
+/// written and rewrites the header in place.
+///
 /// Elements are written little-endian (`<f8`) in row-major order, whatever the host.
 public final class NPYWriter {
-    /// The header written at the start of the file.
-    public let header: NPYHeader
+    /// The header written at the start of the file. With an open first dimension
+    /// (``init(path:rowShape:)``), its first dimension is 0 until ``finish()`` sets it.
+    public private(set) var header: NPYHeader
     /// The path written to.
     public let path: String
     /// Elements written so far.
     public private(set) var elementsWritten = 0
     private let file: CFile
+    /// With an open first dimension: the shape of one row, and the bytes reserved for the header.
+    private let openRows: (rowShape: [Int], headerLength: Int)?
 
     /// Creates (or truncates) the file at `path` and writes the header for an array of doubles
     /// with the given shape.
@@ -203,15 +214,34 @@ public final class NPYWriter {
         guard shape.allSatisfy({ $0 >= 0 }) else { throw FileError(path: path, "a .npy shape cannot have negative dimensions: \(shape)") }
         self.path = path
         self.header = NPYHeader(shape: shape)
+        self.openRows = nil
         self.file = try CFile(path: path, mode: "wb")
         try file.write(header.encoded())
+    }
+
+    /// Creates (or truncates) the file at `path` for an array of shape `[rows] + rowShape`
+    /// whose number of rows is whatever is written: ``finish()`` rewrites the header with it.
+    ///
+    /// The header reserves room for any row count, so the file must be a regular file (seekable),
+    /// not a pipe. Until ``finish()`` succeeds, the file does not load.
+    ///
+    /// - Parameter rowShape: the shape of one row (`[3]` for an array of shape `(rows, 3)`).
+    public init(path: String, rowShape: [Int]) throws(FileError) {
+        guard rowShape.allSatisfy({ $0 >= 0 }) else { throw FileError(path: path, "a .npy shape cannot have negative dimensions: \(rowShape)") }
+        self.path = path
+        self.header = NPYHeader(shape: [0] + rowShape)
+        // The widest first dimension there can be, so any row count fits in the same bytes.
+        let reserved = NPYHeader(shape: [Int.max] + rowShape).encoded()
+        self.openRows = (rowShape, reserved.count)
+        self.file = try CFile(path: path, mode: "wb")
+        try file.write(reserved)
     }
 
     /// Appends elements, in row-major order.
     ///
     /// - Throws: ``FileError`` when writing fails or more elements than the shape holds are written.
     public func write(_ values: UnsafeBufferPointer<Double>) throws(FileError) {
-        guard elementsWritten + values.count <= header.elementCount else {
+        guard openRows != nil || elementsWritten + values.count <= header.elementCount else {
             throw FileError(path: path, "too many elements for shape \(header.shape): \(elementsWritten + values.count) > \(header.elementCount)")
         }
         #if _endian(little)
@@ -231,11 +261,21 @@ public final class NPYWriter {
         if let failure { throw failure }
     }
 
-    /// Flushes and closes the file.
+    /// Flushes and closes the file; with an open first dimension, first rewrites the header
+    /// with the number of rows written.
     ///
-    /// - Throws: ``FileError`` when fewer elements were written than the shape holds (the file
-    ///   would not load), or when the final flush fails.
+    /// - Throws: ``FileError`` when fewer elements were written than the shape holds, or not a
+    ///   whole number of rows (the file would not load), or when the final flush fails.
     public func finish() throws(FileError) {
+        if let (rowShape, headerLength) = openRows {
+            let rowElements = rowShape.reduce(1, *)
+            guard rowElements == 0 ? elementsWritten == 0 : elementsWritten % rowElements == 0 else {
+                throw FileError(path: path, "incomplete .npy file: \(elementsWritten) element(s) is not a whole number of rows of \(rowElements)")
+            }
+            header.shape = [rowElements == 0 ? 0 : elementsWritten / rowElements] + rowShape
+            try file.seek(to: 0)
+            try file.write(header.encoded(length: headerLength))
+        }
         try file.close()
         guard elementsWritten == header.elementCount else {
             throw FileError(path: path, "incomplete .npy file: \(elementsWritten) of \(header.elementCount) element(s) written")
@@ -281,21 +321,48 @@ public final class NPYReader {
         }
     }
 
-    /// Reads the next `count` elements (fewer at the end of the array).
-    public func read(count: Int) throws(FileError) -> [Double] {
-        let n = Swift.min(count, header.elementCount - elementsRead)
-        let bytes = try file.read(8 * n)
-        guard bytes.count == 8 * n else {
-            throw FileError(path: path, "truncated .npy data: expected \(header.elementCount) element(s), the file ends after \(elementsRead + bytes.count / 8)")
+    /// Elements not read yet.
+    public var elementsRemaining: Int { header.elementCount - elementsRead }
+
+    /// Reads the next elements into `buffer`, as many as fit (fewer at the end of the array):
+    /// the streaming read, with no allocation, for arrays larger than memory.
+    ///
+    /// ```swift
+    /// let npy = try NPYReader(path: "points.npy")
+    /// let block = UnsafeMutableBufferPointer<Double>.allocate(capacity: 65536)
+    /// defer { block.deallocate() }
+    /// while case let n = try npy.read(into: block), n > 0 { use(block[..<n]) }
+    /// ```
+    ///
+    /// - Returns: the number of elements read; 0 once the whole array has been read.
+    /// - Throws: ``FileError`` when reading fails or the file ends before the array does.
+    public func read(into buffer: UnsafeMutableBufferPointer<Double>) throws(FileError) -> Int {
+        let n = Swift.min(buffer.count, elementsRemaining)
+        guard n > 0 else { return 0 }
+        let raw = UnsafeMutableRawBufferPointer(rebasing: UnsafeMutableRawBufferPointer(buffer)[0..<8 * n])
+        let got = try file.read(into: raw)
+        guard got == 8 * n else {
+            throw FileError(path: path, "truncated .npy data: expected \(header.elementCount) element(s), the file ends after \(elementsRead + got / 8)")
         }
         let big = header.descr.hasPrefix(">")
-        var values = [Double](repeating: 0, count: n)
-        for k in 0..<n {
-            var bits: UInt64 = 0
-            for b in 0..<8 { bits |= UInt64(bytes[8 * k + b]) << (8 * (big ? 7 - b : b)) }
-            values[k] = Double(bitPattern: bits)
-        }
+        #if _endian(little)
+        if big { for k in 0..<n { buffer[k] = Double(bitPattern: buffer[k].bitPattern.byteSwapped) } }
+        #else
+        if !big { for k in 0..<n { buffer[k] = Double(bitPattern: buffer[k].bitPattern.byteSwapped) } }
+        #endif
         elementsRead += n
+        return n
+    }
+
+    /// Reads the next `count` elements (fewer at the end of the array).
+    public func read(count: Int) throws(FileError) -> [Double] {
+        let n = Swift.max(0, Swift.min(count, elementsRemaining))
+        var values = [Double](repeating: 0, count: n)
+        var failure: FileError?
+        values.withUnsafeMutableBufferPointer { buf in
+            do throws(FileError) { _ = try read(into: buf) } catch { failure = error }
+        }
+        if let failure { throw failure }
         return values
     }
 
