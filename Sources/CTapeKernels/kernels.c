@@ -30,6 +30,56 @@ typedef double v2d __attribute__((vector_size(16)));
     while (_m > 0) { if (_m & 1u) _r = _r * _b; _b = _b * _b; _m >>= 1; } \
     _n < 0 ? splat(1.0) / _r : _r; })
 
+/// tanh from VEXP (SLEEF's exp on every path) with plain multiplies and adds, never fused, so every
+/// path and ScalarMath.tanh (the same operations in the same order) agree bit for bit. With
+/// a = |x|: for a < 0.5625, a + a³·P(a²), P an 11-term minimax fit of (tanh a - a)/a³; for
+/// 0.5625 <= a <= 19.1, 1 - 2/(e+1) with e = exp(2a), the rounding errors of e+1, of the division
+/// (residual by Dekker's exact product) and of 1 - q carried as a correction, so the error is
+/// exp's error scaled by at most 1/2 plus the final rounding; above 19.1, 1 (tanh rounds to 1 from
+/// 19.06). The sign of x is OR-ed back in: tanh(±0) = ±0, tanh(±inf) = ±1, NaN stays NaN.
+/// A block whose 8 lanes are all on one side of 0.5625 computes only that side (same results).
+/// Measured against long double tanhl on 4·10⁶ points: max 0.826 ULP, mean 0.194 (SLEEF's tanh
+/// u10: max 1.0005, mean 0.191; 0.503 within [-1, 1], where this is 0.81).
+#define TV_TANH_CUT 0.5625
+#define TV_TANH_BIG 19.1
+#define TV_TANH_SPLIT 134217729.0
+#define TV_TANH_P0 (-0.3333333333333333)
+#define TV_TANH_P1 0.13333333333332392
+#define TV_TANH_P2 (-0.053968253967059995)
+#define TV_TANH_P3 0.021869488476986772
+#define TV_TANH_P4 (-0.008863234022025001)
+#define TV_TANH_P5 0.0035921055379605073
+#define TV_TANH_P6 (-0.0014556240191643602)
+#define TV_TANH_P7 0.0005887538963165787
+#define TV_TANH_P8 (-0.0002341060656593313)
+#define TV_TANH_P9 8.426595878475474e-05
+#define TV_TANH_P10 (-2.002720499945591e-05)
+#define VTANH_EXP(VEXPF, x) ({ v8d _x = (x), _a = vabs(_x), _small = splat(0.0), _big = splat(0.0); \
+    v8l _m = _a < splat(TV_TANH_CUT); \
+    if (__builtin_reduce_or(_m)) { \
+        v8d _s = _a * _a, _p = splat(TV_TANH_P10); \
+        _p = _p * _s + splat(TV_TANH_P9); _p = _p * _s + splat(TV_TANH_P8); _p = _p * _s + splat(TV_TANH_P7); \
+        _p = _p * _s + splat(TV_TANH_P6); _p = _p * _s + splat(TV_TANH_P5); _p = _p * _s + splat(TV_TANH_P4); \
+        _p = _p * _s + splat(TV_TANH_P3); _p = _p * _s + splat(TV_TANH_P2); _p = _p * _s + splat(TV_TANH_P1); \
+        _p = _p * _s + splat(TV_TANH_P0); \
+        _small = _a + (_a * _s) * _p; \
+    } \
+    if (!__builtin_reduce_and(_m)) { \
+        v8d _e = VEXPF(_a + _a), _d = _e + splat(1.0); \
+        v8d _derr = splat(1.0) - (_d - _e); \
+        v8d _q = splat(2.0) / _d; \
+        v8d _cq = splat(TV_TANH_SPLIT) * _q, _qh = _cq - (_cq - _q), _ql = _q - _qh; \
+        v8d _cd = splat(TV_TANH_SPLIT) * _d, _dh = _cd - (_cd - _d), _dl = _d - _dh; \
+        v8d _pr = _q * _d; \
+        v8d _pe = ((_qh * _dh - _pr) + _qh * _dl + _ql * _dh) + _ql * _dl; \
+        v8d _r = (splat(2.0) - _pr) - _pe; \
+        v8d _qlo = (_r - _q * _derr) * (splat(0.5) * _q); \
+        v8d _s1 = splat(1.0) - _q, _sl = (splat(1.0) - _s1) - _q; \
+        _big = sel(_a > splat(TV_TANH_BIG), splat(1.0), _s1 + (_sl - _qlo)); \
+    } \
+    v8d _t = sel(_m, _small, _big); \
+    (v8d)((v8l)_t | ((v8l)_x & (v8l)splat(-0.0))); })
+
 // SLEEF, declared here rather than through sleef.h: sleef.h shows the AVX and AVX-512 forms only
 // to translation units built with those CPU flags, and this one is built without any.
 #define TV_SLEEF1(T, name) extern T Sleef_##name(T);
@@ -38,7 +88,7 @@ typedef double v2d __attribute__((vector_size(16)));
 // ---- portable path: SLEEF's 2-lane functions (SSE2/SSE4/AVX2-128 dispatch on x86-64,
 // NEON on arm64), scalar SLEEF elsewhere.
 #if defined(__x86_64__) || defined(__aarch64__)
-TV_SLEEF1(v2d, expd2_u10) TV_SLEEF1(v2d, logd2_u10) TV_SLEEF1(v2d, tanhd2_u10)
+TV_SLEEF1(v2d, expd2_u10) TV_SLEEF1(v2d, logd2_u10)
 TV_SLEEF1(v2d, sind2_u10) TV_SLEEF1(v2d, cosd2_u10) TV_SLEEF1(v2d, log1pd2_u10)
 TV_SLEEF1(v2d, expm1d2_u10) TV_SLEEF2(v2d, powd2_u10)
 #define TV_P1(fn, x) ({ v8d _x = (x); \
@@ -58,7 +108,7 @@ TV_SLEEF1(v2d, expm1d2_u10) TV_SLEEF2(v2d, powd2_u10)
 #define TV_SCALAR1(fn, x) (Sleef_##fn##d2_u10((v2d){(x), (x)})[0])
 #define TV_SCALAR2(fn, x, y) (Sleef_##fn##d2_u10((v2d){(x), (x)}, (v2d){(y), (y)})[0])
 #else
-extern double Sleef_exp_u10(double), Sleef_log_u10(double), Sleef_tanh_u10(double), Sleef_sin_u10(double),
+extern double Sleef_exp_u10(double), Sleef_log_u10(double), Sleef_sin_u10(double),
     Sleef_cos_u10(double), Sleef_log1p_u10(double), Sleef_expm1_u10(double), Sleef_pow_u10(double, double);
 #define TV_P1(fn, x) ({ v8d _x = (x), _r; for (int _l = 0; _l < 8; ++_l) _r[_l] = Sleef_##fn##_u10(_x[_l]); _r; })
 #define TV_P2(fn, x, y) ({ v8d _x = (x), _y = (y), _r; for (int _l = 0; _l < 8; ++_l) _r[_l] = Sleef_##fn##_u10(_x[_l], _y[_l]); _r; })
@@ -71,7 +121,7 @@ extern double Sleef_exp_u10(double), Sleef_log_u10(double), Sleef_tanh_u10(doubl
 #define TV_TARGET
 #define VEXP(x) TV_P1(exp, x)
 #define VLOG(x) TV_P1(log, x)
-#define VTANH(x) TV_P1(tanh, x)
+#define VTANH(x) VTANH_EXP(VEXP, x)
 #define VSIN(x) TV_P1(sin, x)
 #define VCOS(x) TV_P1(cos, x)
 #define VLOG1P(x) TV_P1(log1p, x)
@@ -92,7 +142,6 @@ extern double Sleef_exp_u10(double), Sleef_log_u10(double), Sleef_tanh_u10(doubl
 
 double tv_scalar_exp(double x) { return TV_SCALAR1(exp, x); }
 double tv_scalar_log(double x) { return TV_SCALAR1(log, x); }
-double tv_scalar_tanh(double x) { return TV_SCALAR1(tanh, x); }
 double tv_scalar_sin(double x) { return TV_SCALAR1(sin, x); }
 double tv_scalar_cos(double x) { return TV_SCALAR1(cos, x); }
 double tv_scalar_log1p(double x) { return TV_SCALAR1(log1p, x); }
@@ -106,7 +155,7 @@ double tv_scalar_pow(double x, double y) { return TV_SCALAR2(pow, x, y); }
 // in sleef_trampolines.S (a vector passed by value from this file would not arrive in ymm0).
 #define TV_SLEEF_EXTERN(name) extern void tv_sleef8_##name(const double *, double *); \
     extern void tv_sleef4_##name(const double *, double *);
-TV_SLEEF_EXTERN(exp) TV_SLEEF_EXTERN(log) TV_SLEEF_EXTERN(tanh) TV_SLEEF_EXTERN(sin)
+TV_SLEEF_EXTERN(exp) TV_SLEEF_EXTERN(log) TV_SLEEF_EXTERN(sin)
 TV_SLEEF_EXTERN(cos) TV_SLEEF_EXTERN(log1p) TV_SLEEF_EXTERN(expm1)
 extern void tv_sleef8_pow2(const double *, const double *, double *);
 extern void tv_sleef4_pow2(const double *, const double *, double *);
@@ -118,7 +167,7 @@ extern void tv_sleef4_pow2(const double *, const double *, double *);
 #define TV_TARGET TV_AVX2
 #define VEXP(x) TV_T1(4, exp, x)
 #define VLOG(x) TV_T1(4, log, x)
-#define VTANH(x) TV_T1(4, tanh, x)
+#define VTANH(x) VTANH_EXP(VEXP, x)
 #define VSIN(x) TV_T1(4, sin, x)
 #define VCOS(x) TV_T1(4, cos, x)
 #define VLOG1P(x) TV_T1(4, log1p, x)
@@ -143,7 +192,7 @@ extern void tv_sleef4_pow2(const double *, const double *, double *);
 #define TV_TARGET TV_AVX512
 #define VEXP(x) TV_T1(8, exp, x)
 #define VLOG(x) TV_T1(8, log, x)
-#define VTANH(x) TV_T1(8, tanh, x)
+#define VTANH(x) VTANH_EXP(VEXP, x)
 #define VSIN(x) TV_T1(8, sin, x)
 #define VCOS(x) TV_T1(8, cos, x)
 #define VLOG1P(x) TV_T1(8, log1p, x)

@@ -102,7 +102,6 @@
 
         UNARY8 tv_sleef8_exp, Sleef_expd8_u10avx512f
         UNARY8 tv_sleef8_log, Sleef_logd8_u10avx512f
-        UNARY8 tv_sleef8_tanh, Sleef_tanhd8_u10avx512f
         UNARY8 tv_sleef8_sin, Sleef_sind8_u10avx512f
         UNARY8 tv_sleef8_cos, Sleef_cosd8_u10avx512f
         UNARY8 tv_sleef8_log1p, Sleef_log1pd8_u10avx512f
@@ -111,7 +110,6 @@
 
         UNARY4 tv_sleef4_exp, Sleef_expd4_u10avx2
         UNARY4 tv_sleef4_log, Sleef_logd4_u10avx2
-        UNARY4 tv_sleef4_tanh, Sleef_tanhd4_u10avx2
         UNARY4 tv_sleef4_sin, Sleef_sind4_u10avx2
         UNARY4 tv_sleef4_cos, Sleef_cosd4_u10avx2
         UNARY4 tv_sleef4_log1p, Sleef_log1pd4_u10avx2

@@ -84,7 +84,6 @@ int tv_cpu_count(void);
 /// portable path's vector form (so the Swift reference interpreter agrees bit for bit).
 double tv_scalar_exp(double x);
 double tv_scalar_log(double x);
-double tv_scalar_tanh(double x);
 double tv_scalar_sin(double x);
 double tv_scalar_cos(double x);
 double tv_scalar_log1p(double x);
