@@ -221,8 +221,21 @@ int tv_isa_best(void) {
     return TV_ISA_PORTABLE;
 }
 
+/// `isa` if this CPU runs it, else the portable path: the last guard against an illegal
+/// instruction (the Swift side already resolves unsupported requests).
+static int tv_checked_isa(int isa) {
+    static int supported[3] = {-1, -1, -1};
+    if (isa < 0 || isa > 2) return TV_ISA_PORTABLE;
+    int s = __atomic_load_n(&supported[isa], __ATOMIC_RELAXED);
+    if (s < 0) {
+        s = tv_isa_supported(isa);
+        __atomic_store_n(&supported[isa], s, __ATOMIC_RELAXED);
+    }
+    return s ? isa : TV_ISA_PORTABLE;
+}
+
 void tv_forward(int isa, const tv_instr *code, long count, double *const *values, long tile) {
-    switch (isa) {
+    switch (tv_checked_isa(isa)) {
 #if defined(__x86_64__) && defined(__linux__)
     case TV_ISA_AVX512: forward_avx512(code, count, values, tile); return;
     case TV_ISA_AVX2: forward_avx2(code, count, values, tile); return;
@@ -232,7 +245,7 @@ void tv_forward(int isa, const tv_instr *code, long count, double *const *values
 }
 
 void tv_reverse(int isa, const tv_rinstr *code, long count, double *const *values, double *const *adjoints, long tile) {
-    switch (isa) {
+    switch (tv_checked_isa(isa)) {
 #if defined(__x86_64__) && defined(__linux__)
     case TV_ISA_AVX512: reverse_avx512(code, count, values, adjoints, tile); return;
     case TV_ISA_AVX2: reverse_avx2(code, count, values, adjoints, tile); return;

@@ -139,6 +139,12 @@ enum ScalarMath {
         return n < 0 ? 1 / result : result
     }
 
+    /// A `powi` exponent as an integer. Tapes hold |k| ≤ 10⁶ (validated), but constant folding
+    /// and tracing may meet any double first: clamp instead of trapping.
+    static func exponent(_ k: Double) -> Int {
+        Int(exactly: k) ?? (k.isNaN ? 0 : k > 0 ? 1 << 40 : -(1 << 40))
+    }
+
     static let ln2 = 0.6931471805599453
 }
 
@@ -235,8 +241,8 @@ extension Opcode {
         case .expm1:  return row(1, .none, "y = eᵃ-1; ∂a = y+1",
                                  { a, _, _, _ in M.expm1(a) }, { g, _, _, _, _, y in (g * (y + 1), 0, 0) })
         case .powi:   return row(1, .exponent, "y = aᵏ, k an integer; ∂a = k·aᵏ⁻¹ (0 when k = 0)",
-                                 { a, _, _, k in M.powi(a, Int(k)) },
-                                 { g, a, _, _, k, _ in (k == 0 ? 0 : g * (k * M.powi(a, Int(k) - 1)), 0, 0) })
+                                 { a, _, _, k in M.powi(a, M.exponent(k)) },
+                                 { g, a, _, _, k, _ in (k == 0 ? 0 : g * (k * M.powi(a, M.exponent(k) - 1)), 0, 0) })
         case .add:    return row(2, .none, "y = a + b; ∂a = 1, ∂b = 1",
                                  { a, b, _, _ in a + b }, { g, _, _, _, _, _ in (g, g, 0) })
         case .sub:    return row(2, .none, "y = a - b; ∂a = 1, ∂b = -1",

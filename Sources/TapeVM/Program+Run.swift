@@ -145,7 +145,7 @@ extension Program {
             aTables.append(nextTable)
             nextTable += r.adjointPlaneCount
         }
-        let isa = options.instructionSet.cValue
+        let isa = instructionSet.cValue
         while true {
             let chunk = claim()
             if chunk >= plan.chunkCount { break }

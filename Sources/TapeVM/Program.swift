@@ -15,6 +15,10 @@ public final class Program: Sendable {
     public let optimizedTape: Tape
     /// How it runs.
     public let options: ExecutionOptions
+    /// The code path it runs: ``ExecutionOptions/instructionSet`` when this CPU supports it,
+    /// otherwise the fastest path it does support (a binary never dies of an illegal
+    /// instruction because an option named a path the CPU lacks).
+    public let instructionSet: InstructionSet
 
     let valuesOnly: SweepPlan
     let withGradients: SweepPlan
@@ -27,6 +31,7 @@ public final class Program: Sendable {
     public init(_ tape: Tape, options: ExecutionOptions = ExecutionOptions()) {
         self.tape = tape
         self.options = options
+        instructionSet = options.instructionSet.isSupported ? options.instructionSet : .best
         optimizedTape = tape.optimized(options.optimization)
         valuesOnly = SweepPlan(optimizedTape, gradients: false)
         withGradients = SweepPlan(optimizedTape, gradients: true)

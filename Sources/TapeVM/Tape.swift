@@ -30,6 +30,18 @@ public struct Instruction: Hashable, Sendable, Codable {
         self.operands = operands
         self.immediate = immediate
     }
+
+    /// Equal when the opcode, operands and immediate bits match: `const nan` equals itself,
+    /// and `const 0` differs from `const -0` (they compute different results).
+    public static func == (lhs: Instruction, rhs: Instruction) -> Bool {
+        lhs.opcode == rhs.opcode && lhs.operands == rhs.operands && lhs.immediate.bitPattern == rhs.immediate.bitPattern
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(opcode)
+        hasher.combine(operands)
+        hasher.combine(immediate.bitPattern)
+    }
 }
 
 /// A named output of a tape.

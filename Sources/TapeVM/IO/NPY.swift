@@ -127,6 +127,15 @@ private struct DictionaryParser {
         guard let descr else { throw NPYError("header dictionary has no 'descr'") }
         guard let fortran else { throw NPYError("header dictionary has no 'fortran_order'") }
         guard let shape else { throw NPYError("header dictionary has no 'shape'") }
+        // The element count must be a byte count this machine can address.
+        var elements = 1
+        for dimension in shape {
+            let (product, overflow) = elements.multipliedReportingOverflow(by: dimension)
+            guard dimension >= 0, !overflow, product <= Int.max / 16 else {
+                throw NPYError("header shape \(shape) is not a valid array size")
+            }
+            elements = product
+        }
         return NPYHeader(descr: descr, fortranOrder: fortran, shape: shape)
     }
 
@@ -310,7 +319,10 @@ public final class NPYReader {
         let length = bytes[6] == 1 ? Int(bytes[8]) | Int(bytes[9]) << 8
             : bytes.count == 12 ? (0..<4).reduce(0) { $0 | Int(bytes[8 + $1]) << (8 * $1) } : 0
         let prefix = bytes[6] == 1 ? 10 : 12
-        if length > 0 { bytes += try file.read(prefix + length - bytes.count) }
+        guard length <= 1 << 24 else {
+            throw FileError(path: path, "not a .npy file: it announces \(length) byte(s) of header text")
+        }
+        if prefix + length > bytes.count { bytes += try file.read(prefix + length - bytes.count) }
         do throws(NPYError) {
             header = try NPYHeader.decode(bytes).header
         } catch {

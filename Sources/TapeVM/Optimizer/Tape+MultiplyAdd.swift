@@ -1,8 +1,10 @@
 extension Tape {
     /// Fuses `a·b + c` (and `c + a·b`) into one `muladd` where the product has no other use:
     /// one instruction and one register plane fewer, forward and reverse. `muladd` rounds twice,
-    /// like the pair it replaces, so values are bit-identical; gradients are too, except that a
-    /// zero adjoint of -0 reaching the product is no longer turned into +0 on the way.
+    /// like the pair it replaces, so values are bit-identical. Gradients are reassociated: the
+    /// contributions to `a` and `b` are now added at the `add`'s place in the reverse sweep
+    /// rather than the `mul`'s, so sums into a shared adjoint can round differently (and a -0
+    /// adjoint is no longer turned into +0 on the way).
     func fusingMultiplyAdd() -> Tape {
         var uses = [Int](repeating: 0, count: instructions.count)
         for ins in instructions { for r in ins.operands { uses[r.index] += 1 } }
