@@ -77,6 +77,9 @@ static TV_TARGET void TV_FORWARD(const tv_instr *code, long count, double *const
         case TV_RSUBK: { const v8d k = splat(in.imm); TV_BLOCKS(i, tile) st(y + i, k - ld(pa + i)); break; }
         case TV_DIVK: { const v8d k = splat(in.imm); TV_BLOCKS(i, tile) st(y + i, ld(pa + i) / k); break; }
         case TV_RDIVK: { const v8d k = splat(in.imm); TV_BLOCKS(i, tile) st(y + i, k / ld(pa + i)); break; }
+        case TV_SQDIFF: TV_BLOCKS(i, tile) { v8d d = ld(pa + i) - ld(pb + i); st(y + i, d * d); } break;
+        case TV_MULKADD: { const v8d k = splat(in.imm);
+                TV_BLOCKS(i, tile) st(y + i, ld(pa + i) * k + ld(pb + i)); break; }
         }
     }
 }
@@ -189,6 +192,17 @@ static TV_TARGET void TV_REVERSE(const tv_rinstr *code, long count, double *cons
         case TV_RSUBK: TV_BLOCKS(i, tile) ACC(da, i, -ld(gy + i)); break;
         case TV_DIVK: { const v8d k = splat(in.imm); TV_BLOCKS(i, tile) ACC(da, i, ld(gy + i) / k); break; }
         case TV_RDIVK: TV_BLOCKS(i, tile) ACC(da, i, -(ld(gy + i) * ld(py + i) / ld(pa + i))); break;
+        case TV_SQDIFF: { const v8d two = splat(2.0);
+                TV_BLOCKS(i, tile) {
+                    v8d c = zero + ld(gy + i) * (two * (ld(pa + i) - ld(pb + i)));
+                    ACC(da, i, c); ACC(db, i, -c);
+                } break; }
+        case TV_MULKADD: { const v8d k = splat(in.imm);
+                TV_BLOCKS(i, tile) {
+                    v8d g = ld(gy + i);
+                    v8d ga = (zero + g) * k;
+                    ACC(da, i, ga); ACC(db, i, g);
+                } break; }
         }
     }
 }

@@ -27,6 +27,8 @@ public enum Opcode: UInt8, CaseIterable, Sendable, Hashable, Codable {
     case select, muladd
     // Fused forms with a constant operand in the immediate (made by the optimizer; also valid in tapes).
     case addk, mulk, rsubk, divk, rdivk
+    // Fused pairs (made by the optimizer where the inner result has no other use).
+    case sqdiff, mulkadd
 }
 
 /// What an instruction's immediate field holds.
@@ -160,11 +162,11 @@ extension Opcode {
     /// and the `TV_REVERSE` case in sweep_template.h).
     var reverseReads: ReverseReads {
         switch self {
-        case .input, .param, .const, .neg, .add, .sub, .lt, .le, .gt, .ge, .eq, .ne, .addk, .mulk, .rsubk, .divk:
+        case .input, .param, .const, .neg, .add, .sub, .lt, .le, .gt, .ge, .eq, .ne, .addk, .mulk, .rsubk, .divk, .mulkadd:
             return []
         case .recip, .sqrt, .exp, .sigmoid, .tanh, .expm1: return [.y]
         case .square, .log, .sin, .cos, .abs, .relu, .softplus, .log1p, .powi, .select: return [.a]
-        case .mul, .max, .min, .logaddexp, .muladd: return [.a, .b]
+        case .mul, .max, .min, .logaddexp, .muladd, .sqdiff: return [.a, .b]
         case .div: return [.b, .y]
         case .pow: return [.a, .b, .y]
         case .rdivk: return [.a, .y]
@@ -297,6 +299,13 @@ extension Opcode {
                                  { a, _, _, k in a / k }, { g, _, _, _, k, _ in (g / k, 0, 0) })
         case .rdivk:  return row(1, .value, "y = k/a; ∂a = -y/a",
                                  { a, _, _, k in k / a }, { g, a, _, _, _, y in (-(g * y / a), 0, 0) })
+        // The fused pairs compute exactly what the pair did, the inner result's first-touch
+        // adjoint (0 + …) included, so values and each operand's contribution are unchanged.
+        case .sqdiff: return row(2, .none, "y = (a - b)², the fused square(a - b); ∂a = 2(a - b), ∂b = -2(a - b)",
+                                 { a, b, _, _ in let d = a - b; return d * d },
+                                 { g, a, b, _, _, _ in let c = 0 + g * (2 * (a - b)); return (c, -c, 0) })
+        case .mulkadd: return row(2, .value, "y = a·k + b, the fused mulk then add; ∂a = k, ∂b = 1",
+                                 { a, b, _, k in a * k + b }, { g, _, _, _, k, _ in ((0 + g) * k, g, 0) })
         }
     }
 }

@@ -186,6 +186,10 @@ private struct ReverseEmitter {
         case .rsubk: return [emit(.neg, [g])]
         case .divk: return [emit(.divk, [g], k)]
         case .rdivk: return [emit(.neg, [emit(.div, [emit(.mul, [g, y]), o[0]])])]
+        case .sqdiff:
+            let c = emit(.add, [zero, emit(.mul, [g, emit(.mul, [constant(2), emit(.sub, [o[0], o[1]])])])])
+            return [c, emit(.neg, [c])]
+        case .mulkadd: return [emit(.mulk, [emit(.add, [zero, g])], k), g]
         }
     }
 }

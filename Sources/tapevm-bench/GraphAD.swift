@@ -155,6 +155,10 @@ enum Gate {
         case .rsubk: return unary(a!, k - a!.value) { g, _, _ in -g }
         case .divk: return unary(a!, a!.value / k) { g, _, _ in g / k }
         case .rdivk: return unary(a!, k / a!.value) { g, x, y in -(g * y / x) }
+        case .sqdiff:
+            let d = a!.value - b!.value
+            return binary(a!, b!, d * d) { g, x, y, _ in let c = g * (2 * (x - y)); return (c, -c) }
+        case .mulkadd: return binary(a!, b!, a!.value * k + b!.value) { g, _, _, _ in (g * k, g) }
         case .input, .param, .const:
             fatalError("leaves are made by GraphAD.run")
         }

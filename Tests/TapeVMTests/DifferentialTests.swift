@@ -31,7 +31,7 @@ import Testing
 
     static func same(_ a: Double, _ b: Double) -> Bool { a.bitPattern == b.bitPattern || (a.isNaN && b.isNaN) }
 
-    /// `muladd` fusion on random tapes: values exact, gradients reassociated (held to `close`
+    /// `muladd`, `mulkadd` and `sqdiff` fusion on random tapes: values exact, gradients reassociated (held to `close`
     /// on finite results; the random points' infinities and NaNs are compared exactly, and
     /// these opcodes cannot turn a reassociated NaN into a number).
     @Test(arguments: InstructionSet.supported)
@@ -41,14 +41,16 @@ import Testing
         defer { #expect(fused > 30, "the random tapes should exercise the fusion") }
         for t in 0..<300 {
             let tape = Tape.random(instructions: Int.random(in: 2...24, using: &rng), inputs: 3, parameters: 2, outputs: 2,
-                                   opcodes: [.mul, .add, .mul, .add, .sub, .exp, .sigmoid, .max, .select, .div, .neg], seed: UInt64(9000 + t))
+                                   opcodes: [.mul, .add, .mul, .add, .sub, .square, .exp, .sigmoid, .max, .select, .div, .neg],
+                                   seed: UInt64(9000 + t))
             let n = [1, 8, 9, 17][t % 4]
             let inputs = Self.points(count: n, inputs: 3, rng: &rng)
-            let muladds = { (t: Tape) in t.instructions.filter { $0.opcode == .muladd }.count }
-            fused += muladds(tape.optimized([.multiplyAdd])) - muladds(tape)
+            let passes: OptimizationPasses = [.constantOperands, .multiplyAdd, .squaredDifference, .deadCode]
+            let fusedCount = { (t: Tape) in t.instructions.filter { [.muladd, .mulkadd, .sqdiff].contains($0.opcode) }.count }
+            fused += fusedCount(tape.optimized(passes)) - fusedCount(tape)
             try Self.check(tape: tape, inputs: inputs, parameters: [0.7, -1.5],
                            options: ExecutionOptions(threads: 1, tileSize: 8, instructionSet: isa,
-                                                     optimization: [.multiplyAdd, .deadCode]),
+                                                     optimization: passes),
                            same: { Self.close($0, $1) || ($0 == 0 && $1 == 0) })
         }
     }

@@ -38,7 +38,10 @@ import Testing
             case .value where op.arity == 0:
                 for c in Self.constants { registers.append(b.emit(.const, [], immediate: c)) }
             case .value:
-                for c in Self.constants { registers.append(b.emit(op, [registers[registers.count - 1]], immediate: c)) }
+                for c in Self.constants {
+                    let operands = (0..<op.arity).map { registers[registers.count - 1 - $0] }
+                    registers.append(b.emit(op, operands, immediate: c))
+                }
             case .exponent:
                 for k in [0, 1, 2, -3, 1_000_000, -1_000_000] { registers.append(b.powi(y, k)) }
                 registers.append(b.emit(.powi, [z], immediate: -0.0))

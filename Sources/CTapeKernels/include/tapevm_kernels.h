@@ -28,6 +28,7 @@ typedef enum {
     TV_LT, TV_LE, TV_GT, TV_GE, TV_EQ, TV_NE,
     TV_SELECT, TV_MULADD,
     TV_ADDK, TV_MULK, TV_RSUBK, TV_DIVK, TV_RDIVK,
+    TV_SQDIFF, TV_MULKADD,
     TV_OPCODE_COUNT
 } tv_opcode;
 

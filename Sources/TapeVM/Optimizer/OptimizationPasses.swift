@@ -3,7 +3,7 @@
 /// Passes rewrite a ``Tape`` into an equivalent, usually shorter one. Values are always
 /// bit-identical to the unoptimized tape's. Gradients are bit-identical too after the
 /// ``exact`` passes. The passes that merge, bypass or fuse registers (``commonSubexpressions``,
-/// ``identities``, ``multiplyAdd``) change the order in which adjoint contributions are summed
+/// ``identities``, ``multiplyAdd``, ``squaredDifference``) change the order in which adjoint contributions are summed
 /// (`a·c + b·c` becomes `(a + b)·c`): usually the last bits of a gradient, but where the sums
 /// cancel the difference can be larger, and at singular points a different IEEE outcome: for
 /// `2·√x − √x` at `x = 0` the unmerged sweep gives `∞ − ∞ = NaN`, the merged one `1·∞ = ∞`
@@ -27,14 +27,17 @@ public struct OptimizationPasses: OptionSet, Sendable, Hashable {
     public static let constantOperands = OptimizationPasses(rawValue: 1 << 3)
     /// Removes instructions no output depends on. Exact.
     public static let deadCode = OptimizationPasses(rawValue: 1 << 4)
-    /// Fuses `a·b + c` into `muladd` where the product has no other use (the most frequent pair
-    /// in the benchmark suite's tapes: affine layers, neurons). Values exact; gradients
+    /// Fuses `a·b + c` into `muladd` and `a·k + c` into `mulkadd` where the product has no other
+    /// use (the most frequent pair in the benchmark suite's tapes: affine layers, neurons). Values exact; gradients
     /// reassociated (the product's contributions move to the `add`'s place in the sweep).
     public static let multiplyAdd = OptimizationPasses(rawValue: 1 << 5)
+    /// Fuses `square(a - b)` into `sqdiff` where the difference has no other use (squared
+    /// residuals: least squares, Rosenbrock). Values exact; gradients reassociated.
+    public static let squaredDifference = OptimizationPasses(rawValue: 1 << 6)
 
     /// Every pass.
     public static let all: OptimizationPasses = [.constantFolding, .commonSubexpressions, .identities, .constantOperands,
-                                                 .multiplyAdd, .deadCode]
+                                                 .multiplyAdd, .squaredDifference, .deadCode]
     /// The passes that keep gradients bit-identical as well as values.
     public static let exact: OptimizationPasses = [.constantFolding, .constantOperands, .deadCode]
     /// No pass.
@@ -43,8 +46,8 @@ public struct OptimizationPasses: OptionSet, Sendable, Hashable {
 
 extension Tape {
     /// This tape after the given passes, run in a fixed order (folding, identities, constant
-    /// operands, common subexpressions, multiply-add, dead code), twice so that each pass sees
-    /// the others' results.
+    /// operands, common subexpressions, multiply-add, squared difference, dead code), twice so
+    /// that each pass sees the others' results.
     public func optimized(_ passes: OptimizationPasses = .all) -> Tape {
         var tape = self
         for _ in 0..<2 {
@@ -53,6 +56,7 @@ extension Tape {
             if passes.contains(.constantOperands) { tape = tape.fusingConstantOperands() }
             if passes.contains(.commonSubexpressions) { tape = tape.mergingCommonSubexpressions() }
             if passes.contains(.multiplyAdd) { tape = tape.fusingMultiplyAdd() }
+            if passes.contains(.squaredDifference) { tape = tape.fusingSquaredDifferences() }
             if passes.contains(.deadCode) { tape = tape.removingDeadCode() }
         }
         return tape
