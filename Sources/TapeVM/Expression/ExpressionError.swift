@@ -73,11 +73,6 @@ public struct ExpressionError: Error, Hashable, Sendable, CustomStringConvertibl
 
     /// `line:column: error: message`, then the source line and a caret under the column.
     public var description: String {
-        let header = "\(line):\(column): error: \(message)"
-        guard !sourceLine.isEmpty else { return header }
-        // Keep tabs in the indentation so the caret lines up however tabs are displayed.
-        let indent = String(sourceLine.prefix(max(0, column - 1)).map { $0 == "\t" ? "\t" : " " })
-        let padding = String(repeating: " ", count: max(0, column - 1 - sourceLine.count))
-        return "\(header)\n\(sourceLine)\n\(indent)\(padding)^"
+        sourceDiagnostic(line: line, column: column, message: message, sourceLine: sourceLine)
     }
 }

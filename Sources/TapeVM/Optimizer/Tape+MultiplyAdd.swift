@@ -7,9 +7,7 @@ extension Tape {
     /// rather than the `mul`'s, so sums into a shared adjoint can round differently (and a -0
     /// adjoint is no longer turned into +0 on the way).
     func fusingMultiplyAdd() -> Tape {
-        var uses = [Int](repeating: 0, count: instructions.count)
-        for ins in instructions { for r in ins.operands { uses[r.index] += 1 } }
-        for o in outputs { uses[o.register.index] += 1 }
+        let uses = TapeRewriter.useCounts(self)
         var fusable = Set<Register>()  // new registers holding a product used once
         return TapeRewriter.rewrite(self) { w, ins, source in
             if ins.opcode == .add {

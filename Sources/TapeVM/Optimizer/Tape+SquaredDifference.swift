@@ -4,9 +4,7 @@ extension Tape {
     /// subtraction and product); the difference's contributions move to the square's place in
     /// the reverse sweep, so gradients are reassociated like ``OptimizationPasses/multiplyAdd``'s.
     func fusingSquaredDifferences() -> Tape {
-        var uses = [Int](repeating: 0, count: instructions.count)
-        for ins in instructions { for r in ins.operands { uses[r.index] += 1 } }
-        for o in outputs { uses[o.register.index] += 1 }
+        let uses = TapeRewriter.useCounts(self)
         var fusable = Set<Register>()  // new registers holding a difference used once
         return TapeRewriter.rewrite(self) { w, ins, source in
             if ins.opcode == .square, fusable.contains(ins.operands[0]) {

@@ -35,6 +35,15 @@ struct TapeRewriter {
         return ins.opcode == .const ? ins.immediate : nil
     }
 
+    /// How many times each register is read, outputs included: a fusion may absorb a result
+    /// only where its one reader is the fused instruction.
+    static func useCounts(_ tape: Tape) -> [Int] {
+        var uses = [Int](repeating: 0, count: tape.instructions.count)
+        for ins in tape.instructions { for r in ins.operands { uses[r.index] += 1 } }
+        for o in tape.outputs { uses[o.register.index] += 1 }
+        return uses
+    }
+
     /// Runs `step` over every instruction (operands renamed) and returns the new tape.
     static func rewrite(_ tape: Tape, _ step: (inout TapeRewriter, Instruction) -> Register) -> Tape {
         rewrite(tape) { w, ins, _ in step(&w, ins) }

@@ -63,13 +63,6 @@ public struct TapeTextError: Error, Hashable, Sendable, CustomStringConvertible 
 
     /// `line:column: error: message`, then the source line and a caret under the column.
     public var description: String {
-        var caret = ""
-        var n = 1
-        for ch in sourceLine where n < column {
-            caret.append(ch == "\t" ? "\t" : " ")
-            n += 1
-        }
-        caret += String(repeating: " ", count: Swift.max(0, column - n)) + "^"
-        return "\(line):\(column): error: \(message)\n\(sourceLine)\n\(caret)"
+        sourceDiagnostic(line: line, column: column, message: message, sourceLine: sourceLine)
     }
 }
