@@ -21,13 +21,13 @@ let package = Package(
             providers: [.apt(["libsleef-dev"])]
         ),
         // The per-tile sweep kernels, compiled for AVX-512, AVX2 and a portable baseline
-        // with per-function target attributes and chosen at run time (no unsafeFlags).
+        // with per-function target attributes and chosen at run time (no CPU build flags).
         .target(
             name: "CTapeKernels",
             dependencies: ["CSleef"]
         ),
         // Hand-written AVX-512 kernels that tapevm-bench compares against (per-function target
-        // attributes, run-time CPU check, no unsafeFlags).
+        // attributes, run-time CPU check, no CPU build flags).
         .target(
             name: "CBenchKernels",
             dependencies: ["CSleef"]
