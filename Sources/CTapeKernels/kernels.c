@@ -270,7 +270,7 @@ static const char *const tv_names[TV_OPCODE_COUNT] = {
     "lt", "le", "gt", "ge", "eq", "ne",
     "select", "muladd",
     "addk", "mulk", "rsubk", "divk", "rdivk",
-    "sqdiff", "mulkadd",
+    "sqdiff", "mulkadd", "sqdiffk",
 };
 
 const char *tv_opcode_name(int op) { return op >= 0 && op < TV_OPCODE_COUNT ? tv_names[op] : NULL; }

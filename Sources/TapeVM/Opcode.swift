@@ -28,7 +28,7 @@ public enum Opcode: UInt8, CaseIterable, Sendable, Hashable, Codable {
     // Fused forms with a constant operand in the immediate (made by the optimizer; also valid in tapes).
     case addk, mulk, rsubk, divk, rdivk
     // Fused pairs (made by the optimizer where the inner result has no other use).
-    case sqdiff, mulkadd
+    case sqdiff, mulkadd, sqdiffk
 }
 
 /// What an instruction's immediate field holds.
@@ -165,7 +165,7 @@ extension Opcode {
         case .input, .param, .const, .neg, .add, .sub, .lt, .le, .gt, .ge, .eq, .ne, .addk, .mulk, .rsubk, .divk, .mulkadd:
             return []
         case .recip, .sqrt, .exp, .sigmoid, .tanh, .expm1: return [.y]
-        case .square, .log, .sin, .cos, .abs, .relu, .softplus, .log1p, .powi, .select: return [.a]
+        case .square, .log, .sin, .cos, .abs, .relu, .softplus, .log1p, .powi, .select, .sqdiffk: return [.a]
         case .mul, .max, .min, .logaddexp, .muladd, .sqdiff: return [.a, .b]
         case .div: return [.b, .y]
         case .pow: return [.a, .b, .y]
@@ -306,6 +306,9 @@ extension Opcode {
                                  { g, a, b, _, _, _ in let c = 0 + g * (2 * (a - b)); return (c, -c, 0) })
         case .mulkadd: return row(2, .value, "y = a·k + b, the fused mulk then add; ∂a = k, ∂b = 1",
                                  { a, b, _, k in a * k + b }, { g, _, _, _, k, _ in ((0 + g) * k, g, 0) })
+        case .sqdiffk: return row(1, .value, "y = (k - a)², the fused square(rsubk); ∂a = -2(k - a)",
+                                 { a, _, _, k in let d = k - a; return d * d },
+                                 { g, a, _, _, k, _ in (-(0 + g * (2 * (k - a))), 0, 0) })
         }
     }
 }

@@ -190,6 +190,9 @@ private struct ReverseEmitter {
             let c = emit(.add, [zero, emit(.mul, [g, emit(.mul, [constant(2), emit(.sub, [o[0], o[1]])])])])
             return [c, emit(.neg, [c])]
         case .mulkadd: return [emit(.mulk, [emit(.add, [zero, g])], k), g]
+        case .sqdiffk:
+            let c = emit(.add, [zero, emit(.mul, [g, emit(.mul, [constant(2), emit(.rsubk, [o[0]], k)])])])
+            return [emit(.neg, [c])]
         }
     }
 }

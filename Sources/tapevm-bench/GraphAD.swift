@@ -159,6 +159,9 @@ enum Gate {
             let d = a!.value - b!.value
             return binary(a!, b!, d * d) { g, x, y, _ in let c = g * (2 * (x - y)); return (c, -c) }
         case .mulkadd: return binary(a!, b!, a!.value * k + b!.value) { g, _, _, _ in (g * k, g) }
+        case .sqdiffk:
+            let d = k - a!.value
+            return unary(a!, d * d) { g, x, _ in -(g * (2 * (k - x))) }
         case .input, .param, .const:
             fatalError("leaves are made by GraphAD.run")
         }

@@ -46,7 +46,7 @@ import Testing
             let n = [1, 8, 9, 17][t % 4]
             let inputs = Self.points(count: n, inputs: 3, rng: &rng)
             let passes: OptimizationPasses = [.constantOperands, .multiplyAdd, .squaredDifference, .deadCode]
-            let fusedCount = { (t: Tape) in t.instructions.filter { [.muladd, .mulkadd, .sqdiff].contains($0.opcode) }.count }
+            let fusedCount = { (t: Tape) in t.instructions.filter { [.muladd, .mulkadd, .sqdiff, .sqdiffk].contains($0.opcode) }.count }
             fused += fusedCount(tape.optimized(passes)) - fusedCount(tape)
             try Self.check(tape: tape, inputs: inputs, parameters: [0.7, -1.5],
                            options: ExecutionOptions(threads: 1, tileSize: 8, instructionSet: isa,

@@ -133,7 +133,7 @@ import Testing
         }
         let used = Set(tape.instructions.map(\.opcode))
         // Everything but leaves the trace has no use for and the optimizer's constant-operand forms.
-        #expect(used == Set(Opcode.allCases).subtracting([.param, .const, .addk, .mulk, .rsubk, .divk, .rdivk, .sqdiff, .mulkadd]))
+        #expect(used == Set(Opcode.allCases).subtracting([.param, .const, .addk, .mulk, .rsubk, .divk, .rdivk, .sqdiff, .mulkadd, .sqdiffk]))
         // Each output's value agrees with the opcode table applied directly.
         let point = [0.7, 1.3, -2.0]
         let values = ReferenceInterpreter(tape).evaluate(inputs: point)

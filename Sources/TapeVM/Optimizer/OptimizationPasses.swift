@@ -31,7 +31,8 @@ public struct OptimizationPasses: OptionSet, Sendable, Hashable {
     /// use (the most frequent pair in the benchmark suite's tapes: affine layers, neurons). Values exact; gradients
     /// reassociated (the product's contributions move to the `add`'s place in the sweep).
     public static let multiplyAdd = OptimizationPasses(rawValue: 1 << 5)
-    /// Fuses `square(a - b)` into `sqdiff` where the difference has no other use (squared
+    /// Fuses `square(a - b)` into `sqdiff` and `square(k - a)` into `sqdiffk` where the
+    /// difference has no other use (squared
     /// residuals: least squares, Rosenbrock). Values exact; gradients reassociated.
     public static let squaredDifference = OptimizationPasses(rawValue: 1 << 6)
 
