@@ -90,15 +90,15 @@
         case TV_RDIVK: TV_BLOCKS(i, tile) ACC(da, i, -(ld(gy + i) * ld(py + i) / ld(pa + i))); break;
         case TV_SQDIFF: { const v8d two = splat(2.0);
                 TV_BLOCKS(i, tile) {
-                    v8d c = zero + ld(gy + i) * (two * (ld(pa + i) - ld(pb + i)));
+                    v8d c = ld(gy + i) * (two * (ld(pa + i) - ld(pb + i)));
                     ACC(da, i, c); ACC(db, i, -c);
                 } break; }
         case TV_MULKADD: { const v8d k = splat(in.imm);
                 TV_BLOCKS(i, tile) {
                     v8d g = ld(gy + i);
-                    v8d ga = (zero + g) * k;
+                    v8d ga = g * k;
                     ACC(da, i, ga); ACC(db, i, g);
                 } break; }
         case TV_SQDIFFK: { const v8d k = splat(in.imm), two = splat(2.0);
-                TV_BLOCKS(i, tile) ACC(da, i, -(zero + ld(gy + i) * (two * (k - ld(pa + i))))); break; }
+                TV_BLOCKS(i, tile) ACC(da, i, -(ld(gy + i) * (two * (k - ld(pa + i))))); break; }
         }

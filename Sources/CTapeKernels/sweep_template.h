@@ -87,12 +87,12 @@ static TV_TARGET void TV_FORWARD(const tv_instr *code, long count, double *const
 }
 
 // Adds `d` into an operand's adjoint plane (load, add, store: correct when two operands alias).
-// The first contribution a plane receives in a sweep is stored as 0 + d instead (flag bits
-// 1, 2, 4 of `reserved` for a, b, c), so adjoint planes need no zeroing per tile; 0 + d is
-// what the reference interpreter computes, -0 included.
+// The first contribution a plane receives in a sweep is stored as it is (first_da, first_db,
+// first_dc), so adjoint planes need no zeroing per tile: an adjoint is its first contribution
+// plus the later ones, as in the reference interpreter (and JAX's symbolic zeros).
 #define ACC(p, i, d) do { \
         v8d _d = (d); \
-        st((p) + (i), first_##p ? zero + _d : ld((p) + (i)) + _d); \
+        st((p) + (i), first_##p ? _d : ld((p) + (i)) + _d); \
     } while (0)
 
 static TV_TARGET void TV_REVERSE(const tv_rinstr *code, long count, double *const *V, double *const *A, long tile) {

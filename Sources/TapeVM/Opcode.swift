@@ -299,16 +299,16 @@ extension Opcode {
                                  { a, _, _, k in a / k }, { g, _, _, _, k, _ in (g / k, 0, 0) })
         case .rdivk:  return row(1, .value, "y = k/a; ∂a = -y/a",
                                  { a, _, _, k in k / a }, { g, a, _, _, _, y in (-(g * y / a), 0, 0) })
-        // The fused pairs compute exactly what the pair did, the inner result's first-touch
-        // adjoint (0 + …) included, so values and each operand's contribution are unchanged.
+        // The fused pairs compute exactly what the pair did, so values and each operand's
+        // contribution are unchanged.
         case .sqdiff: return row(2, .none, "y = (a - b)², the fused square(a - b); ∂a = 2(a - b), ∂b = -2(a - b)",
                                  { a, b, _, _ in let d = a - b; return d * d },
-                                 { g, a, b, _, _, _ in let c = 0 + g * (2 * (a - b)); return (c, -c, 0) })
+                                 { g, a, b, _, _, _ in let c = g * (2 * (a - b)); return (c, -c, 0) })
         case .mulkadd: return row(2, .value, "y = a·k + b, the fused mulk then add; ∂a = k, ∂b = 1",
-                                 { a, b, _, k in a * k + b }, { g, _, _, _, k, _ in ((0 + g) * k, g, 0) })
+                                 { a, b, _, k in a * k + b }, { g, _, _, _, k, _ in (g * k, g, 0) })
         case .sqdiffk: return row(1, .value, "y = (k - a)², the fused square(rsubk); ∂a = -2(k - a)",
                                  { a, _, _, k in let d = k - a; return d * d },
-                                 { g, a, _, _, k, _ in (-(0 + g * (2 * (k - a))), 0, 0) })
+                                 { g, a, _, _, k, _ in (-(g * (2 * (k - a))), 0, 0) })
         }
     }
 }

@@ -178,7 +178,7 @@ extension Program {
                     }
                     for (plane, seed, first) in request.seeds {
                         let p = aTable[plane]!
-                        if first { p.update(repeating: 0 + seed, count: tile) }
+                        if first { p.update(repeating: seed, count: tile) }
                         else { for i in 0..<tile { p[i] += seed } }
                     }
                     tv_reverse(isa, reverseCode[r].0, reverseCode[r].1, vTable, aTable, tile)
@@ -188,10 +188,10 @@ extension Program {
                         case 0: dst.update(repeating: 0, count: n)
                         case 1:
                             let src = aTable[gather.planes[0]]!
-                            for i in 0..<n { dst[i] = 0 + src[i] }
+                            dst.update(from: src, count: n)
                         default:
-                            for i in 0..<n { dst[i] = 0 }
-                            for plane in gather.planes {
+                            dst.update(from: aTable[gather.planes[0]]!, count: n)
+                            for plane in gather.planes.dropFirst() {
                                 let src = aTable[plane]!
                                 for i in 0..<n { dst[i] += src[i] }
                             }
@@ -247,7 +247,7 @@ private struct TileTransfers {
             var request = Request()
             for (k, seed) in g.seeds.enumerated() {
                 guard let plane = reverse.seedPlanes[k] else { continue }
-                // The first seed a plane gets is stored (as 0 + seed), later ones added.
+                // The first seed a plane gets is stored, later ones added.
                 request.seeds.append((plane, seed, !reverse.seedPlanes[..<k].contains(plane)))
             }
             var gathered = Set<Int>()

@@ -45,13 +45,16 @@ public struct ReferenceInterpreter: Sendable {
         -> (values: [Double], inputs: [Double], parameters: [Double])
     {
         let v = registerValues(inputs: inputs, parameters: parameters)
-        var adj = [Double](repeating: 0, count: tape.registerCount)
         let seeds = seeds ?? tape.outputs.indices.map { $0 == 0 ? 1 : 0 }
-        for (k, out) in tape.outputs.enumerated() { adj[out.register.index] += seeds[k] }
+        // An adjoint is nil until its first contribution, which is stored as it is; later ones
+        // are added. (Starting from 0 would turn a first contribution of -0 into +0.)
+        var adj = [Double?](repeating: nil, count: tape.registerCount)
+        func accumulate(_ r: Int, _ d: Double) { adj[r] = adj[r].map { $0 + d } ?? d }
+        // An output seeded with 0 is left out entirely (a symbolic zero, as in JAX).
+        for (k, out) in tape.outputs.enumerated() where seeds[k] != 0 { accumulate(out.register.index, seeds[k]) }
         // Instructions no seeded output depends on through differentiable instructions contribute
         // nothing (not even 0·∞ = NaN): their adjoint is zero by structure, not by value.
         var reachesOutput = [Bool](repeating: false, count: tape.registerCount)
-        // An output seeded with 0 is left out entirely (a symbolic zero, as in JAX).
         for (k, out) in tape.outputs.enumerated() where seeds[k] != 0 { reachesOutput[out.register.index] = true }
         for (i, ins) in tape.instructions.enumerated().reversed() where reachesOutput[i] && ins.opcode.info.isDifferentiable {
             for r in ins.operands { reachesOutput[r.index] = true }
@@ -59,18 +62,20 @@ public struct ReferenceInterpreter: Sendable {
         for (i, ins) in tape.instructions.enumerated().reversed() where ins.opcode.info.isDifferentiable && reachesOutput[i] {
             let o = ins.operands
             let d = ins.opcode.info.backward(
-                adj[i], o.count > 0 ? v[o[0].index] : 0, o.count > 1 ? v[o[1].index] : 0,
+                adj[i] ?? 0, o.count > 0 ? v[o[0].index] : 0, o.count > 1 ? v[o[1].index] : 0,
                 o.count > 2 ? v[o[2].index] : 0, ins.immediate, v[i])
-            if o.count > 0 { adj[o[0].index] += d.0 }
-            if o.count > 1 { adj[o[1].index] += d.1 }
-            if o.count > 2 { adj[o[2].index] += d.2 }
+            if o.count > 0 { accumulate(o[0].index, d.0) }
+            if o.count > 1 { accumulate(o[1].index, d.1) }
+            if o.count > 2 { accumulate(o[2].index, d.2) }
         }
-        var gi = [Double](repeating: 0, count: tape.inputs.count)
-        var gp = [Double](repeating: 0, count: tape.parameters.count)
+        // A slot's gradient: the sum of its leaves' adjoints, in instruction order (0 if none).
+        var gi = [Double?](repeating: nil, count: tape.inputs.count)
+        var gp = [Double?](repeating: nil, count: tape.parameters.count)
         for (i, ins) in tape.instructions.enumerated() {
-            if ins.opcode == .input { gi[Int(ins.immediate)] += adj[i] }
-            if ins.opcode == .param { gp[Int(ins.immediate)] += adj[i] }
+            guard let a = adj[i] else { continue }
+            if ins.opcode == .input { gi[Int(ins.immediate)] = gi[Int(ins.immediate)].map { $0 + a } ?? a }
+            if ins.opcode == .param { gp[Int(ins.immediate)] = gp[Int(ins.immediate)].map { $0 + a } ?? a }
         }
-        return (tape.outputs.map { v[$0.register.index] }, gi, gp)
+        return (tape.outputs.map { v[$0.register.index] }, gi.map { $0 ?? 0 }, gp.map { $0 ?? 0 })
     }
 }

@@ -20,7 +20,7 @@ extension Tape {
         let seeded = outputs.indices.map { $0 == output }
         let active = SweepPlan.active(self)
         let runs = SweepPlan.runsReverse(self, active, seeded: seeded)
-        // Seed: 0 + 1.
+        // Seed: 1.
         emitter.accumulate(outputs[output].register, emitter.constant(1), active: active)
         for i in instructions.indices.reversed() where runs[i] {
             guard let g = emitter.adjoint[i] else { continue }
@@ -96,22 +96,22 @@ private struct ReverseEmitter {
         return r
     }
 
-    /// adj[r] = 0 + d the first time, adj[r] + d after: the executor's first-touch store and add.
+    /// adj[r] = d the first time, adj[r] + d after: the executor's first-touch store and add.
     mutating func accumulate(_ r: Register, _ d: Register, active: [Bool]) {
         if let a = adjoint[r.index] {
             adjoint[r.index] = emit(.add, [a, d])
         } else {
-            adjoint[r.index] = emit(.add, [constant(0), d])
+            adjoint[r.index] = d
         }
     }
 
-    /// The gradient of an input or parameter slot: 0 + Σ of its registers' adjoints.
+    /// The gradient of an input or parameter slot: the sum of its registers' adjoints (0 if none).
     mutating func leafGradient(_ op: Opcode, slot: Int) -> Register {
-        var sum = constant(0)
+        var sum: Register?
         for (i, x) in tape.instructions.enumerated() where x.opcode == op && Int(x.immediate) == slot {
-            if let a = adjoint[i] { sum = emit(.add, [sum, a]) }
+            if let a = adjoint[i] { sum = sum.map { emit(.add, [$0, a]) } ?? a }
         }
-        return sum
+        return sum ?? constant(0)
     }
 
     /// Instruction `i`'s reverse rule applied to adjoint `g`: the contribution to each operand.
@@ -187,11 +187,11 @@ private struct ReverseEmitter {
         case .divk: return [emit(.divk, [g], k)]
         case .rdivk: return [emit(.neg, [emit(.div, [emit(.mul, [g, y]), o[0]])])]
         case .sqdiff:
-            let c = emit(.add, [zero, emit(.mul, [g, emit(.mul, [constant(2), emit(.sub, [o[0], o[1]])])])])
+            let c = emit(.mul, [g, emit(.mul, [constant(2), emit(.sub, [o[0], o[1]])])])
             return [c, emit(.neg, [c])]
-        case .mulkadd: return [emit(.mulk, [emit(.add, [zero, g])], k), g]
+        case .mulkadd: return [emit(.mulk, [g], k), g]
         case .sqdiffk:
-            let c = emit(.add, [zero, emit(.mul, [g, emit(.mul, [constant(2), emit(.rsubk, [o[0]], k)])])])
+            let c = emit(.mul, [g, emit(.mul, [constant(2), emit(.rsubk, [o[0]], k)])])
             return [emit(.neg, [c])]
         }
     }
