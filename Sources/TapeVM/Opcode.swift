@@ -173,6 +173,36 @@ extension Opcode {
         }
     }
 
+    /// Whether the reverse rule's contribution to operand `k` is the incoming adjoint itself,
+    /// unchanged (`add`'s operands, `sub`'s first, `addk`'s, `muladd`'s addend, `mulkadd`'s):
+    /// the executor then lets that operand share the adjoint's plane instead of copying it.
+    func passesAdjointThrough(operand k: Int) -> Bool {
+        switch self {
+        case .add: return true
+        case .sub, .addk: return k == 0
+        case .muladd: return k == 2
+        case .mulkadd: return k == 1
+        default: return false
+        }
+    }
+
+    /// A cheaper opcode whose reverse rule makes the same contributions to the operands kept,
+    /// when the contributions to `skipped` operands go nowhere (constants, or passed through):
+    /// `muladd` without its addend is `mul`; `mulkadd` without `b` is `mulk`; `add` with one
+    /// operand is `addk`; `sub` without `a` is `rsubk` (−g), without `b` it is `addk` (g).
+    /// Returns the opcode and which original operands it takes, in order.
+    func reverseWithout(_ skipped: Set<Int>) -> (opcode: Opcode, operands: [Int])? {
+        switch (self, skipped) {
+        case (.muladd, [2]): return (.mul, [0, 1])
+        case (.mulkadd, [1]): return (.mulk, [0])
+        case (.add, [0]): return (.addk, [1])
+        case (.add, [1]): return (.addk, [0])
+        case (.sub, [0]): return (.rsubk, [1])
+        case (.sub, [1]): return (.addk, [0])
+        default: return nil
+        }
+    }
+
     /// This opcode's row of the instruction-set table.
     public var info: OpcodeInfo { Opcode.table[Int(rawValue)] }
 

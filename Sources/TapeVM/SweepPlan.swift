@@ -138,32 +138,70 @@ struct SweepPlan: Sendable {
         for (i, x) in ins.enumerated() where touched[i] && (x.opcode == .input || x.opcode == .param) {
             leafPlanes[i] = adjoints.take()
         }
+        // How many registers' adjoints each plane holds: pass-through contributions below let
+        // several registers share their consumer's plane, which is freed when the last is read.
+        var holders = [Int](repeating: 0, count: ins.count + 2)
+        func assign(_ r: Int, _ p: Int) {
+            adjointPlane[r] = p
+            if leafPlanes[r] == nil { holders[p] += 1 }
+        }
+        func newPlane() -> Int {
+            let p = adjoints.take()
+            if p >= holders.count { holders += [Int](repeating: 0, count: p + 1 - holders.count) }
+            return p
+        }
         for (k, o) in tape.outputs.enumerated() where seeded[k] && adjointPlane[o.register.index] == nil {
-            adjointPlane[o.register.index] = leafPlanes[o.register.index] ?? adjoints.take()
+            assign(o.register.index, leafPlanes[o.register.index] ?? newPlane())
         }
         plan.seedPlanes = tape.outputs.enumerated().map { k, o in seeded[k] ? adjointPlane[o.register.index] : nil }
+        let uses = TapeRewriter.useCounts(tape)
         var reversed: [tv_rinstr] = []
         for i in stride(from: ins.count - 1, through: 0, by: -1) where runsReverse[i] {
             let x = ins[i]
             guard let gdst = adjointPlane[i] else { preconditionFailure("reverse instruction r\(i) has no adjoint") }
-            adjoints.give(gdst)  // read once, below; an operand's first contribution may take it
+            holders[gdst] -= 1  // this instruction reads r_i's adjoint for the last time
             var first: Int32 = 0
-            var g: [Int32] = [0, 0, 0]
+            var g: [Int32?] = [nil, nil, nil]
+            // Contributions that go nowhere: to constants (inactive), or passed through
+            // unchanged (g itself) to a result read only here, which then simply shares the
+            // plane holding g instead of receiving a copy.
             for (k, r) in x.operands.enumerated() {
                 if !active[r.index] {
                     g[k] = Int32(sink); first |= 1 << k
-                } else if let p = adjointPlane[r.index] {
+                } else if adjointPlane[r.index] == nil, x.opcode.passesAdjointThrough(operand: k),
+                          uses[r.index] == 1, ins[r.index].opcode.arity > 0 {
+                    assign(r.index, gdst)
+                    g[k] = Int32(sink); first |= 1 << k
+                }
+            }
+            if holders[gdst] == 0 { adjoints.give(gdst) }  // an operand's first contribution may take it
+            for (k, r) in x.operands.enumerated() where g[k] == nil {
+                if let p = adjointPlane[r.index] {
                     g[k] = Int32(p)
                 } else {
-                    let p = leafPlanes[r.index] ?? adjoints.take()
-                    adjointPlane[r.index] = p
+                    let p = leafPlanes[r.index] ?? newPlane()
+                    assign(r.index, p)
                     g[k] = Int32(p); first |= 1 << k
                 }
             }
-            let v = x.operands.map { Int32(valuePlane[$0.index]) }
-            reversed.append(tv_rinstr(op: Int32(x.opcode.rawValue), first: first,
+            // Nothing left to compute: every contribution was to a constant or passed through.
+            let skipped = Set(x.operands.indices.filter { g[$0] == Int32(sink) })
+            if skipped.count == x.operands.count { continue }
+            // Or less: a cheaper rule making the same contributions to the operands that remain.
+            var op = x.opcode
+            var kept = Array(x.operands.indices)
+            if !skipped.isEmpty, let cheaper = x.opcode.reverseWithout(skipped) {
+                op = cheaper.opcode
+                kept = cheaper.operands
+            }
+            let v = kept.map { Int32(valuePlane[x.operands[$0].index]) }
+            let a = kept.map { g[$0] ?? 0 }
+            var keptFirst: Int32 = 0
+            for (position, k) in kept.enumerated() where first & (1 << k) != 0 { keptFirst |= 1 << position }
+            reversed.append(tv_rinstr(op: Int32(op.rawValue), first: keptFirst,
                                       vdst: Int32(valuePlane[i]), va: v.count > 0 ? v[0] : 0, vb: v.count > 1 ? v[1] : 0,
-                                      gdst: Int32(gdst), ga: g[0], gb: g[1], gc: g[2], reserved: 0, imm: x.immediate))
+                                      gdst: Int32(gdst), ga: a.count > 0 ? a[0] : 0, gb: a.count > 1 ? a[1] : 0,
+                                      gc: a.count > 2 ? a[2] : 0, reserved: 0, imm: x.immediate))
         }
         plan.code = CodeBuffer(reversed.reversed())  // the kernel runs it last to first
         plan.adjointPlaneCount = adjoints.count
