@@ -9,7 +9,11 @@ import CTapeKernels
 /// its defining instruction's reverse rule has read it. Only instructions whose adjoint can be
 /// non-zero run in reverse: those on a differentiable path from an input or parameter to an
 /// output. Each reverse instruction knows which operand adjoints it touches first, and stores
-/// rather than adds there, so no adjoint plane is zeroed per tile.
+/// rather than adds there, so no adjoint plane is zeroed per tile. A contribution that is the
+/// incoming adjoint itself (`add`, `addk`, `sub`'s first operand, the addend of `muladd` and
+/// `mulkadd`) to a register read nowhere else costs nothing: that register shares the plane.
+/// Sum chains thus drop out of the reverse code, and rules left with fewer operands run as
+/// cheaper opcodes (`muladd` as `mul`; see ``Opcode/reverseWithout(_:)``).
 struct SweepPlan: Sendable {
     var forward = CodeBuffer<tv_instr>([])
     var valuePlaneCount = 0
