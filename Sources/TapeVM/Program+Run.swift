@@ -234,12 +234,12 @@ private struct TileTransfers {
         }
         // An output's plane can be the caller's column when it holds a computed register and no
         // earlier output uses it (leaves' planes are inputs, parameters or constants).
-        let leafPlanes = Set(sweep.inputPlanes.joined()).union(sweep.parameterPlanes.joined()).union(sweep.constants.map(\.plane))
-        var claimed = Set<Int>()
+        var claimed: [Int] = []
         for (k, dest) in job.values.enumerated() {
             guard let dest else { continue }
             let plane = sweep.outputPlanes[k]
-            let direct = !leafPlanes.contains(plane) && claimed.insert(plane).inserted
+            let direct = !sweep.isLeafPlane[plane] && !claimed.contains(plane)
+            claimed.append(plane)
             stores.append((plane, dest, direct))
         }
         for (r, g) in job.gradients.enumerated() {
@@ -250,9 +250,10 @@ private struct TileTransfers {
                 // The first seed a plane gets is stored, later ones added.
                 request.seeds.append((plane, seed, !reverse.seedPlanes[..<k].contains(plane)))
             }
-            var gathered = Set<Int>()
+            var gathered: [Int] = []
             func gather(_ dest: UnsafeMutablePointer<Double>, _ planes: [Int]) -> Gather {
-                let direct = planes.count == 1 && gathered.insert(planes[0]).inserted
+                let direct = planes.count == 1 && !gathered.contains(planes[0])
+                gathered += planes
                 return Gather(destination: dest, planes: planes, direct: direct)
             }
             for (slot, dest) in g.inputGradients.enumerated() {

@@ -14,7 +14,9 @@ import CTapeKernels
 /// `mulkadd`) to a register read nowhere else costs nothing: that register shares the plane.
 /// Sum chains thus drop out of the reverse code, and rules left with fewer operands run as
 /// cheaper opcodes (`muladd` as `mul`; see ``Opcode/reverseWithout(_:)``).
-struct SweepPlan: Sendable {
+///
+/// A class, shared rather than copied by each run; it is never changed after `init`.
+final class SweepPlan: @unchecked Sendable {
     var forward = CodeBuffer<tv_instr>([])
     var valuePlaneCount = 0
     /// Value planes loaded per tile, by input slot.
@@ -25,6 +27,8 @@ struct SweepPlan: Sendable {
     var constants: [(plane: Int, value: Double)] = []
     /// The value plane of each output.
     var outputPlanes: [Int] = []
+    /// Whether each value plane holds a leaf (input, parameter or constant) for the whole tile.
+    var isLeafPlane: [Bool] = []
     /// The reverse sweep when every output is seeded (empty for a forward-only plan).
     var reverse: ReversePlan
     /// Value plane of each register, and whether a gradient can flow from it to a leaf.
@@ -89,6 +93,10 @@ struct SweepPlan: Sendable {
         }
         forward = CodeBuffer(forwardCode)
         valuePlaneCount = Swift.max(1, pool.count)
+        isLeafPlane = [Bool](repeating: false, count: valuePlaneCount)
+        for p in inputPlanes.joined() { isLeafPlane[p] = true }
+        for p in parameterPlanes.joined() { isLeafPlane[p] = true }
+        for (p, _) in constants { isLeafPlane[p] = true }
         outputPlanes = tape.outputs.map { valuePlane[$0.register.index] }
         self.valuePlane = valuePlane
         if gradients { reverse = reversePlan(seeded: tape.outputs.map { _ in true }) }
