@@ -17,9 +17,9 @@ typedef double v2d __attribute__((vector_size(16)));
 #define splat(s) ({ double _k = (s); (v8d){_k, _k, _k, _k, _k, _k, _k, _k}; })
 /// Lanes of x where the mask m is set, else lanes of y.
 #define sel(m, x, y) ((v8d)(((v8l)(x) & (m)) | ((v8l)(y) & ~(m))))
-#define vabs(x) ((v8d)((v8l)(x) & (v8l){TV_ABSMASK, TV_ABSMASK, TV_ABSMASK, TV_ABSMASK, \
-                                          TV_ABSMASK, TV_ABSMASK, TV_ABSMASK, TV_ABSMASK}))
-#define TV_ABSMASK 0x7fffffffffffffffLL
+#define vabs(x) ((v8d)((v8l)(x) & (v8l){TV_MAGNITUDE_BITS, TV_MAGNITUDE_BITS, TV_MAGNITUDE_BITS, TV_MAGNITUDE_BITS, \
+                                          TV_MAGNITUDE_BITS, TV_MAGNITUDE_BITS, TV_MAGNITUDE_BITS, TV_MAGNITUDE_BITS}))
+#define TV_MAGNITUDE_BITS 0x7fffffffffffffffLL
 #define vsqrt(x) __builtin_elementwise_sqrt(x)
 /// x to the integer power n by binary exponentiation: the same multiplications as the Lane
 /// default `powi` (Sources/TapeVM/Rules/Lane.swift) that the Swift paths run.
