@@ -1,138 +1,219 @@
-"""Tests of python/tapevm.py against a built libTapeVMC (run: python3 -m pytest python/).
+"""Tapes, compile, the argument forms, results against NumPy, errors and the C functions."""
 
-Builds nothing: set TAPEVM_LIBRARY to the library, or build it first with `swift build` at the
-repository root; without it every test is skipped with a message saying so.
-"""
-
-import os
-import sys
-import threading
+import ctypes
 
 import numpy as np
 import pytest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import tapevm  # noqa: E402
-
-try:
-    tapevm.load_library()
-except tapevm.LibraryNotFoundError as e:
-    pytest.skip(f"TapeVM C library not available: {e}", allow_module_level=True)
+import tapevm
 
 EXPRESSION = "f(x, y; w) = w * x * y + sin(x)\ng(x, y; w) = x / (1 + y^2)"
 
 
-def points(n, seed):
-    return np.random.default_rng(seed).uniform(-2, 2, n)
+def sigmoid(t):
+    return 1 / (1 + np.exp(-t))
 
 
-def test_version():
+def test_version_and_functions():
     assert "C ABI 1" in tapevm.version()
+    names = tapevm.function_names()
+    for name in ("exp", "sigmoid", "where", "powi", "logaddexp", "max", "select"):
+        assert name in names
+    info = tapevm.functions()["where"]
+    assert (info.mnemonic, info.argument_count, info.integer_exponent) == ("select", 3, False)
+    assert tapevm.functions()["powi"].integer_exponent
+    assert "sigmoid" in tapevm.sigmoid.__doc__ and "y(1-y)" in tapevm.sigmoid.__doc__
+    assert "sigmoid" in dir(tapevm)
+    with pytest.raises(AttributeError, match="no function of that name"):
+        tapevm.no_such_function
 
 
 def test_tape_names_and_text_round_trip():
     tape = tapevm.Tape.from_expression(EXPRESSION)
-    assert tape.inputs == ["x", "y"]
-    assert tape.parameters == ["w"]
-    assert tape.outputs == ["f", "g"]
+    assert (tape.inputs, tape.params, tape.outputs) == (("x", "y"), ("w",), ("f", "g"))
     text = tape.text
     assert text.startswith("tapevm 1\n")
-    assert tapevm.Tape.from_text(text).text == text
+    assert tapevm.Tape.from_text(text) == tape
+    # compile takes tape text too (recognized by its header, after comments and blank lines).
+    f = tapevm.compile("# a tape\n\n" + text)
+    assert f.tape == tape and f.outputs == ("f", "g")
+    assert repr(f) == "<tapevm.Function f, g(x, y; w)>"
 
 
-def test_value_and_grad_matches_numpy():
-    tape = tapevm.Tape.from_expression(EXPRESSION)
-    program = tapevm.Program(tape, threads=2)
-    x, y, w = points(10_001, 1), points(10_001, 2), 0.75
-    r = program.value_and_grad({"x": x, "y": y}, params={"w": w}, per_point_params=True)
-    np.testing.assert_allclose(r.values[0], w * x * y + np.sin(x), rtol=1e-14, atol=1e-15)
-    np.testing.assert_allclose(r.values[1], x / (1 + y**2), rtol=1e-14)
-    np.testing.assert_allclose(r.input_grads[0], w * y + np.cos(x), rtol=1e-13, atol=1e-15)
-    np.testing.assert_allclose(r.input_grads[1], w * x, rtol=1e-14)
-    np.testing.assert_allclose(r.param_grads[0], x * y, rtol=1e-14)
-    np.testing.assert_allclose(r.param_grad_sum, [np.sum(x * y)], rtol=1e-12)
-    # The second output, by name; lists of arrays in input order work too.
-    g = program.value_and_grad([x, y], [w], output="g")
-    np.testing.assert_allclose(g.input_grads[0], 1 / (1 + y**2), rtol=1e-14)
-    np.testing.assert_allclose(g.input_grads[1], -2 * x * y / (1 + y**2) ** 2, rtol=1e-13)
-    assert g.param_grad_sum[0] == 0 and g.param_grads is None
-    # evaluate agrees with value_and_grad, bit for bit; results do not depend on threads.
-    values = program.evaluate([x, y], [w])
-    for a, b in zip(values, r.values):
-        assert np.array_equal(a, b)
-    one = tapevm.Program(tape, threads=1).value_and_grad([x, y], [w])
-    assert np.array_equal(one.input_grads[0], r.input_grads[0])
-    assert one.param_grad_sum[0] == r.param_grad_sum[0]
+def test_value_and_grad_matches_numpy(rng):
+    f = tapevm.compile(EXPRESSION, threads=2)
+    x, y, w = rng.uniform(-2, 2, 10_001), rng.uniform(-2, 2, 10_001), 0.75
+    value, grad, pgrad = f.value_and_grad({"x": x, "y": y}, params={"w": w})
+    np.testing.assert_allclose(value, w * x * y + np.sin(x), rtol=1e-14, atol=1e-15)
+    np.testing.assert_allclose(grad["x"], w * y + np.cos(x), rtol=1e-13, atol=1e-15)
+    np.testing.assert_allclose(grad["y"], w * x, rtol=1e-14)
+    assert set(pgrad) == {"w"} and isinstance(pgrad["w"], float)
+    np.testing.assert_allclose(pgrad["w"], np.sum(x * y), rtol=1e-12)
+    # The second output by name; per-point parameter gradients.
+    r = f.value_and_grad({"x": x, "y": y}, {"w": w}, output="g", per_point_params=True)
+    np.testing.assert_allclose(r.value, x / (1 + y**2), rtol=1e-14)
+    np.testing.assert_allclose(r.grad["y"], -2 * x * y / (1 + y**2) ** 2, rtol=1e-13)
+    np.testing.assert_array_equal(r.param_grad["w"], np.zeros_like(x))
+    # value: a dict of outputs for dict inputs, (N, m) for an (N, n) array; bit-identical to value_and_grad.
+    values = f.value({"x": x, "y": y}, {"w": w})
+    assert np.array_equal(values["f"], value)
+    X = np.column_stack([x, y])
+    V = f(X, [w])
+    assert V.shape == (10_001, 2) and np.array_equal(V[:, 0], value) and np.array_equal(V[:, 1], r.value)
+    # Results do not depend on the thread count.
+    one = f.with_options(threads=1).value_and_grad(X, [w])
+    assert np.array_equal(one.grad[:, 0], grad["x"]) and one.param_grad[0] == pgrad["w"]
 
 
-def test_shapes_dtypes_and_copies():
-    program = tapevm.Program(tapevm.Tape.from_expression("h(u, v) = u * v"))
-    u = np.linspace(-1, 1, 12).reshape(3, 4)
-    v = np.arange(12, dtype=np.int32).reshape(3, 4)         # converted to float64
-    r = program.value_and_grad({"u": u, "v": v})
-    assert r.values[0].shape == (3, 4) and r.values[0].dtype == np.float64
-    np.testing.assert_array_equal(r.values[0], u * v)
-    np.testing.assert_array_equal(r.input_grads[0], v.astype(np.float64))
-    # Non-contiguous views are copied; contiguous float64 arrays are passed as they are.
-    strided = np.linspace(0, 1, 20)[::2]
-    np.testing.assert_array_equal(program.evaluate([strided, strided])[0], strided * strided)
-    contiguous = np.linspace(0, 1, 10)
-    assert np.ascontiguousarray(contiguous, dtype=np.float64) is contiguous
-    # No points at all, and a tape of parameters only (one point).
-    empty = program.value_and_grad([np.empty(0), np.empty(0)])
-    assert empty.values[0].shape == (0,)
-    c = tapevm.Program(tapevm.Tape.from_expression("c(; k) = k^2")).value_and_grad({}, {"k": 3.0})
-    assert c.values[0] == 9.0 and c.param_grad_sum[0] == 6.0
+def test_array_forms_and_copies(rng):
+    f = tapevm.compile("h(u, v; a, b) = a * u * v + b * u")
+    X = rng.normal(size=(1000, 2))
+    u, v = X[:, 0], X[:, 1]
+    value, grad, pgrad = f.value_and_grad(X, [2.0, 3.0])
+    assert grad.shape == (1000, 2) and pgrad.shape == (2,)
+    np.testing.assert_allclose(grad, np.column_stack([2 * v + 3, 2 * u]), rtol=1e-14)
+    np.testing.assert_allclose(pgrad, [np.sum(u * v), np.sum(u)], rtol=1e-12)
+    _, _, per_point = f.value_and_grad(X, [2.0, 3.0], per_point_params=True)
+    assert per_point.shape == (1000, 2)
+    np.testing.assert_allclose(per_point, np.column_stack([u * v, u]), rtol=1e-14)
+    # Zero copies: Fortran-ordered (N, n) arrays and contiguous 1-D arrays are passed as they are;
+    # a C-ordered (N, n) array is transposed once; non-contiguous columns are copied.
+    F = np.asfortranarray(X)
+    assert np.shares_memory(f._inputs(F).keep[0], F)
+    assert not np.shares_memory(f._inputs(X).keep[0], X)
+    assert f._inputs({"u": u.copy(), "v": F[:, 1]}).keep[1] is not None
+    cu = np.ascontiguousarray(u)
+    assert f._inputs({"u": cu, "v": cu}).keep[0] is cu
+    assert np.array_equal(f.value(F, [2.0, 3.0]), value)
+    assert np.array_equal(f.value({"u": u, "v": v}, {"a": 2.0, "b": 3.0}), value)   # strided views: copied
+    # One input: a 1-D array, gradient 1-D; lists are converted.
+    g = tapevm.compile("g(x) = x^3")
+    assert np.array_equal(g.grad(np.array([1.0, 2.0])), [3.0, 12.0])
+    assert np.array_equal(g([1, 2]), [1.0, 8.0])
+    # No points; a function of parameters only (one point).
+    assert f.value_and_grad(np.empty((0, 2)), [1.0, 1.0]).grad.shape == (0, 2)
+    c = tapevm.compile("c(; k) = k^2").value_and_grad(params={"k": 3.0})
+    assert c.value[0] == 9.0 and c.param_grad == {"k": 6.0}
 
 
-def test_errors():
-    with pytest.raises(tapevm.TapeVMError) as e:
-        tapevm.Tape.from_expression("f(x, y) = x + z")
-    assert e.value.status_name == "TVM_ERROR_PARSE"
-    assert "1:15: error: unknown name 'z'" in e.value.message
-    with pytest.raises(tapevm.TapeVMError) as e:
-        tapevm.Tape.from_text("tapevm 1\ninput x\nr0 = input x\nr1 = ad r0 r0\noutput f r1\n")
-    assert "4:6" in e.value.message and "unknown mnemonic 'ad'" in e.value.message
-    tape = tapevm.Tape.from_expression(EXPRESSION)
-    with pytest.raises(tapevm.TapeVMError) as e:
-        tapevm.Program(tape, isa="sse9")
-    assert e.value.status_name == "TVM_ERROR_INVALID_ARGUMENT" and "isa 'sse9'" in e.value.message
-    program = tapevm.Program(tape)
-    x = points(5, 3)
-    with pytest.raises(ValueError, match=r"expected 2 input array\(s\) \(x, y\), got 1"):
-        program.evaluate([x], [1.0])
-    with pytest.raises(KeyError, match="unknown input"):
-        program.evaluate({"x": x, "z": x}, [1.0])
-    with pytest.raises(ValueError, match=r"expected 1 parameter value\(s\) \(w\), got 0"):
-        program.value_and_grad([x, x])
-    with pytest.raises(ValueError, match="same shape"):
-        program.evaluate([x, x[:3]], [1.0])
-    with pytest.raises(KeyError, match="unknown output 'h'"):
-        program.value_and_grad([x, x], [1.0], output="h")
-    # Straight to the C function: a count that does not match the tape.
-    lib = tapevm.load_library()
-    status = lib.tvm_evaluate(program._handle, 5, None, 0, None, 0, None, 0)
-    assert status == 3
+def test_jacobian_and_vjp(rng):
+    f = tapevm.compile("f(x, y; w) = (w * x * y, exp(x) - y, sigmoid(x + y))")
+    assert f.outputs == ("f[0]", "f[1]", "f[2]")
+    X = rng.uniform(-1, 1, size=(500, 2))
+    x, y = X[:, 0], X[:, 1]
+    J = f.jacobian(X, [0.5])
+    assert J.shape == (500, 3, 2)
+    s = sigmoid(x + y)
+    expected = np.stack([np.column_stack([0.5 * y, 0.5 * x]), np.column_stack([np.exp(x), -np.ones_like(y)]),
+                         np.column_stack([s * (1 - s), s * (1 - s)])], axis=1)
+    np.testing.assert_allclose(J, expected, rtol=1e-13, atol=1e-16)
+    # Each row is bit for bit value_and_grad of that output.
+    for k in range(3):
+        assert np.array_equal(J[:, k, :], f.value_and_grad(X, [0.5], output=k).grad)
+    Jd = f.jacobian({"x": x, "y": y}, {"w": 0.5})
+    assert np.array_equal(Jd["f[1]"]["x"], J[:, 1, 0])
+    Jp = f.jacobian(X, [0.5], wrt="params")
+    assert Jp.shape == (500, 3, 1)
+    np.testing.assert_allclose(Jp[:, 0, 0], x * y, rtol=1e-15)
+    assert np.all(Jp[:, 1:, 0] == 0)
+    assert np.array_equal(f.jacobian({"x": x, "y": y}, {"w": 0.5}, wrt="params")["f[0]"]["w"], Jp[:, 0, 0])
+    # A vector-Jacobian product: the gradient of a weighted sum of the outputs.
+    seeds = [2.0, -1.0, 0.5]
+    r = f.value_and_grad(X, [0.5], seeds=seeds)
+    np.testing.assert_allclose(r.grad, np.einsum("k,nkj->nj", seeds, J), rtol=1e-13, atol=1e-15)
+    np.testing.assert_allclose(r.value, f(X, [0.5]) @ seeds, rtol=1e-15)
+
+
+def test_parse_errors_point_at_the_column():
+    with pytest.raises(tapevm.ParseError) as e:
+        tapevm.compile("f(x) = (x +* 2")
+    err = e.value
+    assert isinstance(err, ValueError) and isinstance(err, tapevm.TapeVMError)
+    assert err.status_name == "TVM_ERROR_PARSE" and (err.line, err.column) == (1, 12)
+    assert str(err) == "tvm_tape_from_expression: 1:12: error: unexpected '*'; expected an expression\n" \
+                       "f(x) = (x +* 2\n           ^"
+    with pytest.raises(tapevm.ParseError, match="1:15: error: unknown name 'z'"):
+        tapevm.compile("f(x, y) = x + z")
+    with pytest.raises(tapevm.ParseError, match="unknown mnemonic 'ad'") as e:
+        tapevm.compile("tapevm 1\ninput x\nr0 = input x\nr1 = ad r0 r0\noutput f r1\n")
+    assert (e.value.line, e.value.column) == (4, 6)
+
+
+def test_argument_errors(rng):
+    f = tapevm.compile(EXPRESSION)
+    x = rng.normal(size=5)
+    with pytest.raises(tapevm.TapeVMError, match="isa 'sse9'") as e:
+        f.with_options(isa="sse9")
+    assert e.value.status_name == "TVM_ERROR_INVALID_ARGUMENT"
+    with pytest.raises(ValueError, match="threads must be a positive int"):
+        f.with_options(threads=0)
+    with pytest.raises(TypeError, match=r"input 'y' has dtype float32; .* \.astype\(np\.float64\)"):
+        f.value({"x": x, "y": x.astype(np.float32)}, [1.0])
+    with pytest.raises(TypeError, match="inputs has dtype int64"):
+        f.value(np.zeros((5, 2), dtype=np.int64), [1.0])
+    with pytest.raises(ValueError, match=r"unknown input\(s\) \['z'\], missing input\(s\) \['y'\]"):
+        f.value({"x": x, "z": x}, [1.0])
+    with pytest.raises(ValueError, match=r"inputs has shape \(5,\); expected \(N, 2\)"):
+        f.value(x, [1.0])
+    with pytest.raises(ValueError, match=r"inputs has shape \(5, 3\); expected \(N, 2\)"):
+        f.value(np.zeros((5, 3)), [1.0])
+    with pytest.raises(ValueError, match=r"input 'y' has shape \(5, 1\); expected a 1-D array"):
+        f.value({"x": x, "y": x[:, None]}, [1.0])
+    with pytest.raises(ValueError, match="input 'y' has 3 point"):
+        f.value({"x": x, "y": x[:3]}, [1.0])
+    with pytest.raises(TypeError, match=r"missing the parameters \(w\)"):
+        f.value({"x": x, "y": x})
+    with pytest.raises(ValueError, match=r"params has shape \(2,\); expected \(1,\)"):
+        f.value({"x": x, "y": x}, [1.0, 2.0])
+    with pytest.raises(ValueError, match=r"unknown parameter\(s\) \['v'\]"):
+        f.value({"x": x, "y": x}, {"v": 1.0})
+    with pytest.raises(TypeError, match="missing the inputs"):
+        f.value(None, [1.0])
+    with pytest.raises(TypeError, match="not an array of numbers"):
+        f.value({"x": ["a", "b"], "y": x[:2]}, [1.0])
+    with pytest.raises(ValueError, match="unknown output 'h'"):
+        f.value_and_grad({"x": x, "y": x}, [1.0], output="h")
+    with pytest.raises(ValueError, match="output 2 is out of range"):
+        f.value_and_grad({"x": x, "y": x}, [1.0], output=2)
+    with pytest.raises(ValueError, match="seeds has 3 weight"):
+        f.value_and_grad({"x": x, "y": x}, [1.0], seeds=[1, 2, 3])
+    with pytest.raises(ValueError, match="wrt must be"):
+        f.jacobian({"x": x, "y": x}, [1.0], wrt="x")
+    with pytest.raises(TypeError, match="needs a Tape"):
+        tapevm.Function("f(x) = x")
+
+
+def test_c_functions_directly():
+    """The C ABI additions the package relies on, through ctypes: counts, NULLs, ranges."""
+    lib = tapevm.library()
+    f = tapevm.compile(EXPRESSION)
+    P = ctypes.c_void_p
+    assert lib.tvm_evaluate(f._handle, 5, None, 0, None, 0, None, 0) == 3
     assert lib.tvm_last_error().decode() == "tvm_evaluate: input_count is 0, but the tape has 2 input(s) (x, y)"
-    assert lib.tvm_evaluate(None, 0, None, 0, None, 0, None, 0) == 1
-    assert lib.tvm_last_error().decode() == "tvm_evaluate: program is NULL"
-
-
-def test_threads_share_a_program():
-    program = tapevm.Program(tapevm.Tape.from_expression(EXPRESSION), threads=1)
-    x, y = points(50_000, 4), points(50_000, 5)
-    expected = program.value_and_grad([x, y], [0.5])
-    results = [None] * 4
-
-    def work(k):
-        results[k] = program.value_and_grad([x, y], [0.5])
-
-    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    for r in results:
-        assert np.array_equal(r.values[0], expected.values[0])
-        assert np.array_equal(r.input_grads[1], expected.input_grads[1])
-        assert r.param_grad_sum[0] == expected.param_grad_sum[0]
+    x = np.linspace(-1, 1, 8)
+    cols = (P * 2)(x.ctypes.data, x.ctypes.data)
+    w = np.array([0.5])
+    assert lib.tvm_gradients(f._handle, 8, ctypes.addressof(cols), 2, w.ctypes.data, 1, None, 1,
+                             None, 0, None, 0, None, None, 0) == 1
+    assert "seeds is NULL, but request_count is 1" in lib.tvm_last_error().decode()
+    seeds = np.eye(2)
+    out = np.empty((2, 8))
+    rows = (P * 2)(out.ctypes.data, out.ctypes.data + 64)
+    assert lib.tvm_gradients(f._handle, 8, ctypes.addressof(cols), 2, w.ctypes.data, 1, seeds.ctypes.data, 2,
+                             None, 0, ctypes.addressof(rows), 2, None, None, 0) == 3
+    assert "input_gradient_count is 2, but 2 request(s) × 2 input(s) (x, y) need 4" in lib.tvm_last_error().decode()
+    # Overlapping destinations are refused, naming both.
+    rows4 = (P * 4)(out.ctypes.data, out.ctypes.data, out.ctypes.data + 64, 0)
+    assert lib.tvm_gradients(f._handle, 8, ctypes.addressof(cols), 2, w.ctypes.data, 1, seeds.ctypes.data, 2,
+                             None, 0, ctypes.addressof(rows4), 4, None, None, 0) == 3
+    assert "input_gradients[1] (request 0, input 'y') overlaps input_gradients[0]" in lib.tvm_last_error().decode()
+    count = ctypes.c_size_t()
+    assert lib.tvm_function_count(ctypes.byref(count)) == 0 and count.value == len(tapevm.functions())
+    s = ctypes.c_char_p()
+    n = ctypes.c_size_t()
+    i = ctypes.c_int()
+    assert lib.tvm_function_info(count.value, ctypes.byref(s), ctypes.byref(s), ctypes.byref(n), ctypes.byref(i),
+                                 ctypes.byref(s)) == 3
+    assert "out of range" in lib.tvm_last_error().decode()
+    assert lib.tvm_function_info(0, None, ctypes.byref(s), ctypes.byref(n), ctypes.byref(i), ctypes.byref(s)) == 1
+    assert lib.tvm_function_count(None) == 1

@@ -60,7 +60,7 @@ class _Converter:
                 continue
             if node is sp.I or isinstance(node, sp.core.numbers.ImaginaryUnit):
                 found.add("I (complex numbers)")
-            elif isinstance(node, (sp.Function, sp.core.function.AppliedUndef)):
+            elif isinstance(node, sp.core.function.Application):
                 name = type(node).__name__
                 if _tapevm_name(node) is None:
                     found.add(name)
