@@ -13,6 +13,15 @@ from . import _lib
 from ._lib import check, library
 
 _F64 = np.dtype(np.float64)
+
+
+def _address(a: np.ndarray) -> int:
+    """The address of a C-contiguous array's data. `a.ctypes.data` costs a few µs per call
+    (it builds a helper object); a ctypes view of the buffer costs well under one."""
+    try:
+        return ctypes.addressof(ctypes.c_char.from_buffer(a))
+    except (TypeError, ValueError, BufferError):   # read-only or empty arrays
+        return a.ctypes.data
 _TAPE_TEXT = re.compile(r"\A(?:[ \t\r\n]|#[^\n]*)*tapevm[ \t]")
 
 
@@ -113,16 +122,10 @@ class ValueAndGrad(NamedTuple):
     param_grad: Any
 
 
-class _Inputs(NamedTuple):
-    n: int
-    keep: tuple           # arrays that must stay alive during the call
-    pointers: Any         # the column addresses, as a ctypes array (or None)
-    form: str             # "dict", "array" (N, n) or "vector" (N,)
-
-
-class _Params(NamedTuple):
-    values: np.ndarray
-    form: str             # "dict" or "array"
+# Arguments, checked and converted, as plain tuples (cheaper to make than named ones):
+# inputs: (n, arrays kept alive during the call, the address of each input column, form), form
+# "dict", "array" (N, n) or "vector" (N,); parameters: (array kept alive, its address, form),
+# form "dict" or "array".
 
 
 class Function:
@@ -161,15 +164,21 @@ class Function:
         self.tape = tape
         self.inputs, self.params, self.outputs = tape.inputs, tape.params, tape.outputs
         self._options = dict(threads=threads, tile_size=tile_size, isa=isa)
+        self._m, self._k, self._q = len(self.outputs), len(self.inputs), len(self.params)
+        self._evaluate, self._gradients = self._lib.tvm_evaluate, self._lib.tvm_gradients
         self._input_index = {name: j for j, name in enumerate(self.inputs)}
         self._param_index = {name: j for j, name in enumerate(self.params)}
         handle = c_void_p()
         check(self._lib.tvm_program_new(tape._handle, threads or 0, tile_size or 0,
                                         isa.encode() if isa else None, ctypes.byref(handle)))
         self._handle = handle.value
-        # Reused per call: the identity seed rows of jacobian, and an empty parameter vector.
+        # Reused per call: the identity seed rows (one-hot rows for value_and_grad, all of them
+        # for jacobian) and an empty parameter vector, with their addresses.
         self._identity = np.eye(len(self.outputs))
-        self._no_params = np.zeros(0)
+        self._identity_address = self._identity.ctypes.data
+        self._no_params = np.zeros(1)
+        self._no_params_address = self._no_params.ctypes.data
+        self._none = (self._no_params, self._no_params_address, "dict")
 
     @property
     def text(self) -> str:
@@ -211,14 +220,19 @@ class Function:
             raise TypeError(f"{what} is not an array of numbers ({type(value).__name__}): {e}") from None
         return a
 
-    def _inputs(self, inputs) -> _Inputs:
+    def _inputs(self, inputs) -> tuple:
         names = self.inputs
         k = len(names)
+        if inputs.__class__ is np.ndarray and inputs.dtype is _F64 and inputs.ndim == 2 and inputs.shape[1] == k:
+            # The fast path: an (N, n) float64 array.
+            columns = inputs.T if inputs.flags.f_contiguous else np.ascontiguousarray(inputs.T)   # (k, N)
+            base, stride = _address(columns), columns.strides[0]
+            return (inputs.shape[0], (columns,), [base + j * stride for j in range(k)], "array")
         if inputs is None:
             if k:
                 raise TypeError(f"missing the inputs ({', '.join(names)}): pass a dict of arrays or an (N, {k}) array")
-            return _Inputs(1, (), None, "dict")
-        if isinstance(inputs, Mapping):
+            return (1, (), [], "dict")
+        if not isinstance(inputs, np.ndarray) and isinstance(inputs, Mapping):   # (ndarray first: ABC checks are slow)
             if len(inputs) != k or any(key not in self._input_index for key in inputs):
                 unknown = [key for key in inputs if key not in self._input_index]
                 missing = [name for name in names if name not in inputs]
@@ -236,29 +250,27 @@ class Function:
                 if a.shape[0] != n:
                     raise ValueError(f"input '{name}' has {a.shape[0]} point(s), but '{names[0]}' has {n}: "
                                      f"every input needs the same number of points")
-            pointers = (c_void_p * max(k, 1))(*[a.ctypes.data for a in columns])
-            return _Inputs(n, tuple(columns), pointers, "dict")
+            return (n, tuple(columns), [_address(a) for a in columns], "dict")
         a = self._column(inputs, "inputs")
         if a.ndim == 1 and k == 1:
             a = a if a.flags.c_contiguous else np.ascontiguousarray(a)
-            return _Inputs(a.shape[0], (a,), (c_void_p * 1)(a.ctypes.data), "vector")
+            return (a.shape[0], (a,), [_address(a)], "vector")
         if a.ndim != 2 or a.shape[1] != k:
             one = " or (N,)" if k == 1 else ""
             raise ValueError(f"inputs has shape {a.shape}; expected (N, {k}){one}: one column per input "
                              f"({', '.join(names)}), or pass a dict of 1-D arrays")
         n = a.shape[0]
         columns = a.T if a.flags.f_contiguous else np.ascontiguousarray(a.T)   # (k, N), rows contiguous
-        base, stride = columns.ctypes.data, columns.strides[0]
-        pointers = (c_void_p * max(k, 1))(*[base + j * stride for j in range(k)])
-        return _Inputs(n, (columns,), pointers, "array")
+        base, stride = _address(columns), columns.strides[0]
+        return (n, (columns,), [base + j * stride for j in range(k)], "array")
 
-    def _params(self, params) -> _Params:
+    def _params(self, params) -> tuple:
         names = self.params
         if params is None:
-            if names:
+            if self._q:
                 raise TypeError(f"missing the parameters ({', '.join(names)}): pass params={{name: value}} or a sequence")
-            return _Params(self._no_params, "dict")
-        if isinstance(params, Mapping):
+            return self._none
+        if isinstance(params, dict) or (not isinstance(params, np.ndarray) and isinstance(params, Mapping)):
             if len(params) != len(names) or any(key not in self._param_index for key in params):
                 unknown = [key for key in params if key not in self._param_index]
                 missing = [name for name in names if name not in params]
@@ -269,12 +281,13 @@ class Function:
                 values = np.array([float(params[name]) for name in names], dtype=np.float64)
             except (TypeError, ValueError) as e:
                 raise TypeError(f"parameter values must be numbers: {e}") from None
-            return _Params(values, "dict")
+            return (values, _address(values), "dict")
         values = self._column(params, "params")
         if values.ndim != 1 or values.shape[0] != len(names):
             raise ValueError(f"params has shape {values.shape}; expected ({len(names)},): one value per parameter "
                              f"({', '.join(names)}) in order, or a dict")
-        return _Params(np.ascontiguousarray(values), "array")
+        values = np.ascontiguousarray(values)
+        return (values, _address(values), "array")
 
     def _output_index(self, output) -> int:
         if isinstance(output, str):
@@ -286,71 +299,66 @@ class Function:
                              f"{list(self.outputs)}")
         return int(output)
 
-    @staticmethod
-    def _rows(block: np.ndarray) -> Any:
-        """The addresses of the rows of a C-ordered 2-D block, as a ctypes array."""
-        count = max(block.shape[0], 1)
-        base, stride = block.ctypes.data, block.strides[0]
-        return (c_void_p * count)(*[base + j * stride for j in range(block.shape[0])])
-
-    def _shape_values(self, block: np.ndarray, form: str):
-        """Values (m, N) in the caller's form: (N,) for one output, else (N, m) or a dict."""
-        if len(self.outputs) == 1:
-            return block[0]
-        if form == "dict":
-            return {name: block[k] for k, name in enumerate(self.outputs)}
-        return block.T
-
-    # -- runs ------------------------------------------------------------------------------
-
-    def value(self, inputs=None, params=None):
-        """The outputs at every point: an (N,) array for a function of one output; for several,
-        an (N, m) array, or a dict output name -> (N,) array when the inputs are a dict."""
-        ins = self._inputs(inputs)
-        p = self._params(params)
-        m = len(self.outputs)
-        values = np.empty((m, ins.n))
-        value_rows = self._rows(values)     # kept alive until the call returns, as every pointer array
-        check(self._lib.tvm_evaluate(self._handle, ins.n, ctypes.addressof(ins.pointers) if ins.pointers else None,
-                                     len(self.inputs), p.values.ctypes.data, p.values.shape[0],
-                                     ctypes.addressof(value_rows), m))
-        return self._shape_values(values, ins.form)
-
-    __call__ = value
-
-    def _gradients(self, ins: _Inputs, p: _Params, seeds: np.ndarray, per_point_params: bool, want_inputs: bool = True):
-        """One run: values (m, N), input gradients (r, k, N), parameter sums (r, p) or per point (r, p, N)."""
-        m, k, np_ = len(self.outputs), len(self.inputs), len(self.params)
-        r = seeds.shape[0]
-        values = np.empty((m, ins.n))
-        grads = np.empty((r, k, ins.n)) if want_inputs else None
-        sums = np.zeros((r, np_))
-        pgrads = np.empty((r, np_, ins.n)) if per_point_params else None
-        value_rows = self._rows(values)
-        grad_rows = self._rows(grads.reshape(r * k, ins.n)) if want_inputs and r * k else None
-        pgrad_rows = self._rows(pgrads.reshape(r * np_, ins.n)) if per_point_params and r * np_ else None
-        check(self._lib.tvm_gradients(
-            self._handle, ins.n, ctypes.addressof(ins.pointers) if ins.pointers else None, k,
-            p.values.ctypes.data, np_, seeds.ctypes.data, r,
-            ctypes.addressof(value_rows), m,
-            ctypes.addressof(grad_rows) if grad_rows else None, r * k if grad_rows else 0,
-            sums.ctypes.data if not per_point_params else None,
-            ctypes.addressof(pgrad_rows) if pgrad_rows else None, r * np_ if pgrad_rows else 0))
-        return values, grads, sums, pgrads
+    def _run(self, n: int, addresses: list, params: int, seeds: int | None = None, requests: int = 0,
+             input_grads: bool = True, per_point_params: bool = False) -> np.ndarray:
+        """One call of the library: tvm_evaluate without seeds, else tvm_gradients with
+        `requests` seed rows at address `seeds`. All results go into one new block, every column
+        address (inputs, then destinations) into one ctypes array. The block holds, each column
+        N long: values (m columns), then per request its input gradients (n columns, unless
+        input_grads is False) and per-point parameter gradients (p columns, with
+        per_point_params), then the summed parameter gradients (requests × p, without)."""
+        m, k, q = self._m, self._k, self._q
+        r = requests
+        kg = k if input_grads else 0
+        qg = q if per_point_params else 0
+        rows = m + r * (kg + qg)
+        sums = 0 if per_point_params else r * q
+        block = np.empty(rows * n + sums)
+        base, step = _address(block), 8 * n
+        table = (c_void_p * (k + rows))(*addresses, *(range(base, base + rows * step, step) if n else [base] * rows))
+        at = ctypes.addressof(table)
+        destinations = at + 8 * k
+        if seeds is None:
+            status = self._evaluate(self._handle, n, at, k, params, q, destinations, m)
+        else:
+            grad_at = destinations + 8 * m
+            status = self._gradients(self._handle, n, at, k, params, q, seeds, r, destinations, m,
+                                     grad_at if kg else None, r * kg, base + rows * step if sums else None,
+                                     grad_at + 8 * r * kg if qg else None, r * qg)
+        if status:
+            check(status)
+        return block
 
     def _shape_grad(self, grad: np.ndarray, form: str):
         """A gradient (k, N) in the caller's input form."""
-        if form == "dict":
-            return {name: grad[j] for j, name in enumerate(self.inputs)}
+        if form == "array":
+            return grad.T
         if form == "vector":
             return grad[0]
-        return grad.T
+        return {name: grad[j] for j, name in enumerate(self.inputs)}
 
     def _shape_param_grad(self, sums, pgrads, form: str):
         """A parameter gradient, summed (p,) or per point (p, N), in the caller's parameter form."""
         if pgrads is not None:
             return {name: pgrads[j] for j, name in enumerate(self.params)} if form == "dict" else pgrads.T
         return {name: float(sums[j]) for j, name in enumerate(self.params)} if form == "dict" else sums
+
+    # -- runs ------------------------------------------------------------------------------
+
+    def value(self, inputs=None, params=None):
+        """The outputs at every point: an (N,) array for a function of one output; for several,
+        an (N, m) array, or a dict output name -> (N,) array when the inputs are a dict."""
+        n, keep, addresses, form = self._inputs(inputs)     # keep: the arrays stay alive through the call
+        block = self._run(n, addresses, self._params(params)[1])
+        m = self._m
+        if m == 1:
+            return block
+        values = block.reshape(m, n)
+        if form == "dict":
+            return {name: values[k] for k, name in enumerate(self.outputs)}
+        return values.T
+
+    __call__ = value
 
     def value_and_grad(self, inputs=None, params=None, *, output=0, seeds=None,
                        per_point_params: bool = False) -> ValueAndGrad:
@@ -361,21 +369,28 @@ class Function:
         seeds: instead of `output`, one weight per output: the gradient of sum_k seeds[k] * output_k
             (a vector-Jacobian product); `value` is then that weighted sum.
         per_point_params: the parameter gradient at every point instead of summed over them."""
-        ins = self._inputs(inputs)
-        p = self._params(params)
-        m = len(self.outputs)
+        n, keep, addresses, form = self._inputs(inputs)     # keep: the arrays stay alive through the call
+        pvalues, paddress, pform = self._params(params)
+        m, k, q = self._m, self._k, self._q
         if seeds is None:
-            k = self._output_index(output)
-            row = np.zeros((1, m))
-            row[0, k] = 1.0
+            out = output if output.__class__ is int and 0 <= output < m else self._output_index(output)
+            block = self._run(n, addresses, paddress, self._identity_address + 8 * m * out, 1, True, per_point_params)
+            value = block[out * n:(out + 1) * n]
         else:
-            row = np.array(seeds, dtype=np.float64).reshape(1, -1)
-            if row.shape[1] != m:
-                raise ValueError(f"seeds has {row.shape[1]} weight(s); expected one per output ({m}: {list(self.outputs)})")
-        values, grads, sums, pgrads = self._gradients(ins, p, row, per_point_params)
-        value = values[k] if seeds is None else row[0] @ values
-        return ValueAndGrad(value, self._shape_grad(grads[0], ins.form),
-                            self._shape_param_grad(sums[0], None if pgrads is None else pgrads[0], p.form))
+            row = np.array(seeds, dtype=np.float64).reshape(-1)
+            if row.shape[0] != m:
+                raise ValueError(f"seeds has {row.shape[0]} weight(s); expected one per output ({m}: {list(self.outputs)})")
+            block = self._run(n, addresses, paddress, _address(row), 1, True, per_point_params)
+            value = row @ block[:m * n].reshape(m, n)
+        grad = block[m * n:(m + k) * n].reshape(k, n)
+        grad = grad.T if form == "array" else self._shape_grad(grad, form)
+        if per_point_params:
+            param_grad = self._shape_param_grad(None, block[(m + k) * n:].reshape(q, n), pform)
+        elif q:
+            param_grad = self._shape_param_grad(block[(m + k) * n:], None, pform)
+        else:
+            param_grad = {} if pform == "dict" else block[:0]
+        return ValueAndGrad(value, grad, param_grad)
 
     def grad(self, inputs=None, params=None, *, output=0):
         """The gradient of an output with respect to the inputs (value_and_grad(...).grad)."""
@@ -391,14 +406,16 @@ class Function:
         output -> {parameter -> (N,) array} when the parameters are a dict."""
         if wrt not in ("inputs", "params"):
             raise ValueError(f"wrt must be 'inputs' or 'params', got {wrt!r}")
-        ins = self._inputs(inputs)
-        p = self._params(params)
+        n, keep, addresses, form = self._inputs(inputs)     # keep: the arrays stay alive through the call
+        pvalues, paddress, pform = self._params(params)
+        m, k, q = self._m, self._k, self._q
         if wrt == "inputs":
-            _, grads, _, _ = self._gradients(ins, p, self._identity, False)
-            if ins.form == "dict":
+            grads = self._run(n, addresses, paddress, self._identity_address, m)[m * n:(m + m * k) * n].reshape(m, k, n)
+            if form == "dict":
                 return {out: self._shape_grad(grads[r], "dict") for r, out in enumerate(self.outputs)}
             return grads.transpose(2, 0, 1)
-        _, _, _, pgrads = self._gradients(ins, p, self._identity, True, want_inputs=False)
-        if p.form == "dict":
+        pgrads = self._run(n, addresses, paddress, self._identity_address, m, input_grads=False,
+                           per_point_params=True)[m * n:].reshape(m, q, n)
+        if pform == "dict":
             return {out: self._shape_param_grad(None, pgrads[r], "dict") for r, out in enumerate(self.outputs)}
         return pgrads.transpose(2, 0, 1)
