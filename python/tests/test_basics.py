@@ -217,3 +217,18 @@ def test_c_functions_directly():
     assert "out of range" in lib.tvm_last_error().decode()
     assert lib.tvm_function_info(0, None, ctypes.byref(s), ctypes.byref(n), ctypes.byref(i), ctypes.byref(s)) == 1
     assert lib.tvm_function_count(None) == 1
+
+
+def test_read_only_arrays_and_pickling(rng):
+    import pickle
+
+    f = tapevm.compile("f(x, y; w) = w * x * exp(-y)", threads=1)
+    X = rng.normal(size=(100, 2))
+    X.flags.writeable = False
+    params = np.array([0.5])
+    params.flags.writeable = False
+    value = f(X, params)
+    np.testing.assert_allclose(value, 0.5 * X[:, 0] * np.exp(-X[:, 1]), rtol=1e-15)
+    g = pickle.loads(pickle.dumps(f))
+    assert g.tape == f.tape and g._options == {"threads": 1, "tile_size": None, "isa": None}
+    assert np.array_equal(g(X, params), value)

@@ -108,3 +108,14 @@ def test_constants_inside_a_trace():
     np.testing.assert_allclose(f(np.array([2.0])), [2 * np.e], rtol=1e-15)
     nan = tapevm.trace(lambda x: x + float("nan") + float("-inf"))
     assert "const nan\n" in nan.text and "const -inf\n" in nan.text   # recorded as nan:0x7ff8000000000000
+
+
+def test_numpy_object_arrays_of_traced_values(rng):
+    weights = np.array([0.5, -1.25, 2.0])
+
+    def neuron(*xs):
+        return tapevm.sigmoid(np.array(xs) @ weights + 0.1)
+
+    f = tapevm.trace(neuron, inputs=["x0", "x1", "x2"])
+    X = rng.normal(size=(50, 3))
+    np.testing.assert_allclose(f(X), 1 / (1 + np.exp(-(X @ weights + 0.1))), rtol=1e-14)

@@ -44,7 +44,7 @@ def function_names() -> list[str]:
 
 def __getattr__(name: str):
     # tapevm.sigmoid, tapevm.exp, tapevm.where, ...: the library's functions, made on first use.
-    if name.startswith("__"):
+    if name.startswith("_"):
         raise AttributeError(f"module 'tapevm' has no attribute '{name}'")
     try:
         f = _function(name)

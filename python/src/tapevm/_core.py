@@ -202,6 +202,10 @@ class Function:
         if handle:
             self._lib.tvm_program_free(handle)
 
+    def __reduce__(self):
+        # Pickles as its tape text and options (for multiprocessing); unpickling plans it again.
+        return _function_from_text, (self.tape.text, self._options)
+
     def __repr__(self) -> str:
         params = f"; {', '.join(self.params)}" if self.params else ""
         return f"<tapevm.Function {', '.join(self.outputs)}({', '.join(self.inputs)}{params})>"
@@ -419,3 +423,7 @@ class Function:
         if pform == "dict":
             return {out: self._shape_param_grad(None, pgrads[r], "dict") for r, out in enumerate(self.outputs)}
         return pgrads.transpose(2, 0, 1)
+
+
+def _function_from_text(text: str, options: dict) -> Function:
+    return Function(Tape.from_text(text), **options)
