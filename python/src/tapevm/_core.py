@@ -143,7 +143,8 @@ class Function:
     arguments came in (see ValueAndGrad).
 
     Runs release the GIL while they compute, so Python threads run programs in parallel, and
-    one Function may be used by many threads at once. Results are identical, bit for bit,
+    one Function may be used by many threads at once. Functions pickle (as their tape text and
+    options), so multiprocessing can send them to workers. Results are identical, bit for bit,
     whatever the number of threads.
 
     threads: worker threads per run (None: every core). tile_size: points per tile (None:
@@ -353,7 +354,8 @@ class Function:
         """The outputs at every point: an (N,) array for a function of one output; for several,
         an (N, m) array, or a dict output name -> (N,) array when the inputs are a dict."""
         n, keep, addresses, form = self._inputs(inputs)     # keep: the arrays stay alive through the call
-        block = self._run(n, addresses, self._params(params)[1])
+        pvalues, paddress, _ = self._params(params)      # pvalues: alive through the call
+        block = self._run(n, addresses, paddress)
         m = self._m
         if m == 1:
             return block
@@ -374,7 +376,10 @@ class Function:
             (a vector-Jacobian product); `value` is then that weighted sum.
         per_point_params: the parameter gradient at every point instead of summed over them."""
         n, keep, addresses, form = self._inputs(inputs)     # keep: the arrays stay alive through the call
-        pvalues, paddress, pform = self._params(params)
+        if params is None and not self._q:
+            paddress, pform = self._no_params_address, "dict"
+        else:
+            pvalues, paddress, pform = self._params(params)
         m, k, q = self._m, self._k, self._q
         if seeds is None:
             out = output if output.__class__ is int and 0 <= output < m else self._output_index(output)
