@@ -159,7 +159,7 @@ class Function:
     whatever the number of threads.
 
     threads: worker threads per run (None: every core). tile_size: points per tile (None:
-    automatic). isa: "portable", "avx2", "avx512", "best" or None (the fastest the CPU has,
+    automatic). isa: "swift", "avx2", "avx512", "best" or None (the fastest the CPU has,
     unless the environment variable TAPEVM_ISA names another).
 
     Still to come, with the same argument conventions: jvp, hvp and hessian (forward mode) and
@@ -199,7 +199,7 @@ class Function:
 
     @property
     def instruction_set(self) -> str:
-        """The SIMD path this function runs: "portable", "avx2" or "avx512"."""
+        """The code path this function runs: "swift", "avx2" or "avx512"."""
         name = c_char_p()
         check(self._lib.tvm_program_instruction_set(self._handle, ctypes.byref(name)))
         return name.value.decode()

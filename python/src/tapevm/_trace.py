@@ -28,7 +28,7 @@ NUMPY_NAMES = {
     "arcsinh": "asinh", "arccosh": "acosh", "arctanh": "atanh", "ceil": "ceil",
 }
 
-MAX_EXPONENT = 1_000_000   # the largest |k| of powi (tape text and expression language)
+MAX_EXPONENT = 1_000_000   # the largest |k| of powi, checked here to fail at the call; the library checks it too
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_.\[\]]*\Z")
 
 
