@@ -30,7 +30,8 @@ from ._sympy import SYMPY_NAMES, ConversionError, from_sympy
 from ._trace import NUMPY_NAMES, Traced, trace
 from ._trace import function as _function
 
-__all__ = ["compile", "from_sympy", "trace", "Function", "Tape", "ValueAndGrad", "Traced", "TapeVMError",
+# compile is left out of __all__ so that `from tapevm import *` keeps Python's builtin compile.
+__all__ = ["from_sympy", "trace", "Function", "Tape", "ValueAndGrad", "Traced", "TapeVMError",
            "ParseError", "ConversionError", "LibraryNotFoundError", "FunctionInfo", "functions",
            "function_names", "version", "library", "SYMPY_NAMES", "NUMPY_NAMES"]
 
