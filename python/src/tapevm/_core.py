@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ctypes
 import re
+import threading
 from ctypes import c_char_p, c_size_t, c_void_p
 from typing import Any, Mapping, NamedTuple, Sequence
 
@@ -13,6 +14,11 @@ from . import _lib
 from ._lib import check, library
 
 _F64 = np.dtype(np.float64)
+
+
+# Per thread, the array of column addresses a call passes (reused: filling it costs half of
+# making one). The library reads it only during the call, which runs on the same thread.
+_tables = threading.local()
 
 
 def _address(a: np.ndarray) -> int:
@@ -331,7 +337,11 @@ class Function:
         sums = 0 if per_point_params else r * q
         block = np.empty(rows * n + sums)
         base, step = _address(block), 8 * n
-        table = (c_void_p * (k + rows))(*addresses, *(range(base, base + rows * step, step) if n else [base] * rows))
+        length = k + rows
+        table = getattr(_tables, "table", None)
+        if table is None or len(table) < length:
+            table = _tables.table = (c_void_p * max(64, 2 * length))()
+        table[:length] = (*addresses, *(range(base, base + rows * step, step) if n else [base] * rows))
         at = ctypes.addressof(table)
         destinations = at + 8 * k
         if seeds is None:
