@@ -1,15 +1,16 @@
-// TapeVM's per-tile sweep kernels.
+// TapeVM's AVX2 and AVX-512 sweep kernels, and SLEEF's entry points for the Swift paths.
 //
 // A tile holds `tile` points (a multiple of 8). Plane r of a tile is `planes[r]`, `tile`
 // doubles, 64-byte aligned in the workspace, or the caller's own input, output or gradient
-// column for the tile's points (so full tiles read and write the caller's arrays directly). The forward sweep runs each instruction over the whole
-// tile before the next; the reverse sweep runs them backwards and adds each instruction's
-// contributions into its operands' adjoint planes. Decode and dispatch happen once per
-// instruction per tile; the inner loops run over 8-lane blocks (the C form of SIMD8<Double>).
+// column for the tile's points (so full tiles read and write the caller's arrays directly). The
+// forward sweep runs each instruction over the whole tile before the next; the reverse sweep runs
+// them backwards and adds each instruction's contributions into its operands' adjoint planes.
+// Decode and dispatch happen once per instruction per tile; the inner loops run over 8-lane blocks.
 //
-// The kernels are compiled three times from one template (sweep_template.h): for AVX-512, for
-// AVX2 + FMA and for the portable baseline (SSE2 on x86-64, NEON on arm64), with per-function
-// target attributes, and chosen at run time. No build flags are needed.
+// The same plans run on TapeVM's Swift interpreter (SIMD8<Double>, the `swift` path). Here the
+// loops (sweep_template.h) are compiled twice, for AVX2 + FMA and for AVX-512, with per-function
+// target attributes, and chosen at run time; their per-opcode code is generated from the Swift
+// rules (generated/*.h, tapevm_opcodes.h). No build flags are needed.
 #ifndef TAPEVM_KERNELS_H
 #define TAPEVM_KERNELS_H
 
