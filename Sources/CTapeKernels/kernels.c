@@ -21,6 +21,9 @@ typedef double v2d __attribute__((vector_size(16)));
 #define vabs(x) ((v8d)((v8l)(x) & (v8l){TV_MAGNITUDE_BITS, TV_MAGNITUDE_BITS, TV_MAGNITUDE_BITS, TV_MAGNITUDE_BITS, \
                                           TV_MAGNITUDE_BITS, TV_MAGNITUDE_BITS, TV_MAGNITUDE_BITS, TV_MAGNITUDE_BITS}))
 #define TV_MAGNITUDE_BITS 0x7fffffffffffffffLL
+/// The magnitude of x with the sign bit of s.
+#define vcopysign(x, s) ((v8d)(((v8l)vabs(x)) | ((v8l)(s) & ~(v8l){TV_MAGNITUDE_BITS, TV_MAGNITUDE_BITS, \
+    TV_MAGNITUDE_BITS, TV_MAGNITUDE_BITS, TV_MAGNITUDE_BITS, TV_MAGNITUDE_BITS, TV_MAGNITUDE_BITS, TV_MAGNITUDE_BITS})))
 #define vsqrt(x) __builtin_elementwise_sqrt(x)
 #define vfloor(x) __builtin_elementwise_floor(x)
 #define vceil(x) __builtin_elementwise_ceil(x)

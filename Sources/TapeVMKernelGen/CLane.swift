@@ -64,6 +64,7 @@ struct CLane: Lane {
     }
 
     static func abs(_ x: CLane) -> CLane { value("vabs(\(x.expr))", x) }
+    static func copysign(_ x: CLane, _ y: CLane) -> CLane { value("vcopysign(\(x.expr), \(y.expr))", x, y) }
     static func sqrt(_ x: CLane) -> CLane { value("vsqrt(\(x.expr))", x) }
     static func exp(_ x: CLane) -> CLane { math("exp", x) }
     static func expm1(_ x: CLane) -> CLane { math("expm1", x) }

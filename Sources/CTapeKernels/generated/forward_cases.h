@@ -111,12 +111,8 @@ case TV_TANH: TV_BLOCKS(i, tile) {
         t3 = t63;
     }
     const v8d t64 = sel(t1, t2, t3);
-    const v8l t65 = a < splat(0.0);
-    const v8d t66 = -t64;
-    const v8l t67 = a == splat(0.0);
-    const v8d t68 = sel(t67, a, t64);
-    const v8d t69 = sel(t65, t66, t68);
-    st(py + i, t69);
+    const v8d t65 = vcopysign(t64, a);
+    st(py + i, t65);
 } break;
 case TV_SIN: TV_BLOCKS(i, tile) {
     const v8d a = ld(pa + i);

@@ -20,6 +20,7 @@ extension Double: Lane {
 
     package static func abs(_ x: Double) -> Double { Double(bitPattern: x.bitPattern & ~(1 << 63)) }
     package static func sqrt(_ x: Double) -> Double { x.squareRoot() }
+    package static func copysign(_ magnitude: Double, _ sign: Double) -> Double { Double(signOf: sign, magnitudeOf: magnitude) }
     package static func exp(_ x: Double) -> Double { tv_scalar_exp(x) }
     package static func expm1(_ x: Double) -> Double { tv_scalar_expm1(x) }
     package static func log(_ x: Double) -> Double { tv_scalar_log(x) }

@@ -30,7 +30,18 @@ extension SIMD8: Lane where Scalar == Double {
     @inline(__always) package static func abs(_ x: Self) -> Self {
         unsafeBitCast(unsafeBitCast(x, to: SIMD8<UInt64>.self) & SIMD8<UInt64>(repeating: ~(1 << 63)), to: Self.self)
     }
-    @inline(__always) package static func sqrt(_ x: Self) -> Self { x.squareRoot() }
+    @inline(__always) package static func copysign(_ magnitude: Self, _ sign: Self) -> Self {
+        let m = unsafeBitCast(magnitude, to: SIMD8<UInt64>.self) & SIMD8<UInt64>(repeating: ~(1 << 63))
+        let s = unsafeBitCast(sign, to: SIMD8<UInt64>.self) & SIMD8<UInt64>(repeating: 1 << 63)
+        return unsafeBitCast(m | s, to: Self.self)
+    }
+    /// Lane by lane: `SIMD8.squareRoot()` becomes eight libm calls on this toolchain, while
+    /// `Double.squareRoot()` in a loop becomes `sqrtpd`.
+    @inline(__always) package static func sqrt(_ x: Self) -> Self {
+        var r = x
+        for i in 0..<8 { r[i] = x[i].squareRoot() }
+        return r
+    }
     @inline(__always) package static func exp(_ x: Self) -> Self { lane(x, tv_lane_exp) }
     @inline(__always) package static func expm1(_ x: Self) -> Self { lane(x, tv_lane_expm1) }
     @inline(__always) package static func log(_ x: Self) -> Self { lane(x, tv_lane_log) }

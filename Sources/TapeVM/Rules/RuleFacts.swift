@@ -60,6 +60,7 @@ package struct Provenance: Lane {
     package static func or(_ m: Provenance, _ n: Provenance) -> Provenance { from(m, n) }
     package static func select(_ m: Provenance, _ a: Provenance, _ b: Provenance) -> Provenance { from(m, a, b) }
     package static func abs(_ x: Provenance) -> Provenance { from(x) }
+    package static func copysign(_ x: Provenance, _ y: Provenance) -> Provenance { from(x, y) }
     package static func sqrt(_ x: Provenance) -> Provenance { from(x) }
     package static func exp(_ x: Provenance) -> Provenance { from(x) }
     package static func expm1(_ x: Provenance) -> Provenance { from(x) }

@@ -24,6 +24,12 @@ extension Traced: Lane {
     }
 
     package static func abs(_ x: Traced) -> Traced { apply(.abs, [x]) }
+    /// No opcode copies a sign bit: `-|m|` where `sign` is negative, -0 included (`1/-0 = -∞`),
+    /// else `|m|` (exact for every sign but NaN's).
+    package static func copysign(_ magnitude: Traced, _ sign: Traced) -> Traced {
+        let m = abs(magnitude)
+        return select(or(sign .< Traced(0), Traced(1) / sign .< Traced(0)), -m, m)
+    }
     package static func sqrt(_ x: Traced) -> Traced { apply(.sqrt, [x]) }
     package static func exp(_ x: Traced) -> Traced { apply(.exp, [x]) }
     package static func expm1(_ x: Traced) -> Traced { apply(.expm1, [x]) }
