@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "TapeVM", targets: ["TapeVM"]),
+        .library(name: "TapeVMIO", targets: ["TapeVMIO"]),
         .library(name: "TapeVMC", type: .dynamic, targets: ["TapeVMC"]),
         .executable(name: "tapevm", targets: ["tapevm"]),
         .executable(name: "tapevm-bench", targets: ["tapevm-bench"]),
@@ -19,6 +20,12 @@ let package = Package(
             name: "CSleef",
             pkgConfig: "sleef",
             providers: [.apt(["libsleef-dev"])]
+        ),
+        // zlib (deflate, CRC-32, Adler-32) from the system: Debian's zlib1g-dev.
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]
         ),
         // The per-tile sweep kernels, compiled for AVX-512, AVX2 and a portable baseline
         // with per-function target attributes and chosen at run time (no CPU build flags).
@@ -36,6 +43,11 @@ let package = Package(
             name: "TapeVM",
             dependencies: ["CTapeKernels"]
         ),
+        // The file formats (NPY, CSV, PNG, JSON): kept out of the math library.
+        .target(
+            name: "TapeVMIO",
+            dependencies: ["CZlib"]
+        ),
         // The C ABI (@_cdecl functions); include/tapevm.h is its header, for C and ctypes consumers.
         .target(
             name: "TapeVMC",
@@ -45,6 +57,7 @@ let package = Package(
             name: "tapevm",
             dependencies: [
                 "TapeVM",
+                "TapeVMIO",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -58,7 +71,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TapeVMTests",
-            dependencies: ["TapeVM", "TapeVMC"]
+            dependencies: ["TapeVM", "TapeVMIO", "TapeVMC", "CZlib"]
         ),
     ],
     swiftLanguageModes: [.v6]

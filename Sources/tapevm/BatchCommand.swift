@@ -1,5 +1,6 @@
 import ArgumentParser
 import TapeVM
+import TapeVMIO
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -128,8 +129,8 @@ struct BatchCommand: ParsableCommand {
             result = try loop.run(source, sink: sink)
             try sink?.finish()
         } catch {
-            // No half-written file left behind.
-            if let outputPath, sink != nil { sink = nil; unlink(outputPath) }
+            // No half-written file left behind: the sink's temporary file goes with it.
+            sink = nil
             throw error
         }
 

@@ -1,4 +1,5 @@
 import TapeVM
+import TapeVMIO
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -32,34 +33,6 @@ func readableBytes(_ n: Double) -> String {
     if n >= 1e6 { return format(n / 1e6, "%.1f") + " MB" }
     if n >= 1e3 { return format(n / 1e3, "%.1f") + " kB" }
     return format(n, "%.0f") + " B"
-}
-
-/// A file written with C stdio (buffered), for the CSV output.
-final class OutputFile {
-    let path: String
-    private var handle: UnsafeMutablePointer<FILE>?
-
-    init(path: String) throws(CLIError) {
-        self.path = path
-        guard let handle = fopen(path, "wb") else {
-            throw .file(.init(path: path, "cannot open for writing: \(String(cString: strerror(errno)))"))
-        }
-        self.handle = handle
-    }
-
-    deinit { if let handle { fclose(handle) } }
-
-    func write(_ text: String) throws(CLIError) {
-        var text = text
-        let ok = text.withUTF8 { fwrite($0.baseAddress, 1, $0.count, handle) == $0.count }
-        if !ok { throw .file(.init(path: path, "cannot write: \(String(cString: strerror(errno)))")) }
-    }
-
-    func close() throws(CLIError) {
-        guard let h = handle else { return }
-        handle = nil
-        if fclose(h) != 0 { throw .file(.init(path: path, "cannot finish writing: \(String(cString: strerror(errno)))")) }
-    }
 }
 
 /// A CSV cell: the shortest round-trip decimal (no trailing `.0`); `nan`, `inf`, `-inf` (as

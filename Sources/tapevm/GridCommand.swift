@@ -1,5 +1,6 @@
 import ArgumentParser
 import TapeVM
+import TapeVMIO
 
 /// `tapevm grid`: value and gradient of a two-input function over an N×M grid.
 struct GridCommand: ParsableCommand {

@@ -1,4 +1,5 @@
 import TapeVM
+import TapeVMIO
 
 /// A heat map of f, shaded by |∇f|, written as a PNG of at most 1000×1000 pixels.
 ///

@@ -1,4 +1,5 @@
 import TapeVM
+import TapeVMIO
 
 /// min / max / mean of f, max |∇f|, and the value and gradient at a few sample points.
 final class GridStatistics: GridSink {
@@ -94,9 +95,13 @@ final class CSVSink: GridSink {
     let names: [String]
 
     init(path: String, inputs: [String], output: String) throws(CLIError) {
-        file = try OutputFile(path: path)
         names = inputs
-        try file.write("\(inputs[0]),\(inputs[1]),\(output),d\(output)/d\(inputs[0]),d\(output)/d\(inputs[1])\n")
+        do throws(FileError) {
+            file = try OutputFile(path: path)
+            try file.write("\(inputs[0]),\(inputs[1]),\(output),d\(output)/d\(inputs[0]),d\(output)/d\(inputs[1])\n")
+        } catch {
+            throw .file(error)
+        }
     }
 
     func consume(_ b: GridBlock, grid: GridSpec) throws(CLIError) {
@@ -109,8 +114,10 @@ final class CSVSink: GridSink {
             text += csvCell(b.dfdx[k]); text += ","
             text += csvCell(b.dfdy[k]); text += "\n"
         }
-        try file.write(text)
+        do throws(FileError) { try file.write(text) } catch { throw .file(error) }
     }
 
-    func finish(grid: GridSpec) throws(CLIError) { try file.close() }
+    func finish(grid: GridSpec) throws(CLIError) {
+        do throws(FileError) { try file.commit() } catch { throw .file(error) }
+    }
 }

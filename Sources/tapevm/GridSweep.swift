@@ -1,4 +1,5 @@
 import TapeVM
+import TapeVMIO
 
 /// The grid: `nx` points from `x.lo` to `x.hi` (ends included) times `ny` from `y.lo` to `y.hi`,
 /// ordered row by row (`y` outer, `x` inner), as in the `.npy` array of shape `(ny, nx, 3)`.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TapeVM
+import TapeVMIO
 
 /// The `tapevm` executable built next to this test bundle, if it was built.
 private let tapevmPath: String? = {
