@@ -145,7 +145,7 @@ struct BatchCommand: ParsableCommand {
         let run = result.runTime.seconds, total = (clock.now - begin).seconds
         let perPoint = result.rows > 0 ? "\(format(run / Double(result.rows) * 1e9, "%.1f")) ns/point" : "no points"
         out.append(("time", "\(format(run, "%.3f")) s evaluating (\(perPoint)); \(format(total, "%.3f")) s total"))
-        out += executionSummary(options)
+        out += executionSummary(program)
         for k in 0..<nOut { out.append((tape.outputs[k].name, result.statistics[k].text)) }
         if let outputPath {
             let shape = "(\(result.rows), \(header.count))"

@@ -59,10 +59,10 @@ func warnAboutRequestedInstructionSet(_ options: ExecutionOptions) {
     }
 }
 
-/// The summary lines for threads and the CPU path.
-func executionSummary(_ options: ExecutionOptions) -> [(String, String)] {
-    [("threads", "\(options.resolvedThreads) (of \(ExecutionOptions.coreCount) cores)"),
-     ("CPU path", "\(options.instructionSet) (supported: \(InstructionSet.supported.map(\.rawValue).joined(separator: ", ")); set TAPEVM_ISA to choose)")]
+/// The summary lines for threads and the CPU path the program runs (the library's word for it).
+func executionSummary(_ program: Program) -> [(String, String)] {
+    [("threads", "\(program.options.resolvedThreads) (of \(ExecutionOptions.coreCount) cores)"),
+     ("CPU path", "\(program.instructionSet) (supported: \(InstructionSet.supported.map(\.rawValue).joined(separator: ", ")); set TAPEVM_ISA to choose)")]
 }
 
 /// An environment variable, if set.
