@@ -161,7 +161,7 @@ struct GridCommand: ParsableCommand {
             spent evaluating; 'total' adds making points, statistics and
             files), threads, CPU path, per column min / max / mean and the
             counts of NaN and infinite values, max |∇f|, and the columns at
-            the first, middle and last point. A progress line shows on
+            the first and last point and the grid's centre. A progress line shows on
             stderr when it is a terminal and the run takes over a second.
             """)
 

@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import TapeVM
 import TapeVMIO
@@ -12,6 +13,14 @@ struct ColumnSummary {
     var infinite = 0
 
     var mean: Double { finite > 0 ? sum / Double(finite) : .nan }
+
+    /// Adds the values another summary counted (after this one's, for the sum's order).
+    mutating func merge(_ other: ColumnSummary) {
+        minimum = Swift.min(minimum, other.minimum)
+        maximum = Swift.max(maximum, other.maximum)
+        sum += other.sum
+        (finite, nan, infinite) = (finite + other.finite, nan + other.nan, infinite + other.infinite)
+    }
 
     /// Adds `n` values: a vector pass when they are all finite (their sum is), else a scalar one.
     mutating func add(_ values: UnsafePointer<Double>, count n: Int) {
@@ -68,7 +77,8 @@ struct ColumnSummary {
 }
 
 /// Per column: min / max / mean and NaN and infinite counts; per output: the largest |∇f|; and
-/// every column at a few sample points (the first, middle and last point computed).
+/// every column at a few sample points (the first and last point computed, and the grid's
+/// centre, or the middle point of a shard without it).
 final class GridStatistics: GridSink {
     struct Sample { var point: Int; var coordinates: [Double] = []; var columns: [Double] = [] }
 
@@ -78,8 +88,6 @@ final class GridStatistics: GridSink {
     /// Per chosen output (with gradients): the largest finite |∇f| over all inputs.
     var maxGradientNorm: [Double]
     var samples: [Sample]
-    private var squares: UnsafeMutablePointer<Double>?
-    private var squaresCapacity = 0
 
     init(grid: GridSpec, columns layout: GridColumns) {
         self.grid = grid
@@ -88,33 +96,41 @@ final class GridStatistics: GridSink {
         maxGradientNorm = layout.gradients ? Array(repeating: 0, count: layout.outputs.count) : []
         var picks: [Int] = []
         let r = grid.range
-        for p in [r.lowerBound, r.lowerBound + r.count / 2, r.upperBound - 1] where r.contains(p) && !picks.contains(p) { picks.append(p) }
+        // The centre of the grid (the middle index of every axis) when this run computes it.
+        let centre = grid.axes.reduce(0) { $0 * $1.count + $1.count / 2 }
+        for p in [r.lowerBound, r.contains(centre) ? centre : r.lowerBound + r.count / 2, r.upperBound - 1] where r.contains(p) && !picks.contains(p) {
+            picks.append(p)
+        }
         samples = picks.map { Sample(point: $0) }
     }
 
-    deinit { squares?.deallocate() }
-
     func consume(_ b: GridBlock) throws(CLIError) {
-        for c in columns.indices { columns[c].add(b.columns[c], count: b.count) }
-        if layout.gradients && layout.inputCount > 0 {
-            if squaresCapacity < b.count {
-                squares?.deallocate()
-                squares = .allocate(capacity: b.count)
-                squaresCapacity = b.count
+        // Chunks of a fixed size summarized in parallel, then merged in order: the same sums
+        // whatever the number of threads.
+        let (nCol, nOut) = (columns.count, maxGradientNorm.count)
+        let chunks = (b.count + GridStatistics.chunk - 1) / GridStatistics.chunk
+        let parts = UnsafeMutablePointer<ColumnSummary>.allocate(capacity: Swift.max(1, chunks * nCol))
+        let norms = UnsafeMutablePointer<Double>.allocate(capacity: Swift.max(1, chunks * nOut))
+        defer { parts.deallocate(); norms.deallocate() }
+        let shared = Disjoint((b, layout, parts, norms))
+        DispatchQueue.concurrentPerform(iterations: chunks) { c in
+            let (b, layout, parts, norms) = shared.value
+            let lo = c * GridStatistics.chunk, n = Swift.min(GridStatistics.chunk, b.count - lo)
+            for col in 0..<nCol {
+                var summary = ColumnSummary()
+                summary.add(b.columns[col] + lo, count: n)
+                (parts + c * nCol + col).initialize(to: summary)
             }
-            let sq = squares!
-            for k in layout.outputs.indices {
-                let first = b.columns[layout.gradientColumn(output: k, input: 0)]
-                for i in 0..<b.count { sq[i] = first[i] * first[i] }
-                for j in 1..<layout.inputCount {
-                    let g = b.columns[layout.gradientColumn(output: k, input: j)]
-                    for i in 0..<b.count { sq[i] += g[i] * g[i] }
-                }
-                var top = maxGradientNorm[k] * maxGradientNorm[k]
-                for i in 0..<b.count where sq[i] > top && sq[i] < .infinity { top = sq[i] }
-                maxGradientNorm[k] = top.squareRoot()
+            for k in 0..<nOut {
+                let g = (0..<layout.inputCount).map { UnsafeRawPointer(b.columns[layout.gradientColumn(output: k, input: $0)] + lo) }
+                norms[c * nOut + k] = g.isEmpty ? 0 : GridStatistics.largestFiniteNorm(g, count: n)
             }
         }
+        for c in 0..<chunks {
+            for col in 0..<nCol { columns[col].merge(parts[c * nCol + col]) }
+            for k in 0..<nOut { maxGradientNorm[k] = Swift.max(maxGradientNorm[k], norms[c * nOut + k]) }
+        }
+        parts.deinitialize(count: chunks * nCol)
         for (n, s) in samples.enumerated() where s.point >= b.start && s.point < b.start + b.count {
             let k = s.point - b.start
             samples[n].coordinates = grid.axes.map { b.inputs[$0.slot][k] }
@@ -123,6 +139,37 @@ final class GridStatistics: GridSink {
     }
 
     func finish() throws(CLIError) {}
+
+    /// Points per chunk of a block summarized by one thread.
+    static let chunk = 1 << 14
+
+    /// The largest finite `sqrt(Σⱼ gⱼ[i]²)` over points `i` of the columns `g` (0 if none is).
+    static func largestFiniteNorm(_ g: [UnsafeRawPointer], count n: Int) -> Double {
+        var top = SIMD4<Double>(repeating: 0)
+        var i = 0
+        while i + 4 <= n {
+            var sq = SIMD4<Double>(repeating: 0)
+            for column in g {
+                let v = column.loadUnaligned(fromByteOffset: 8 * i, as: SIMD4<Double>.self)
+                sq += v * v
+            }
+            top = top.replacing(with: sq, where: (sq .> top) .& (sq .< SIMD4(repeating: .infinity)))
+            i += 4
+        }
+        var largest = top.max()
+        for k in i..<n {
+            let sq = g.reduce(0.0) { let v = $1.load(fromByteOffset: 8 * k, as: Double.self); return $0 + v * v }
+            if sq > largest && sq < .infinity { largest = sq }
+        }
+        return largest.squareRoot()
+    }
+}
+
+/// Values shared by the threads of a `concurrentPerform` that each work on their own part of
+/// them (their own chunk of points, their own result slots): no two threads touch the same memory.
+struct Disjoint<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
 }
 
 /// The file formats of `--out`, by extension.

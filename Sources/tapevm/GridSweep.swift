@@ -1,3 +1,4 @@
+import Dispatch
 import TapeVM
 import TapeVMIO
 #if canImport(Glibc)
@@ -54,6 +55,9 @@ struct GridSweep {
     var columns: GridColumns
     var blockPoints = 1 << 18
 
+    /// Points per chunk of a block whose coordinates one thread fills.
+    static let fillChunk = 1 << 15
+
     /// Time spent inside `Program.run`, and in the whole sweep (including the sinks).
     struct Timing { var run: Duration; var total: Duration }
 
@@ -84,7 +88,14 @@ struct GridSweep {
         var start = grid.range.lowerBound
         while start < grid.range.upperBound {
             let n = Swift.min(cap, grid.range.upperBound - start)
-            for (d, filler) in fillers.enumerated() { filler.fill(inputs[grid.axes[d].slot], from: start, count: n) }
+            // The coordinates, in chunks filled in parallel.
+            let chunks = (n + GridSweep.fillChunk - 1) / GridSweep.fillChunk
+            let shared = Disjoint((fillers, inputs, grid.axes.map(\.slot), start))
+            DispatchQueue.concurrentPerform(iterations: chunks) { c in
+                let (fillers, inputs, slots, start) = shared.value
+                let lo = c * GridSweep.fillChunk, m = Swift.min(GridSweep.fillChunk, n - lo)
+                for (d, filler) in fillers.enumerated() { filler.fill(inputs[slots[d]] + lo, from: start + lo, count: m) }
+            }
             let t0 = clock.now
             do throws(EvaluationError) {
                 try program.run(count: n, inputs: constInputs, parameters: parameters, values: values, gradients: requests)
