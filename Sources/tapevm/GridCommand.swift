@@ -50,8 +50,12 @@ struct GridOptions: ParsableArguments {
     @Flag(name: [.customShort("q"), .long], help: "No progress line on stderr.")
     var quiet = false
 
+    @Option(name: .customLong("block-points"), help: .hidden)
+    var blockPoints: Int?
+
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+        if let blockPoints, blockPoints < 1 || blockPoints > 1 << 24 { throw ValidationError("--block-points must be from 1 to \(1 << 24)") }
     }
 
     /// Whether any of the two-input shorthands is given.
@@ -160,7 +164,7 @@ struct GridCommand: ParsableCommand {
             Prints a summary: timings (ns/point and Mpoints/s count the time
             spent evaluating; 'total' adds making points, statistics and
             files), threads, CPU path, per column min / max / mean and the
-            counts of NaN and infinite values, max |∇f|, and the columns at
+            counts of NaN and infinite values, and the columns at
             the first and last point and the grid's centre. A progress line shows on
             stderr when it is a terminal and the run takes over a second.
             """)
@@ -257,7 +261,9 @@ struct GridRun {
         }
         sinks += plots as [any GridSink]
 
-        let sweep = GridSweep(program: program, parameters: parameters, columns: columns)
+        var sweep = GridSweep(program: program, parameters: parameters, columns: columns)
+        sweep.blockPoints = grid.blockPoints ?? GridSweep.blockPoints(inputs: tape.inputs.count, columns: columns.count,
+                                                                       threads: options.resolvedThreads)
         let timing = try sweep.run(spec, sinks: sinks, progress: Progress.make(total: spec.range.count, quiet: grid.quiet))
         printSummary(tape: tape, program: program, text: text, parameters: parameters, spec: spec, columns: columns,
                      timing: timing, stats: stats, files: zip(files, formats).map { ($0, $1) }, plots: plots)
@@ -285,9 +291,6 @@ struct GridRun {
         out.append(("tape", "\(tape.instructions.count) instructions; after optimization \(st.forwardInstructions) forward, \(st.reverseInstructions) reverse"))
         out += executionSummary(program)
         for (c, name) in columns.names.enumerated() { out.append((name, stats.columns[c].text)) }
-        for (k, o) in columns.outputs.enumerated() where columns.gradients {
-            out.append(("|∇\(tape.outputs[o].name)|", "max \(readable(stats.maxGradientNorm[k]))"))
-        }
         for (n, s) in stats.samples.enumerated() where !s.columns.isEmpty {
             let at = spec.axes.isEmpty ? "" : "(" + zip(spec.axes, s.coordinates).map { "\($0.name)=\(readable($1))" }.joined(separator: ", ") + ")  "
             out.append((n == 0 ? "samples" : "", at + zip(columns.names, s.columns).map { "\($0) = \(readable($1))" }.joined(separator: ", ")))

@@ -76,24 +76,18 @@ struct ColumnSummary {
     }
 }
 
-/// Per column: min / max / mean and NaN and infinite counts; per output: the largest |∇f|; and
-/// every column at a few sample points (the first and last point computed, and the grid's
+/// Per column: min / max / mean and NaN and infinite counts; and every column at a few sample points (the first and last point computed, and the grid's
 /// centre, or the middle point of a shard without it).
 final class GridStatistics: GridSink {
     struct Sample { var point: Int; var coordinates: [Double] = []; var columns: [Double] = [] }
 
     let grid: GridSpec
-    let layout: GridColumns
     var columns: [ColumnSummary]
-    /// Per chosen output (with gradients): the largest finite |∇f| over all inputs.
-    var maxGradientNorm: [Double]
     var samples: [Sample]
 
     init(grid: GridSpec, columns layout: GridColumns) {
         self.grid = grid
-        self.layout = layout
         columns = Array(repeating: ColumnSummary(), count: layout.count)
-        maxGradientNorm = layout.gradients ? Array(repeating: 0, count: layout.outputs.count) : []
         var picks: [Int] = []
         let r = grid.range
         // The centre of the grid (the middle index of every axis) when this run computes it.
@@ -107,28 +101,22 @@ final class GridStatistics: GridSink {
     func consume(_ b: GridBlock) throws(CLIError) {
         // Chunks of a fixed size summarized in parallel, then merged in order: the same sums
         // whatever the number of threads.
-        let (nCol, nOut) = (columns.count, maxGradientNorm.count)
+        let nCol = columns.count
         let chunks = (b.count + GridStatistics.chunk - 1) / GridStatistics.chunk
         let parts = UnsafeMutablePointer<ColumnSummary>.allocate(capacity: Swift.max(1, chunks * nCol))
-        let norms = UnsafeMutablePointer<Double>.allocate(capacity: Swift.max(1, chunks * nOut))
-        defer { parts.deallocate(); norms.deallocate() }
-        let shared = Disjoint((b, layout, parts, norms))
+        defer { parts.deallocate() }
+        let shared = Disjoint((b, parts))
         DispatchQueue.concurrentPerform(iterations: chunks) { c in
-            let (b, layout, parts, norms) = shared.value
+            let (b, parts) = shared.value
             let lo = c * GridStatistics.chunk, n = Swift.min(GridStatistics.chunk, b.count - lo)
             for col in 0..<nCol {
                 var summary = ColumnSummary()
                 summary.add(b.columns[col] + lo, count: n)
                 (parts + c * nCol + col).initialize(to: summary)
             }
-            for k in 0..<nOut {
-                let g = (0..<layout.inputCount).map { UnsafeRawPointer(b.columns[layout.gradientColumn(output: k, input: $0)] + lo) }
-                norms[c * nOut + k] = g.isEmpty ? 0 : GridStatistics.largestFiniteNorm(g, count: n)
-            }
         }
         for c in 0..<chunks {
             for col in 0..<nCol { columns[col].merge(parts[c * nCol + col]) }
-            for k in 0..<nOut { maxGradientNorm[k] = Swift.max(maxGradientNorm[k], norms[c * nOut + k]) }
         }
         parts.deinitialize(count: chunks * nCol)
         for (n, s) in samples.enumerated() where s.point >= b.start && s.point < b.start + b.count {
@@ -142,27 +130,6 @@ final class GridStatistics: GridSink {
 
     /// Points per chunk of a block summarized by one thread.
     static let chunk = 1 << 14
-
-    /// The largest finite `sqrt(Σⱼ gⱼ[i]²)` over points `i` of the columns `g` (0 if none is).
-    static func largestFiniteNorm(_ g: [UnsafeRawPointer], count n: Int) -> Double {
-        var top = SIMD4<Double>(repeating: 0)
-        var i = 0
-        while i + 4 <= n {
-            var sq = SIMD4<Double>(repeating: 0)
-            for column in g {
-                let v = column.loadUnaligned(fromByteOffset: 8 * i, as: SIMD4<Double>.self)
-                sq += v * v
-            }
-            top = top.replacing(with: sq, where: (sq .> top) .& (sq .< SIMD4(repeating: .infinity)))
-            i += 4
-        }
-        var largest = top.max()
-        for k in i..<n {
-            let sq = g.reduce(0.0) { let v = $1.load(fromByteOffset: 8 * k, as: Double.self); return $0 + v * v }
-            if sq > largest && sq < .infinity { largest = sq }
-        }
-        return largest.squareRoot()
-    }
 }
 
 /// Values shared by the threads of a `concurrentPerform` that each work on their own part of

@@ -53,7 +53,16 @@ struct GridSweep {
     var program: Program
     var parameters: [Double]
     var columns: GridColumns
-    var blockPoints = 1 << 18
+    var blockPoints = 1 << 16
+
+    /// Points per block such that a block's inputs and columns fit in about 512 KiB per thread
+    /// (a core's L2 cache, roughly): the statistics and files then read what the evaluation just
+    /// wrote from cache rather than memory. At least 8192 points per thread, so the cost of a
+    /// `Program.run` call stays small.
+    static func blockPoints(inputs: Int, columns: Int, threads: Int) -> Int {
+        let perThread = (512 << 10) / (8 * Swift.max(1, inputs + columns))
+        return Swift.max(8192, perThread) * Swift.max(1, threads)
+    }
 
     /// Points per chunk of a block whose coordinates one thread fills.
     static let fillChunk = 1 << 15
