@@ -27,8 +27,9 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]
         ),
-        // The per-tile sweep kernels, compiled for AVX-512, AVX2 and a portable baseline
-        // with per-function target attributes and chosen at run time (no CPU build flags).
+        // The AVX2 and AVX-512 sweep kernels (their per-opcode code generated from the Swift rules),
+        // compiled with per-function target attributes and chosen at run time (no CPU build flags);
+        // SLEEF's scalar and 8-lane entry points for the Swift paths.
         .target(
             name: "CTapeKernels",
             dependencies: ["CSleef"]
@@ -47,6 +48,15 @@ let package = Package(
         .target(
             name: "TapeVMIO",
             dependencies: ["CZlib"]
+        ),
+        // The printing lane: writes the C kernels' per-opcode code from the rules (tapevm-kernelgen).
+        .target(
+            name: "TapeVMKernelGen",
+            dependencies: ["TapeVM"]
+        ),
+        .executableTarget(
+            name: "tapevm-kernelgen",
+            dependencies: ["TapeVMKernelGen"]
         ),
         // The C ABI (@_cdecl functions); include/tapevm.h is its header, for C and ctypes consumers.
         .target(
@@ -71,7 +81,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TapeVMTests",
-            dependencies: ["TapeVM", "TapeVMIO", "TapeVMC", "CZlib"]
+            dependencies: ["TapeVM", "TapeVMIO", "TapeVMC", "TapeVMKernelGen", "CZlib"]
         ),
     ],
     swiftLanguageModes: [.v6]
