@@ -164,9 +164,10 @@ struct GridCommand: ParsableCommand {
             Prints a summary: timings (ns/point and Mpoints/s count the time
             spent evaluating; 'total' adds making points, statistics and
             files), threads, CPU path, per column min / max / mean and the
-            counts of NaN and infinite values, and the columns at
-            the first and last point and the grid's centre. A progress line shows on
-            stderr when it is a terminal and the run takes over a second.
+            counts of NaN and infinite values, and the columns at the first
+            and last point and the grid's centre. A progress line shows on
+            stderr when it is a terminal and the run takes over a second
+            (--quiet: none).
             """)
 
     @OptionGroup var function: FunctionOptions
