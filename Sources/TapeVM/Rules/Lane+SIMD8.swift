@@ -38,6 +38,25 @@ extension SIMD8: Lane where Scalar == Double {
     @inline(__always) package static func pow(_ x: Self, _ y: Self) -> Self { lane(x, y, tv_lane_pow) }
     @inline(__always) package static func sin(_ x: Self) -> Self { lane(x, tv_lane_sin) }
     @inline(__always) package static func cos(_ x: Self) -> Self { lane(x, tv_lane_cos) }
+    @inline(__always) package static func exp2(_ x: Self) -> Self { lane(x, tv_lane_exp2) }
+    @inline(__always) package static func log2(_ x: Self) -> Self { lane(x, tv_lane_log2) }
+    @inline(__always) package static func log10(_ x: Self) -> Self { lane(x, tv_lane_log10) }
+    @inline(__always) package static func cbrt(_ x: Self) -> Self { lane(x, tv_lane_cbrt) }
+    @inline(__always) package static func tan(_ x: Self) -> Self { lane(x, tv_lane_tan) }
+    @inline(__always) package static func asin(_ x: Self) -> Self { lane(x, tv_lane_asin) }
+    @inline(__always) package static func acos(_ x: Self) -> Self { lane(x, tv_lane_acos) }
+    @inline(__always) package static func atan(_ x: Self) -> Self { lane(x, tv_lane_atan) }
+    @inline(__always) package static func sinh(_ x: Self) -> Self { lane(x, tv_lane_sinh) }
+    @inline(__always) package static func cosh(_ x: Self) -> Self { lane(x, tv_lane_cosh) }
+    @inline(__always) package static func asinh(_ x: Self) -> Self { lane(x, tv_lane_asinh) }
+    @inline(__always) package static func acosh(_ x: Self) -> Self { lane(x, tv_lane_acosh) }
+    @inline(__always) package static func atanh(_ x: Self) -> Self { lane(x, tv_lane_atanh) }
+    @inline(__always) package static func erf(_ x: Self) -> Self { lane(x, tv_lane_erf) }
+    @inline(__always) package static func erfc(_ x: Self) -> Self { lane(x, tv_lane_erfc) }
+    @inline(__always) package static func atan2(_ x: Self, _ y: Self) -> Self { lane(x, y, tv_lane_atan2) }
+    @inline(__always) package static func hypot(_ x: Self, _ y: Self) -> Self { lane(x, y, tv_lane_hypot) }
+    @inline(__always) package static func floor(_ x: Self) -> Self { x.rounded(.down) }
+    @inline(__always) package static func ceil(_ x: Self) -> Self { x.rounded(.up) }
 
     /// One SLEEF call on 8 lanes, through memory (a direct call once inlined).
     @inline(__always)

@@ -63,8 +63,31 @@ package protocol Lane {
     static func log(_ x: Self) -> Self
     static func log1p(_ x: Self) -> Self
     static func pow(_ x: Self, _ y: Self) -> Self
+    static func exp2(_ x: Self) -> Self
+    static func log2(_ x: Self) -> Self
+    static func log10(_ x: Self) -> Self
+    static func cbrt(_ x: Self) -> Self
+    /// √(x² + y²) without overflow (SLEEF's 0.5 ULP form).
+    static func hypot(_ x: Self, _ y: Self) -> Self
     static func sin(_ x: Self) -> Self
     static func cos(_ x: Self) -> Self
+    static func tan(_ x: Self) -> Self
+    static func asin(_ x: Self) -> Self
+    static func acos(_ x: Self) -> Self
+    static func atan(_ x: Self) -> Self
+    /// The angle of the point (x, y): `atan2(y, x)`, in C's argument order.
+    static func atan2(_ y: Self, _ x: Self) -> Self
+    static func sinh(_ x: Self) -> Self
+    static func cosh(_ x: Self) -> Self
+    static func asinh(_ x: Self) -> Self
+    static func acosh(_ x: Self) -> Self
+    static func atanh(_ x: Self) -> Self
+    static func erf(_ x: Self) -> Self
+    /// `1 - erf(x)` without cancellation (SLEEF's 1.5 ULP form).
+    static func erfc(_ x: Self) -> Self
+    /// Rounding toward -∞ and +∞ (exact; not SLEEF).
+    static func floor(_ x: Self) -> Self
+    static func ceil(_ x: Self) -> Self
 
     /// tanh, built from ``exp(_:)`` (see the default implementation).
     static func tanh(_ x: Self) -> Self

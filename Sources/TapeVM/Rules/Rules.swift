@@ -279,6 +279,132 @@ package enum Rules {
             .init(-(g * (L(2) * (L.splat(x.k) - x.a))))
         }
     }
+    // MARK: The functions users of JAX, PyTorch and CasADi expect
+    package enum Tan: OpcodeRule {
+        package static let row = R(1, .none, "y = tan a; ∂a = 1 + y²")
+        package static func forward<L: Lane>(_ x: Operands<L>) -> L { L.tan(x.a) }
+        package static func reverse<L: Lane>(_ x: Operands<L>, y: L, g: L) -> Contributions<L> { .init(g * (L(1) + y * y)) }
+    }
+    package enum Atan: OpcodeRule {
+        package static let row = R(1, .none, "y = atan a; ∂a = 1/(1 + a²)")
+        package static func forward<L: Lane>(_ x: Operands<L>) -> L { L.atan(x.a) }
+        package static func reverse<L: Lane>(_ x: Operands<L>, y: L, g: L) -> Contributions<L> { .init(g / (L(1) + x.a * x.a)) }
+    }
+    package enum Atan2: OpcodeRule {
+        package static let row = R(2, .none, "y = atan2(a, b), the angle of the point (x = b, y = a); ∂a = b/(a²+b²), ∂b = -a/(a²+b²) (NaN at (0, 0), as in JAX)")
+        package static func forward<L: Lane>(_ x: Operands<L>) -> L { L.atan2(x.a, x.b) }
+        package static func reverse<L: Lane>(_ x: Operands<L>, y: L, g: L) -> Contributions<L> {
+            let r2 = x.a * x.a + x.b * x.b
+            return .init(g * x.b / r2, -(g * x.a / r2))
+        }
+    }
+    package enum Asin: OpcodeRule {
+        package static let row = R(1, .none, "y = asin a; ∂a = 1/√((1-a)(1+a)) (±∞ at ±1)")
+        package static func forward<L: Lane>(_ x: Operands<L>) -> L { L.asin(x.a) }
+        package static func reverse<L: Lane>(_ x: Operands<L>, y: L, g: L) -> Contributions<L> {
+            .init(g / L.sqrt((L(1) - x.a) * (L(1) + x.a)))
+        }
+    }
+    package enum Acos: OpcodeRule {
+        package static let row = R(1, .none, "y = acos a; ∂a = -1/√((1-a)(1+a)) (∓∞ at ±1)")
+        package static func forward<L: Lane>(_ x: Operands<L>) -> L { L.acos(x.a) }
+        package static func reverse<L: Lane>(_ x: Operands<L>, y: L, g: L) -> Contributions<L> {
+            .init(-(g / L.sqrt((L(1) - x.a) * (L(1) + x.a))))
+        }
+    }
+    package enum Sinh: OpcodeRule {
+        package static let row = R(1, .none, "y = sinh a; ∂a = cosh a")
+        package static func forward<L: Lane>(_ x: Operands<L>) -> L { L.sinh(x.a) }
+        package static func reverse<L: Lane>(_ x: Operands<L>, y: L, g: L) -> Contributions<L> { .init(g * L.cosh(x.a)) }
+    }
+    package enum Cosh: OpcodeRule {
+        package static let row = R(1, .none, "y = cosh a; ∂a = sinh a")
+        package static func forward<L: Lane>(_ x: Operands<L>) -> L { L.cosh(x.a) }
+        package static func reverse<L: Lane>(_ x: Operands<L>, y: L, g: L) -> Contributions<L> { .init(g * L.sinh(x.a)) }
+    }
+    package enum Asinh: OpcodeRule {
+        package static let row = R(1, .none, "y = asinh a; ∂a = 1/√(a²+1), as 1/hypot(a, 1) (no overflow)")
+        package static func forward<L: Lane>(_ x: Operands<L>) -> L { L.asinh(x.a) }
+        package static func reverse<L: Lane>(_ x: Operands<L>, y: L, g: L) -> Contributions<L> { .init(g / L.hypot(x.a, L(1))) }
+    }
+    package enum Acosh: OpcodeRule {
+        package static let row = R(1, .none, "y = acosh a; ∂a = 1/(√(a-1)·√(a+1)) (+∞ at 1, NaN below)")
+        package static func forward<L: Lane>(_ x: Operands<L>) -> L { L.acosh(x.a) }
+        package static func reverse<L: Lane>(_ x: Operands<L>, y: L, g: L) -> Contributions<L> {
+            .init(g / (L.sqrt(x.a - L(1)) * L.sqrt(x.a + L(1))))
+        }
+    }
+    package enum Atanh: OpcodeRule {
+        package static let row = R(1, .none, "y = atanh a; ∂a = 1/((1-a)(1+a)) (+∞ at ±1)")
+        package static func forward<L: Lane>(_ x: Operands<L>) -> L { L.atanh(x.a) }
+        package static func reverse<L: Lane>(_ x: Operands<L>, y: L, g: L) -> Contributions<L> {
+            .init(g / ((L(1) - x.a) * (L(1) + x.a)))
+        }
+    }
+    package enum Erf: OpcodeRule {
+        package static let row = R(1, .none, "y = erf a; ∂a = (2/√π)·e^(-a²)")
+        package static func forward<L: Lane>(_ x: Operands<L>) -> L { L.erf(x.a) }
+        package static func reverse<L: Lane>(_ x: Operands<L>, y: L, g: L) -> Contributions<L> {
+            .init(g * (L(1.1283791670955126) * L.exp(-(x.a * x.a))))
+        }
+    }
+    package enum Erfc: OpcodeRule {
+        package static let row = R(1, .none, "y = erfc a = 1 - erf a, without cancellation; ∂a = -(2/√π)·e^(-a²)")
+        package static func forward<L: Lane>(_ x: Operands<L>) -> L { L.erfc(x.a) }
+        package static func reverse<L: Lane>(_ x: Operands<L>, y: L, g: L) -> Contributions<L> {
+            .init(-(g * (L(1.1283791670955126) * L.exp(-(x.a * x.a)))))
+        }
+    }
+    package enum Cbrt: OpcodeRule {
+        package static let row = R(1, .none, "y = ∛a (real, odd); ∂a = 1/(3y²) (+∞ at 0, as in JAX)")
+        package static func forward<L: Lane>(_ x: Operands<L>) -> L { L.cbrt(x.a) }
+        package static func reverse<L: Lane>(_ x: Operands<L>, y: L, g: L) -> Contributions<L> { .init(g / (L(3) * (y * y))) }
+    }
+    package enum Hypot: OpcodeRule {
+        package static let row = R(2, .none, "y = √(a²+b²) without overflow; ∂a = a/y, ∂b = b/y (0 at (0, 0), as in JAX)")
+        package static func forward<L: Lane>(_ x: Operands<L>) -> L { L.hypot(x.a, x.b) }
+        package static func reverse<L: Lane>(_ x: Operands<L>, y: L, g: L) -> Contributions<L> {
+            let origin = y .== L(0)
+            return .init(L.select(origin, L(0), g * (x.a / y)), L.select(origin, L(0), g * (x.b / y)))
+        }
+    }
+    package enum Exp2: OpcodeRule {
+        package static let row = R(1, .none, "y = 2ᵃ; ∂a = y·ln 2")
+        package static func forward<L: Lane>(_ x: Operands<L>) -> L { L.exp2(x.a) }
+        package static func reverse<L: Lane>(_ x: Operands<L>, y: L, g: L) -> Contributions<L> {
+            .init(g * (y * L(0.6931471805599453)))
+        }
+    }
+    package enum Log2: OpcodeRule {
+        package static let row = R(1, .none, "y = log₂ a; ∂a = 1/(a·ln 2)")
+        package static func forward<L: Lane>(_ x: Operands<L>) -> L { L.log2(x.a) }
+        package static func reverse<L: Lane>(_ x: Operands<L>, y: L, g: L) -> Contributions<L> {
+            .init(g / (x.a * L(0.6931471805599453)))
+        }
+    }
+    package enum Log10: OpcodeRule {
+        package static let row = R(1, .none, "y = log₁₀ a; ∂a = 1/(a·ln 10)")
+        package static func forward<L: Lane>(_ x: Operands<L>) -> L { L.log10(x.a) }
+        package static func reverse<L: Lane>(_ x: Operands<L>, y: L, g: L) -> Contributions<L> {
+            .init(g / (x.a * L(2.302585092994046)))
+        }
+    }
+
+    // MARK: Piecewise constant: no gradient (zero almost everywhere, as in JAX)
+    package enum Sign: OpcodeRule {
+        package static let row = R(1, .none, "y = 1 if a > 0, -1 if a < 0, else a (±0, NaN); no gradient")
+        package static func forward<L: Lane>(_ x: Operands<L>) -> L {
+            L.select(x.a .> L(0), L(1), L.select(x.a .< L(0), L(-1), x.a))
+        }
+    }
+    package enum Floor: OpcodeRule {
+        package static let row = R(1, .none, "y = ⌊a⌋ (round toward -∞); no gradient")
+        package static func forward<L: Lane>(_ x: Operands<L>) -> L { L.floor(x.a) }
+    }
+    package enum Ceil: OpcodeRule {
+        package static let row = R(1, .none, "y = ⌈a⌉ (round toward +∞); no gradient")
+        package static func forward<L: Lane>(_ x: Operands<L>) -> L { L.ceil(x.a) }
+    }
 }
 
 extension Opcode {
@@ -330,6 +456,26 @@ extension Opcode {
         case .sqdiff: visitor.visit(Rules.Sqdiff.self)
         case .mulkadd: visitor.visit(Rules.Mulkadd.self)
         case .sqdiffk: visitor.visit(Rules.Sqdiffk.self)
+        case .tan: visitor.visit(Rules.Tan.self)
+        case .atan: visitor.visit(Rules.Atan.self)
+        case .atan2: visitor.visit(Rules.Atan2.self)
+        case .asin: visitor.visit(Rules.Asin.self)
+        case .acos: visitor.visit(Rules.Acos.self)
+        case .sinh: visitor.visit(Rules.Sinh.self)
+        case .cosh: visitor.visit(Rules.Cosh.self)
+        case .asinh: visitor.visit(Rules.Asinh.self)
+        case .acosh: visitor.visit(Rules.Acosh.self)
+        case .atanh: visitor.visit(Rules.Atanh.self)
+        case .erf: visitor.visit(Rules.Erf.self)
+        case .erfc: visitor.visit(Rules.Erfc.self)
+        case .cbrt: visitor.visit(Rules.Cbrt.self)
+        case .hypot: visitor.visit(Rules.Hypot.self)
+        case .exp2: visitor.visit(Rules.Exp2.self)
+        case .log2: visitor.visit(Rules.Log2.self)
+        case .log10: visitor.visit(Rules.Log10.self)
+        case .sign: visitor.visit(Rules.Sign.self)
+        case .floor: visitor.visit(Rules.Floor.self)
+        case .ceil: visitor.visit(Rules.Ceil.self)
         }
     }
 }
