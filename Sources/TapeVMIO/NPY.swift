@@ -298,6 +298,9 @@ public final class NPYWriter {
         try file.commit()
     }
 
+    /// The temporary file written until ``finish()`` gives it its name (see ``OutputFile``).
+    public var temporaryPath: String { file.temporaryPath }
+
     /// Abandons the file: removes the temporary file (also done when the writer is released
     /// without ``finish()``).
     public func discard() { file.discard() }

@@ -261,6 +261,7 @@ struct GridRun {
             }
         }
         sinks += plots as [any GridSink]
+        Interruption.removeOnSignal(sinks.flatMap(\.temporaryPaths))
 
         var sweep = GridSweep(program: program, parameters: parameters, columns: columns)
         sweep.blockPoints = grid.blockPoints ?? GridSweep.blockPoints(inputs: tape.inputs.count, columns: columns.count,

@@ -219,6 +219,8 @@ final class NPYGridSink: GridSink {
         }
     }
 
+    var temporaryPaths: [String] { [writer.temporaryPath, sidecar.temporaryPath] }
+
     func consume(_ b: GridBlock) throws(CLIError) {
         let width = b.columns.count
         if interleaved.count < width * b.count { interleaved = [Double](repeating: 0, count: width * b.count) }
@@ -267,6 +269,8 @@ final class TextGridSink: GridSink {
             throw .file(error)
         }
     }
+
+    var temporaryPaths: [String] { [file.temporaryPath] }
 
     /// A CSV header cell, quoted when it holds a comma, quote or space.
     static func csvName(_ name: String) -> String {

@@ -45,6 +45,12 @@ struct GridBlock {
 protocol GridSink: AnyObject {
     func consume(_ block: GridBlock) throws(CLIError)
     func finish() throws(CLIError)
+    /// The temporary files being written, to remove if the run is interrupted.
+    var temporaryPaths: [String] { get }
+}
+
+extension GridSink {
+    var temporaryPaths: [String] { [] }
 }
 
 /// Streams the grid through `Program.run` in blocks of at most `blockPoints` points, so memory

@@ -162,6 +162,37 @@ struct GridCLITests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir).isEmpty)
     }
 
+    /// Interrupted (SIGTERM, as a scheduler's time limit sends), the run removes its temporary
+    /// files and dies of the signal.
+    @Test func interruptedRunsLeaveNoFiles() throws {
+        let dir = try scratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: tapevmPath!)
+        // Far too many points to finish before it is stopped.
+        process.arguments = ["grid", "--size", "20000", "-o", "f.npy", "--quiet"]
+        process.currentDirectoryURL = URL(fileURLWithPath: dir)
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        // Wait until the sweep is writing data (the handlers are installed before it starts).
+        var running = false
+        for _ in 0..<400 where !running {
+            usleep(50_000)
+            let files = try FileManager.default.contentsOfDirectory(atPath: dir)
+            running = files.contains { name in
+                name.hasPrefix(".f.npy.") && !name.contains(".json") &&
+                    ((try? FileManager.default.attributesOfItem(atPath: dir + "/" + name)[.size] as? Int) ?? 0) > 1 << 20
+            }
+        }
+        #expect(running)
+        process.terminate()
+        for _ in 0..<200 where process.isRunning { usleep(50_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+        #expect(process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGTERM)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir).isEmpty)
+    }
+
     /// The SVG has the parts a reader needs: title, axis names, tick labels, colour bar with
     /// values, and arrows; the PNG is a PNG of the same size.
     @Test func plotsHaveAxesLabelsColourBarAndArrows() throws {
