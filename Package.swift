@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "TapeVM", targets: ["TapeVM"]),
+        .library(name: "TapeVMIO", targets: ["TapeVMIO"]),
         .library(name: "TapeVMC", type: .dynamic, targets: ["TapeVMC"]),
         .executable(name: "tapevm", targets: ["tapevm"]),
         .executable(name: "tapevm-bench", targets: ["tapevm-bench"]),
@@ -19,6 +20,12 @@ let package = Package(
             name: "CSleef",
             pkgConfig: "sleef",
             providers: [.apt(["libsleef-dev"])]
+        ),
+        // zlib (deflate, CRC-32, Adler-32) from the system: Debian's zlib1g-dev.
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]
         ),
         // The AVX2 and AVX-512 sweep kernels (their per-opcode code generated from the Swift rules),
         // compiled with per-function target attributes and chosen at run time (no CPU build flags);
@@ -36,6 +43,11 @@ let package = Package(
         .target(
             name: "TapeVM",
             dependencies: ["CTapeKernels"]
+        ),
+        // The file formats (NPY, CSV, PNG, JSON): kept out of the math library.
+        .target(
+            name: "TapeVMIO",
+            dependencies: ["CZlib"]
         ),
         // The printing lane: writes the C kernels' per-opcode code from the rules (tapevm-kernelgen).
         .target(
@@ -55,6 +67,7 @@ let package = Package(
             name: "tapevm",
             dependencies: [
                 "TapeVM",
+                "TapeVMIO",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -68,7 +81,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TapeVMTests",
-            dependencies: ["TapeVM", "TapeVMC", "TapeVMKernelGen"]
+            dependencies: ["TapeVM", "TapeVMIO", "TapeVMC", "TapeVMKernelGen", "CZlib"]
         ),
     ],
     swiftLanguageModes: [.v6]
