@@ -30,9 +30,12 @@ public struct HessianResult: Sendable, Hashable {
 }
 
 extension Program {
-    /// The program of this program's gradient tape for `output` (`optimizedTape.gradientTape`),
-    /// made once: its outputs are this tape's outputs, then `∂f/∂` every input, then every parameter.
-    func gradientProgram(output: Int) throws(EvaluationError) -> Program {
+    /// The program of this program's gradient tape for `output` (``Tape/gradientTape(output:)``
+    /// of ``optimizedTape``, with the same options), made once and kept: its outputs are this
+    /// tape's outputs, then `∂f/∂` every input, then every parameter. Its tangent sweeps
+    /// (``runTangents(count:inputs:parameters:values:tangents:)``) are the pointer-level form of
+    /// the second-order functions.
+    public func gradientProgram(output: Int) throws(EvaluationError) -> Program {
         guard tape.outputs.indices.contains(output) else {
             throw EvaluationError("output index \(output) is out of range: the tape has \(tape.outputs.count) output(s)")
         }
