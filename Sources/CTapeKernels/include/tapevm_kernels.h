@@ -19,18 +19,7 @@
 extern "C" {
 #endif
 
-/// Opcode numbers; the same order as TapeVM's `Opcode` enum (a test checks the names).
-typedef enum {
-    TV_INPUT, TV_PARAM, TV_CONST,
-    TV_NEG, TV_RECIP, TV_SQUARE, TV_SQRT, TV_EXP, TV_LOG, TV_SIGMOID, TV_TANH, TV_SIN, TV_COS,
-    TV_ABS, TV_RELU, TV_SOFTPLUS, TV_LOG1P, TV_EXPM1, TV_POWI,
-    TV_ADD, TV_SUB, TV_MUL, TV_DIV, TV_POW, TV_MAX, TV_MIN, TV_LOGADDEXP,
-    TV_LT, TV_LE, TV_GT, TV_GE, TV_EQ, TV_NE,
-    TV_SELECT, TV_MULADD,
-    TV_ADDK, TV_MULK, TV_RSUBK, TV_DIVK, TV_RDIVK,
-    TV_SQDIFF, TV_MULKADD, TV_SQDIFFK,
-    TV_OPCODE_COUNT
-} tv_opcode;
+#include "tapevm_opcodes.h"
 
 /// One forward instruction: `dst = op(a, b, c; imm)`; the fields are value-plane numbers.
 typedef struct {
