@@ -3,7 +3,7 @@ import TapeVM
 
 /// `tapevm-bench --second-order`: the cost of forward mode and second order relative to one
 /// gradient, per case and batch size, one thread, all runs interleaved in one process:
-/// values only, value + gradient (the preferred path and the Swift path), a JVP along a
+/// values only and value + gradient (each on the preferred path and the Swift path), a JVP along a
 /// per-point direction (values + one tangent), an HVP along a per-point direction (forward over
 /// reverse: one tangent of the gradient tape) and the full Hessian per point (one tangent per input).
 /// Tangent sweeps always run on the Swift SIMD8 path (the C kernels have none).
@@ -13,7 +13,7 @@ struct SecondOrderBench {
     let policy: TimingPolicy
     let seed: UInt64
 
-    static let systems = ["values", "gradient", "gradient-swift", "jvp", "hvp", "hessian"]
+    static let systems = ["values", "gradient", "gradient-swift", "jvp", "hvp", "hessian", "values-swift"]
 
     func run() throws -> [String] {
         var lines: [String] = []
@@ -52,12 +52,13 @@ struct SecondOrderBench {
                                                 values: [], tangents: [hvp]) },
                     { try! gradient.runTangents(count: n, inputs: batch.inputPointers, parameters: c.parameters,
                                                 values: [], tangents: units) },
+                    { try! swiftProgram.run(count: n, inputs: batch.inputPointers, parameters: c.parameters, values: values) },
                 ]
                 let t = measureInterleaved(runners, points: n, policy: policy).map(\.nsPerPoint)
                 let (values0, grad, gradSwift) = (t[0], t[1], t[2])
                 let line = "\(c.name) N=\(n) (m=\(m)): " + zip(Self.systems, t).map { "\($0) \(Format.ns($1))" }.joined(separator: ", ")
-                    + String(format: " ns/point; jvp/values %.2f, jvp/gradient %.2f, hvp/gradient %.2f (%.2f vs the Swift-path gradient), "
-                             + "hessian/gradient %.2f (%.2f per input)", t[3] / values0, t[3] / grad, t[4] / grad, t[4] / gradSwift,
+                    + String(format: " ns/point; jvp/values %.2f (%.2f vs Swift-path values), jvp/gradient %.2f, hvp/gradient %.2f (%.2f vs the Swift-path gradient), "
+                             + "hessian/gradient %.2f (%.2f per input)", t[3] / values0, t[3] / t[6], t[3] / grad, t[4] / grad, t[4] / gradSwift,
                              t[5] / grad, t[5] / grad / Double(Swift.max(1, m)))
                 progress(line)
                 lines.append(line)

@@ -62,21 +62,49 @@ private struct TangentTile<F: FirstFlags>: RuleVisitor {
     @inline(__always)
     func visit<R: OpcodeRule>(_: R.Type) {
         let p = self.p
+        let active = F.a || F.b || F.c
+        if !active {
+            var i = 0
+            while i < p.tile {
+                store(R.forward(Operands(load(p.a, i), load(p.b, i), load(p.c, i), k: p.k)), p.y, i)
+                i &+= 8
+            }
+            return
+        }
+        if p.directions == 1 {
+            // One direction (a JVP, an HVP): the tangent planes are resolved once per tile.
+            let (ty, ta, tb, tc) = (p.ty[0]!, p.ta[0]!, p.tb[0]!, p.tc[0]!)
+            var i = 0
+            while i < p.tile {
+                let x = Operands(load(p.a, i), load(p.b, i), load(p.c, i), k: p.k)
+                let y = R.forward(x)
+                store(tangent(R.self, x, y, ta, tb, tc, i), ty, i)
+                store(y, p.y, i)
+                i &+= 8
+            }
+            return
+        }
         var i = 0
         while i < p.tile {
             let x = Operands(load(p.a, i), load(p.b, i), load(p.c, i), k: p.k)
             let y = R.forward(x)
-            if F.a || F.b || F.c {
-                for d in 0..<p.directions {
-                    var t: SIMD8<Double>?
-                    if F.a, let v = R.reverse(x, y: y, g: load(p.ta[d]!, i)).a { t = v }
-                    if F.b, let v = R.reverse(x, y: y, g: load(p.tb[d]!, i)).b { t = t.map { $0 + v } ?? v }
-                    if F.c, let v = R.reverse(x, y: y, g: load(p.tc[d]!, i)).c { t = t.map { $0 + v } ?? v }
-                    store(t ?? SIMD8(repeating: 0), p.ty[d]!, i)
-                }
+            for d in 0..<p.directions {
+                store(tangent(R.self, x, y, p.ta[d]!, p.tb[d]!, p.tc[d]!, i), p.ty[d]!, i)
             }
             store(y, p.y, i)
             i &+= 8
         }
+    }
+
+    /// `ẏ = Σₖ reverse(x, y, g: ẋₖ)[k]` over the active operands, for one block.
+    @inline(__always)
+    func tangent<R: OpcodeRule>(_: R.Type, _ x: Operands<SIMD8<Double>>, _ y: SIMD8<Double>,
+                                _ ta: UnsafeMutablePointer<Double>, _ tb: UnsafeMutablePointer<Double>,
+                                _ tc: UnsafeMutablePointer<Double>, _ i: Int) -> SIMD8<Double> {
+        var t: SIMD8<Double>?
+        if F.a, let v = R.reverse(x, y: y, g: load(ta, i)).a { t = v }
+        if F.b, let v = R.reverse(x, y: y, g: load(tb, i)).b { t = t.map { $0 + v } ?? v }
+        if F.c, let v = R.reverse(x, y: y, g: load(tc, i)).c { t = t.map { $0 + v } ?? v }
+        return t ?? SIMD8(repeating: 0)
     }
 }
