@@ -1,5 +1,6 @@
 // Instantiates the sweep template for each instruction-set path and picks one at run time.
 #include "tapevm_kernels.h"
+#include "tapevm_sleef_functions.h"
 #include <stddef.h>
 
 // Keep a*b+c as two roundings: the Swift reference never fuses, and every path must agree.
@@ -20,7 +21,12 @@ typedef double v2d __attribute__((vector_size(16)));
 #define vabs(x) ((v8d)((v8l)(x) & (v8l){TV_MAGNITUDE_BITS, TV_MAGNITUDE_BITS, TV_MAGNITUDE_BITS, TV_MAGNITUDE_BITS, \
                                           TV_MAGNITUDE_BITS, TV_MAGNITUDE_BITS, TV_MAGNITUDE_BITS, TV_MAGNITUDE_BITS}))
 #define TV_MAGNITUDE_BITS 0x7fffffffffffffffLL
+/// The magnitude of x with the sign bit of s.
+#define vcopysign(x, s) ((v8d)(((v8l)vabs(x)) | ((v8l)(s) & ~(v8l){TV_MAGNITUDE_BITS, TV_MAGNITUDE_BITS, \
+    TV_MAGNITUDE_BITS, TV_MAGNITUDE_BITS, TV_MAGNITUDE_BITS, TV_MAGNITUDE_BITS, TV_MAGNITUDE_BITS, TV_MAGNITUDE_BITS})))
 #define vsqrt(x) __builtin_elementwise_sqrt(x)
+#define vfloor(x) __builtin_elementwise_floor(x)
+#define vceil(x) __builtin_elementwise_ceil(x)
 /// x to the integer power n by binary exponentiation: the same multiplications as the Lane
 /// default `powi` (Sources/TapeVM/Rules/Lane.swift) that the Swift paths run.
 #define vpowi(x, n) ({ int _n = (n); unsigned _m = _n < 0 ? 0u - (unsigned)_n : (unsigned)_n; \
@@ -33,92 +39,71 @@ typedef double v2d __attribute__((vector_size(16)));
 #define TV_SLEEF1(T, name) extern T Sleef_##name(T);
 #define TV_SLEEF2(T, name) extern T Sleef_##name(T, T);
 
-// ---- SLEEF's 2-lane functions (SSE2/SSE4/AVX2-128 dispatch on x86-64,
-// NEON on arm64), scalar SLEEF elsewhere.
+// ---- SLEEF's 2-lane functions (SSE2/SSE4/AVX2-128 dispatch on x86-64, NEON on arm64), scalar
+// SLEEF elsewhere: the scalar reference (tv_scalar_*) and the lane functions' baseline form.
 #if defined(__x86_64__) || defined(__aarch64__)
-TV_SLEEF1(v2d, expd2_u10) TV_SLEEF1(v2d, logd2_u10)
-TV_SLEEF1(v2d, sind2_u10) TV_SLEEF1(v2d, cosd2_u10) TV_SLEEF1(v2d, log1pd2_u10)
-TV_SLEEF1(v2d, expm1d2_u10) TV_SLEEF2(v2d, powd2_u10)
-#define TV_P1(fn, x) ({ v8d _x = (x); \
-    v2d _0 = Sleef_##fn##d2_u10(__builtin_shufflevector(_x, _x, 0, 1)); \
-    v2d _1 = Sleef_##fn##d2_u10(__builtin_shufflevector(_x, _x, 2, 3)); \
-    v2d _2 = Sleef_##fn##d2_u10(__builtin_shufflevector(_x, _x, 4, 5)); \
-    v2d _3 = Sleef_##fn##d2_u10(__builtin_shufflevector(_x, _x, 6, 7)); \
-    __builtin_shufflevector(__builtin_shufflevector(_0, _1, 0, 1, 2, 3), \
-                            __builtin_shufflevector(_2, _3, 0, 1, 2, 3), 0, 1, 2, 3, 4, 5, 6, 7); })
-#define TV_P2(fn, x, y) ({ v8d _x = (x), _y = (y); \
-    v2d _0 = Sleef_##fn##d2_u10(__builtin_shufflevector(_x, _x, 0, 1), __builtin_shufflevector(_y, _y, 0, 1)); \
-    v2d _1 = Sleef_##fn##d2_u10(__builtin_shufflevector(_x, _x, 2, 3), __builtin_shufflevector(_y, _y, 2, 3)); \
-    v2d _2 = Sleef_##fn##d2_u10(__builtin_shufflevector(_x, _x, 4, 5), __builtin_shufflevector(_y, _y, 4, 5)); \
-    v2d _3 = Sleef_##fn##d2_u10(__builtin_shufflevector(_x, _x, 6, 7), __builtin_shufflevector(_y, _y, 6, 7)); \
-    __builtin_shufflevector(__builtin_shufflevector(_0, _1, 0, 1, 2, 3), \
-                            __builtin_shufflevector(_2, _3, 0, 1, 2, 3), 0, 1, 2, 3, 4, 5, 6, 7); })
-#define TV_SCALAR1(fn, x) (Sleef_##fn##d2_u10((v2d){(x), (x)})[0])
-#define TV_SCALAR2(fn, x, y) (Sleef_##fn##d2_u10((v2d){(x), (x)}, (v2d){(y), (y)})[0])
+#define TV_DECLARE1(name, acc) TV_SLEEF1(v2d, name##d2##acc)
+#define TV_DECLARE2(name, acc) TV_SLEEF2(v2d, name##d2##acc)
+TV_SLEEF_UNARY(TV_DECLARE1)
+TV_SLEEF_BINARY(TV_DECLARE2)
+#define TV_HALF(x, i) __builtin_shufflevector(x, x, i, i + 1)
+#define TV_JOIN(_0, _1, _2, _3) __builtin_shufflevector(__builtin_shufflevector(_0, _1, 0, 1, 2, 3), \
+                                                        __builtin_shufflevector(_2, _3, 0, 1, 2, 3), 0, 1, 2, 3, 4, 5, 6, 7)
+#define TV_P1(f, x) ({ v8d _x = (x); TV_JOIN(f(TV_HALF(_x, 0)), f(TV_HALF(_x, 2)), f(TV_HALF(_x, 4)), f(TV_HALF(_x, 6))); })
+#define TV_P2(f, x, y) ({ v8d _x = (x), _y = (y); \
+    TV_JOIN(f(TV_HALF(_x, 0), TV_HALF(_y, 0)), f(TV_HALF(_x, 2), TV_HALF(_y, 2)), \
+            f(TV_HALF(_x, 4), TV_HALF(_y, 4)), f(TV_HALF(_x, 6), TV_HALF(_y, 6))); })
+#define TV_SCALAR_FN1(name, acc) double tv_scalar_##name(double x) { return Sleef_##name##d2##acc((v2d){x, x})[0]; }
+#define TV_SCALAR_FN2(name, acc) double tv_scalar_##name(double x, double y) { \
+    return Sleef_##name##d2##acc((v2d){x, x}, (v2d){y, y})[0]; }
+#define TV_BASE1(name, acc, x) TV_P1(Sleef_##name##d2##acc, x)
+#define TV_BASE2(name, acc, x, y) TV_P2(Sleef_##name##d2##acc, x, y)
 #else
-extern double Sleef_exp_u10(double), Sleef_log_u10(double), Sleef_sin_u10(double),
-    Sleef_cos_u10(double), Sleef_log1p_u10(double), Sleef_expm1_u10(double), Sleef_pow_u10(double, double);
-#define TV_P1(fn, x) ({ v8d _x = (x), _r; for (int _l = 0; _l < 8; ++_l) _r[_l] = Sleef_##fn##_u10(_x[_l]); _r; })
-#define TV_P2(fn, x, y) ({ v8d _x = (x), _y = (y), _r; for (int _l = 0; _l < 8; ++_l) _r[_l] = Sleef_##fn##_u10(_x[_l], _y[_l]); _r; })
-#define TV_SCALAR1(fn, x) Sleef_##fn##_u10(x)
-#define TV_SCALAR2(fn, x, y) Sleef_##fn##_u10(x, y)
+#define TV_DECLARE1(name, acc) extern double Sleef_##name##acc(double);
+#define TV_DECLARE2(name, acc) extern double Sleef_##name##acc(double, double);
+TV_SLEEF_UNARY(TV_DECLARE1)
+TV_SLEEF_BINARY(TV_DECLARE2)
+#define TV_SCALAR_FN1(name, acc) double tv_scalar_##name(double x) { return Sleef_##name##acc(x); }
+#define TV_SCALAR_FN2(name, acc) double tv_scalar_##name(double x, double y) { return Sleef_##name##acc(x, y); }
+#define TV_BASE1(name, acc, x) ({ v8d _x = (x), _r; for (int _l = 0; _l < 8; ++_l) _r[_l] = Sleef_##name##acc(_x[_l]); _r; })
+#define TV_BASE2(name, acc, x, y) ({ v8d _x = (x), _y = (y), _r; \
+    for (int _l = 0; _l < 8; ++_l) _r[_l] = Sleef_##name##acc(_x[_l], _y[_l]); _r; })
 #endif
-
-double tv_scalar_exp(double x) { return TV_SCALAR1(exp, x); }
-double tv_scalar_log(double x) { return TV_SCALAR1(log, x); }
-double tv_scalar_sin(double x) { return TV_SCALAR1(sin, x); }
-double tv_scalar_cos(double x) { return TV_SCALAR1(cos, x); }
-double tv_scalar_log1p(double x) { return TV_SCALAR1(log1p, x); }
-double tv_scalar_expm1(double x) { return TV_SCALAR1(expm1, x); }
-double tv_scalar_pow(double x, double y) { return TV_SCALAR2(pow, x, y); }
+TV_SLEEF_UNARY(TV_SCALAR_FN1)
+TV_SLEEF_BINARY(TV_SCALAR_FN2)
 
 #if defined(__x86_64__) && defined(__linux__)
 #define TV_AVX2 __attribute__((target("avx2,fma")))
 #define TV_AVX512 __attribute__((target("avx512f,avx512dq,fma")))
 // ---- AVX2 + FMA path: SLEEF's AVX2 4-lane functions, two per block, through the trampolines
 // in sleef_trampolines.S (a vector passed by value from this file would not arrive in ymm0).
-#define TV_SLEEF_EXTERN(name) extern void tv_sleef8_##name(const double *, double *); \
+#define TV_SLEEF_EXTERN1(name, acc) extern void tv_sleef8_##name(const double *, double *); \
     extern void tv_sleef4_##name(const double *, double *);
-TV_SLEEF_EXTERN(exp) TV_SLEEF_EXTERN(log) TV_SLEEF_EXTERN(sin)
-TV_SLEEF_EXTERN(cos) TV_SLEEF_EXTERN(log1p) TV_SLEEF_EXTERN(expm1)
-extern void tv_sleef8_pow2(const double *, const double *, double *);
-extern void tv_sleef4_pow2(const double *, const double *, double *);
+#define TV_SLEEF_EXTERN2(name, acc) extern void tv_sleef8_##name##2(const double *, const double *, double *); \
+    extern void tv_sleef4_##name##2(const double *, const double *, double *);
+TV_SLEEF_UNARY(TV_SLEEF_EXTERN1)
+TV_SLEEF_BINARY(TV_SLEEF_EXTERN2)
 #define TV_T1(W, fn, x) ({ v8d _in = (x), _out; tv_sleef##W##_##fn((const double *)&_in, (double *)&_out); _out; })
 #define TV_T2(W, fn, x, y) ({ v8d _in = (x), _in2 = (y), _out; \
     tv_sleef##W##_##fn##2((const double *)&_in, (const double *)&_in2, (double *)&_out); _out; })
 #define TV_FORWARD forward_avx2
 #define TV_REVERSE reverse_avx2
 #define TV_TARGET TV_AVX2
-#define VEXP(x) TV_T1(4, exp, x)
-#define VLOG(x) TV_T1(4, log, x)
-#define VSIN(x) TV_T1(4, sin, x)
-#define VCOS(x) TV_T1(4, cos, x)
-#define VLOG1P(x) TV_T1(4, log1p, x)
-#define VEXPM1(x) TV_T1(4, expm1, x)
-#define VPOW(x, y) TV_T2(4, pow, x, y)
+#define VMATH1(fn, x) TV_T1(4, fn, x)
+#define VMATH2(fn, x, y) TV_T2(4, fn, x, y)
 #include "sweep_template.h"
 #undef TV_FORWARD
 #undef TV_REVERSE
 #undef TV_TARGET
-#undef VEXP
-#undef VLOG
-#undef VSIN
-#undef VCOS
-#undef VLOG1P
-#undef VEXPM1
-#undef VPOW
+#undef VMATH1
+#undef VMATH2
 
 // ---- AVX-512 path: SLEEF's AVX-512F 8-lane functions, one per block, through the trampolines.
 #define TV_FORWARD forward_avx512
 #define TV_REVERSE reverse_avx512
 #define TV_TARGET TV_AVX512
-#define VEXP(x) TV_T1(8, exp, x)
-#define VLOG(x) TV_T1(8, log, x)
-#define VSIN(x) TV_T1(8, sin, x)
-#define VCOS(x) TV_T1(8, cos, x)
-#define VLOG1P(x) TV_T1(8, log1p, x)
-#define VEXPM1(x) TV_T1(8, expm1, x)
-#define VPOW(x, y) TV_T2(8, pow, x, y)
+#define VMATH1(fn, x) TV_T1(8, fn, x)
+#define VMATH2(fn, x, y) TV_T2(8, fn, x, y)
 #include "sweep_template.h"
 
 int tv_isa_supported(int isa) {
@@ -190,26 +175,26 @@ static int tv_lane_isa(void) {
 }
 
 #if defined(__x86_64__) && defined(__linux__)
-#define TV_LANE1(fn) void tv_lane_##fn(const void *x, void *y) { \
+#define TV_LANE1(name, acc) void tv_lane_##name(const void *x, void *y) { \
     switch (tv_lane_isa()) { \
-    case TV_ISA_AVX512: tv_sleef8_##fn((const double *)x, (double *)y); return; \
-    case TV_ISA_AVX2: tv_sleef4_##fn((const double *)x, (double *)y); return; \
-    default: st((double *)y, TV_P1(fn, ld((const double *)x))); return; \
+    case TV_ISA_AVX512: tv_sleef8_##name((const double *)x, (double *)y); return; \
+    case TV_ISA_AVX2: tv_sleef4_##name((const double *)x, (double *)y); return; \
+    default: st((double *)y, TV_BASE1(name, acc, ld((const double *)x))); return; \
     } }
-#define TV_LANE2(fn) void tv_lane_##fn(const void *x, const void *y, void *z) { \
+#define TV_LANE2(name, acc) void tv_lane_##name(const void *x, const void *y, void *z) { \
     switch (tv_lane_isa()) { \
-    case TV_ISA_AVX512: tv_sleef8_##fn##2((const double *)x, (const double *)y, (double *)z); return; \
-    case TV_ISA_AVX2: tv_sleef4_##fn##2((const double *)x, (const double *)y, (double *)z); return; \
-    default: st((double *)z, TV_P2(fn, ld((const double *)x), ld((const double *)y))); return; \
+    case TV_ISA_AVX512: tv_sleef8_##name##2((const double *)x, (const double *)y, (double *)z); return; \
+    case TV_ISA_AVX2: tv_sleef4_##name##2((const double *)x, (const double *)y, (double *)z); return; \
+    default: st((double *)z, TV_BASE2(name, acc, ld((const double *)x), ld((const double *)y))); return; \
     } }
 #else
-#define TV_LANE1(fn) void tv_lane_##fn(const void *x, void *y) { \
-    (void)tv_lane_isa; st((double *)y, TV_P1(fn, ld((const double *)x))); }
-#define TV_LANE2(fn) void tv_lane_##fn(const void *x, const void *y, void *z) { \
-    st((double *)z, TV_P2(fn, ld((const double *)x), ld((const double *)y))); }
+#define TV_LANE1(name, acc) void tv_lane_##name(const void *x, void *y) { \
+    (void)tv_lane_isa; st((double *)y, TV_BASE1(name, acc, ld((const double *)x))); }
+#define TV_LANE2(name, acc) void tv_lane_##name(const void *x, const void *y, void *z) { \
+    st((double *)z, TV_BASE2(name, acc, ld((const double *)x), ld((const double *)y))); }
 #endif
-TV_LANE1(exp) TV_LANE1(log) TV_LANE1(sin) TV_LANE1(cos) TV_LANE1(log1p) TV_LANE1(expm1)
-TV_LANE2(pow)
+TV_SLEEF_UNARY(TV_LANE1)
+TV_SLEEF_BINARY(TV_LANE2)
 
 void tv_accumulate_lanes(const double *plane, long n, double *acc) {
     v8d sum = ld(acc);

@@ -2,7 +2,7 @@
 // AVX-512). The includer defines:
 //   TV_FORWARD, TV_REVERSE  the names of this path's two functions
 //   TV_TARGET               the function attribute selecting the ISA
-//   VEXP VLOG VSIN ... (v8d -> v8d), VPOW (v8d, v8d -> v8d): SLEEF at this path's width
+//   VMATH1(name, x), VMATH2(name, x, y): SLEEF's function `name` at this path's width
 //
 // The per-opcode bodies are not written here: they are generated from the Swift rules
 // (Sources/TapeVM/Rules/Rules.swift) into generated/forward_cases.h and generated/reverse_cases.h,

@@ -5,7 +5,7 @@ import TapeVM
 /// 8-lane vectors (`v8d`, masks `v8l`), the body of one block of the generated AVX2 and AVX-512
 /// kernels. Each operation appends `const v8d tN = <expr>;` to the printer's current block and
 /// returns the name `tN`; constants stay inline (`splat(2.0)`). The C helpers it names (`ld`,
-/// `splat`, `sel`, `vabs`, `vsqrt`, `vpowi`, `VEXP`, ...) are defined per path in kernels.c.
+/// `splat`, `sel`, `vabs`, `vsqrt`, `vpowi`, `vfloor`, `VMATH1`, `VMATH2`) are defined per path in kernels.c.
 struct CLane: Lane {
     typealias Mask = CLane
     typealias Immediate = CImmediate
@@ -64,14 +64,37 @@ struct CLane: Lane {
     }
 
     static func abs(_ x: CLane) -> CLane { value("vabs(\(x.expr))", x) }
+    static func copysign(_ x: CLane, _ y: CLane) -> CLane { value("vcopysign(\(x.expr), \(y.expr))", x, y) }
     static func sqrt(_ x: CLane) -> CLane { value("vsqrt(\(x.expr))", x) }
-    static func exp(_ x: CLane) -> CLane { value("VEXP(\(x.expr))", x) }
-    static func expm1(_ x: CLane) -> CLane { value("VEXPM1(\(x.expr))", x) }
-    static func log(_ x: CLane) -> CLane { value("VLOG(\(x.expr))", x) }
-    static func log1p(_ x: CLane) -> CLane { value("VLOG1P(\(x.expr))", x) }
-    static func pow(_ x: CLane, _ y: CLane) -> CLane { value("VPOW(\(x.expr), \(y.expr))", x, y) }
-    static func sin(_ x: CLane) -> CLane { value("VSIN(\(x.expr))", x) }
-    static func cos(_ x: CLane) -> CLane { value("VCOS(\(x.expr))", x) }
+    static func exp(_ x: CLane) -> CLane { math("exp", x) }
+    static func expm1(_ x: CLane) -> CLane { math("expm1", x) }
+    static func log(_ x: CLane) -> CLane { math("log", x) }
+    static func log1p(_ x: CLane) -> CLane { math("log1p", x) }
+    static func pow(_ x: CLane, _ y: CLane) -> CLane { math("pow", x, y) }
+    static func exp2(_ x: CLane) -> CLane { math("exp2", x) }
+    static func log2(_ x: CLane) -> CLane { math("log2", x) }
+    static func log10(_ x: CLane) -> CLane { math("log10", x) }
+    static func cbrt(_ x: CLane) -> CLane { math("cbrt", x) }
+    static func tan(_ x: CLane) -> CLane { math("tan", x) }
+    static func asin(_ x: CLane) -> CLane { math("asin", x) }
+    static func acos(_ x: CLane) -> CLane { math("acos", x) }
+    static func atan(_ x: CLane) -> CLane { math("atan", x) }
+    static func sinh(_ x: CLane) -> CLane { math("sinh", x) }
+    static func cosh(_ x: CLane) -> CLane { math("cosh", x) }
+    static func asinh(_ x: CLane) -> CLane { math("asinh", x) }
+    static func acosh(_ x: CLane) -> CLane { math("acosh", x) }
+    static func atanh(_ x: CLane) -> CLane { math("atanh", x) }
+    static func erf(_ x: CLane) -> CLane { math("erf", x) }
+    static func erfc(_ x: CLane) -> CLane { math("erfc", x) }
+    static func atan2(_ x: CLane, _ y: CLane) -> CLane { math("atan2", x, y) }
+    static func hypot(_ x: CLane, _ y: CLane) -> CLane { math("hypot", x, y) }
+    static func floor(_ x: CLane) -> CLane { value("vfloor(\(x.expr))", x) }
+    static func ceil(_ x: CLane) -> CLane { value("vceil(\(x.expr))", x) }
+    /// A SLEEF function at the path's width: `VMATH1(name, x)`, `VMATH2(name, x, y)`.
+    private static func math(_ name: String, _ x: CLane) -> CLane { value("VMATH1(\(name), \(x.expr))", x) }
+    private static func math(_ name: String, _ x: CLane, _ y: CLane) -> CLane { value("VMATH2(\(name), \(x.expr), \(y.expr))", x, y) }
+    static func sin(_ x: CLane) -> CLane { math("sin", x) }
+    static func cos(_ x: CLane) -> CLane { math("cos", x) }
     static func powi(_ x: CLane, _ k: CImmediate, plus offset: Int) -> CLane {
         value("vpowi(\(x.expr), (int)in.imm\(offset == 0 ? "" : offset > 0 ? " + \(offset)" : " - \(-offset)"))", x)
     }

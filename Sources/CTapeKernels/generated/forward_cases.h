@@ -23,18 +23,18 @@ case TV_SQRT: TV_BLOCKS(i, tile) {
 } break;
 case TV_EXP: TV_BLOCKS(i, tile) {
     const v8d a = ld(pa + i);
-    const v8d t0 = VEXP(a);
+    const v8d t0 = VMATH1(exp, a);
     st(py + i, t0);
 } break;
 case TV_LOG: TV_BLOCKS(i, tile) {
     const v8d a = ld(pa + i);
-    const v8d t0 = VLOG(a);
+    const v8d t0 = VMATH1(log, a);
     st(py + i, t0);
 } break;
 case TV_SIGMOID: TV_BLOCKS(i, tile) {
     const v8d a = ld(pa + i);
     const v8d t0 = -a;
-    const v8d t1 = VEXP(t0);
+    const v8d t1 = VMATH1(exp, t0);
     const v8d t2 = splat(1.0) + t1;
     const v8d t3 = splat(1.0) / t2;
     st(py + i, t3);
@@ -73,7 +73,7 @@ case TV_TANH: TV_BLOCKS(i, tile) {
     }
     if (!__builtin_reduce_and(t1)) {
         const v8d t28 = t0 + t0;
-        const v8d t29 = VEXP(t28);
+        const v8d t29 = VMATH1(exp, t28);
         const v8d t30 = t29 + splat(1.0);
         const v8d t31 = t30 - t29;
         const v8d t32 = splat(1.0) - t31;
@@ -111,21 +111,17 @@ case TV_TANH: TV_BLOCKS(i, tile) {
         t3 = t63;
     }
     const v8d t64 = sel(t1, t2, t3);
-    const v8l t65 = a < splat(0.0);
-    const v8d t66 = -t64;
-    const v8l t67 = a == splat(0.0);
-    const v8d t68 = sel(t67, a, t64);
-    const v8d t69 = sel(t65, t66, t68);
-    st(py + i, t69);
+    const v8d t65 = vcopysign(t64, a);
+    st(py + i, t65);
 } break;
 case TV_SIN: TV_BLOCKS(i, tile) {
     const v8d a = ld(pa + i);
-    const v8d t0 = VSIN(a);
+    const v8d t0 = VMATH1(sin, a);
     st(py + i, t0);
 } break;
 case TV_COS: TV_BLOCKS(i, tile) {
     const v8d a = ld(pa + i);
-    const v8d t0 = VCOS(a);
+    const v8d t0 = VMATH1(cos, a);
     st(py + i, t0);
 } break;
 case TV_ABS: TV_BLOCKS(i, tile) {
@@ -147,19 +143,19 @@ case TV_SOFTPLUS: TV_BLOCKS(i, tile) {
     const v8d t1 = sel(t0, a, splat(0.0));
     const v8d t2 = vabs(a);
     const v8d t3 = -t2;
-    const v8d t4 = VEXP(t3);
-    const v8d t5 = VLOG1P(t4);
+    const v8d t4 = VMATH1(exp, t3);
+    const v8d t5 = VMATH1(log1p, t4);
     const v8d t6 = t1 + t5;
     st(py + i, t6);
 } break;
 case TV_LOG1P: TV_BLOCKS(i, tile) {
     const v8d a = ld(pa + i);
-    const v8d t0 = VLOG1P(a);
+    const v8d t0 = VMATH1(log1p, a);
     st(py + i, t0);
 } break;
 case TV_EXPM1: TV_BLOCKS(i, tile) {
     const v8d a = ld(pa + i);
-    const v8d t0 = VEXPM1(a);
+    const v8d t0 = VMATH1(expm1, a);
     st(py + i, t0);
 } break;
 case TV_POWI: TV_BLOCKS(i, tile) {
@@ -194,7 +190,7 @@ case TV_DIV: TV_BLOCKS(i, tile) {
 case TV_POW: TV_BLOCKS(i, tile) {
     const v8d a = ld(pa + i);
     const v8d b = ld(pb + i);
-    const v8d t0 = VPOW(a, b);
+    const v8d t0 = VMATH2(pow, a, b);
     st(py + i, t0);
 } break;
 case TV_MAX: TV_BLOCKS(i, tile) {
@@ -227,8 +223,8 @@ case TV_LOGADDEXP: TV_BLOCKS(i, tile) {
     const v8d t6 = a - b;
     const v8d t7 = vabs(t6);
     const v8d t8 = -t7;
-    const v8d t9 = VEXP(t8);
-    const v8d t10 = VLOG1P(t9);
+    const v8d t9 = VMATH1(exp, t8);
+    const v8d t10 = VMATH1(log1p, t9);
     const v8d t11 = t5 + t10;
     const v8d t12 = sel(t0, t1, t11);
     st(py + i, t12);
@@ -337,4 +333,109 @@ case TV_SQDIFFK: TV_BLOCKS(i, tile) {
     const v8d t0 = splat(in.imm) - a;
     const v8d t1 = t0 * t0;
     st(py + i, t1);
+} break;
+case TV_TAN: TV_BLOCKS(i, tile) {
+    const v8d a = ld(pa + i);
+    const v8d t0 = VMATH1(tan, a);
+    st(py + i, t0);
+} break;
+case TV_ATAN: TV_BLOCKS(i, tile) {
+    const v8d a = ld(pa + i);
+    const v8d t0 = VMATH1(atan, a);
+    st(py + i, t0);
+} break;
+case TV_ATAN2: TV_BLOCKS(i, tile) {
+    const v8d a = ld(pa + i);
+    const v8d b = ld(pb + i);
+    const v8d t0 = VMATH2(atan2, a, b);
+    st(py + i, t0);
+} break;
+case TV_ASIN: TV_BLOCKS(i, tile) {
+    const v8d a = ld(pa + i);
+    const v8d t0 = VMATH1(asin, a);
+    st(py + i, t0);
+} break;
+case TV_ACOS: TV_BLOCKS(i, tile) {
+    const v8d a = ld(pa + i);
+    const v8d t0 = VMATH1(acos, a);
+    st(py + i, t0);
+} break;
+case TV_SINH: TV_BLOCKS(i, tile) {
+    const v8d a = ld(pa + i);
+    const v8d t0 = VMATH1(sinh, a);
+    st(py + i, t0);
+} break;
+case TV_COSH: TV_BLOCKS(i, tile) {
+    const v8d a = ld(pa + i);
+    const v8d t0 = VMATH1(cosh, a);
+    st(py + i, t0);
+} break;
+case TV_ASINH: TV_BLOCKS(i, tile) {
+    const v8d a = ld(pa + i);
+    const v8d t0 = VMATH1(asinh, a);
+    st(py + i, t0);
+} break;
+case TV_ACOSH: TV_BLOCKS(i, tile) {
+    const v8d a = ld(pa + i);
+    const v8d t0 = VMATH1(acosh, a);
+    st(py + i, t0);
+} break;
+case TV_ATANH: TV_BLOCKS(i, tile) {
+    const v8d a = ld(pa + i);
+    const v8d t0 = VMATH1(atanh, a);
+    st(py + i, t0);
+} break;
+case TV_ERF: TV_BLOCKS(i, tile) {
+    const v8d a = ld(pa + i);
+    const v8d t0 = VMATH1(erf, a);
+    st(py + i, t0);
+} break;
+case TV_ERFC: TV_BLOCKS(i, tile) {
+    const v8d a = ld(pa + i);
+    const v8d t0 = VMATH1(erfc, a);
+    st(py + i, t0);
+} break;
+case TV_CBRT: TV_BLOCKS(i, tile) {
+    const v8d a = ld(pa + i);
+    const v8d t0 = VMATH1(cbrt, a);
+    st(py + i, t0);
+} break;
+case TV_HYPOT: TV_BLOCKS(i, tile) {
+    const v8d a = ld(pa + i);
+    const v8d b = ld(pb + i);
+    const v8d t0 = VMATH2(hypot, a, b);
+    st(py + i, t0);
+} break;
+case TV_EXP2: TV_BLOCKS(i, tile) {
+    const v8d a = ld(pa + i);
+    const v8d t0 = VMATH1(exp2, a);
+    st(py + i, t0);
+} break;
+case TV_LOG2: TV_BLOCKS(i, tile) {
+    const v8d a = ld(pa + i);
+    const v8d t0 = VMATH1(log2, a);
+    st(py + i, t0);
+} break;
+case TV_LOG10: TV_BLOCKS(i, tile) {
+    const v8d a = ld(pa + i);
+    const v8d t0 = VMATH1(log10, a);
+    st(py + i, t0);
+} break;
+case TV_SIGN: TV_BLOCKS(i, tile) {
+    const v8d a = ld(pa + i);
+    const v8l t0 = a > splat(0.0);
+    const v8l t1 = a < splat(0.0);
+    const v8d t2 = sel(t1, splat(-1.0), a);
+    const v8d t3 = sel(t0, splat(1.0), t2);
+    st(py + i, t3);
+} break;
+case TV_FLOOR: TV_BLOCKS(i, tile) {
+    const v8d a = ld(pa + i);
+    const v8d t0 = vfloor(a);
+    st(py + i, t0);
+} break;
+case TV_CEIL: TV_BLOCKS(i, tile) {
+    const v8d a = ld(pa + i);
+    const v8d t0 = vceil(a);
+    st(py + i, t0);
 } break;

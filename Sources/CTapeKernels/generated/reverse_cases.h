@@ -60,14 +60,14 @@ case TV_TANH: TV_BLOCKS(i, tile) {
 case TV_SIN: TV_BLOCKS(i, tile) {
     const v8d a = ld(pa + i);
     const v8d g = ld(gy + i);
-    const v8d t0 = VCOS(a);
+    const v8d t0 = VMATH1(cos, a);
     const v8d t1 = g * t0;
     ACC(da, i, t1);
 } break;
 case TV_COS: TV_BLOCKS(i, tile) {
     const v8d a = ld(pa + i);
     const v8d g = ld(gy + i);
-    const v8d t0 = VSIN(a);
+    const v8d t0 = VMATH1(sin, a);
     const v8d t1 = g * t0;
     const v8d t2 = -t1;
     ACC(da, i, t2);
@@ -97,7 +97,7 @@ case TV_SOFTPLUS: TV_BLOCKS(i, tile) {
     const v8d a = ld(pa + i);
     const v8d g = ld(gy + i);
     const v8d t0 = -a;
-    const v8d t1 = VEXP(t0);
+    const v8d t1 = VMATH1(exp, t0);
     const v8d t2 = splat(1.0) + t1;
     const v8d t3 = splat(1.0) / t2;
     const v8d t4 = g * t3;
@@ -164,12 +164,12 @@ case TV_POW: TV_BLOCKS(i, tile) {
     const v8d g = ld(gy + i);
     const v8l t0 = b == splat(0.0);
     const v8d t1 = b - splat(1.0);
-    const v8d t2 = VPOW(a, t1);
+    const v8d t2 = VMATH2(pow, a, t1);
     const v8d t3 = b * t2;
     const v8d t4 = g * t3;
     const v8d t5 = sel(t0, splat(0.0), t4);
     const v8l t6 = a == splat(0.0);
-    const v8d t7 = VLOG(a);
+    const v8d t7 = VMATH1(log, a);
     const v8d t8 = t7 * y;
     const v8d t9 = g * t8;
     const v8d t10 = sel(t6, splat(0.0), t9);
@@ -221,13 +221,13 @@ case TV_LOGADDEXP: TV_BLOCKS(i, tile) {
     const v8l t0 = a == b;
     const v8d t1 = splat(0.5) * g;
     const v8d t2 = b - a;
-    const v8d t3 = VEXP(t2);
+    const v8d t3 = VMATH1(exp, t2);
     const v8d t4 = splat(1.0) + t3;
     const v8d t5 = g / t4;
     const v8d t6 = sel(t0, t1, t5);
     const v8d t7 = splat(0.5) * g;
     const v8d t8 = a - b;
-    const v8d t9 = VEXP(t8);
+    const v8d t9 = VMATH1(exp, t8);
     const v8d t10 = splat(1.0) + t9;
     const v8d t11 = g / t10;
     const v8d t12 = sel(t0, t7, t11);
@@ -310,4 +310,162 @@ case TV_SQDIFFK: TV_BLOCKS(i, tile) {
     const v8d t2 = g * t1;
     const v8d t3 = -t2;
     ACC(da, i, t3);
+} break;
+case TV_TAN: TV_BLOCKS(i, tile) {
+    const v8d y = ld(py + i);
+    const v8d g = ld(gy + i);
+    const v8d t0 = y * y;
+    const v8d t1 = splat(1.0) + t0;
+    const v8d t2 = g * t1;
+    ACC(da, i, t2);
+} break;
+case TV_ATAN: TV_BLOCKS(i, tile) {
+    const v8d a = ld(pa + i);
+    const v8d g = ld(gy + i);
+    const v8d t0 = a * a;
+    const v8d t1 = splat(1.0) + t0;
+    const v8d t2 = g / t1;
+    ACC(da, i, t2);
+} break;
+case TV_ATAN2: TV_BLOCKS(i, tile) {
+    const v8d a = ld(pa + i);
+    const v8d b = ld(pb + i);
+    const v8d g = ld(gy + i);
+    const v8d t0 = a * a;
+    const v8d t1 = b * b;
+    const v8d t2 = t0 + t1;
+    const v8d t3 = g * b;
+    const v8d t4 = t3 / t2;
+    const v8d t5 = g * a;
+    const v8d t6 = t5 / t2;
+    const v8d t7 = -t6;
+    ACC(da, i, t4);
+    ACC(db, i, t7);
+} break;
+case TV_ASIN: TV_BLOCKS(i, tile) {
+    const v8d a = ld(pa + i);
+    const v8d g = ld(gy + i);
+    const v8d t0 = splat(1.0) - a;
+    const v8d t1 = splat(1.0) + a;
+    const v8d t2 = t0 * t1;
+    const v8d t3 = vsqrt(t2);
+    const v8d t4 = g / t3;
+    ACC(da, i, t4);
+} break;
+case TV_ACOS: TV_BLOCKS(i, tile) {
+    const v8d a = ld(pa + i);
+    const v8d g = ld(gy + i);
+    const v8d t0 = splat(1.0) - a;
+    const v8d t1 = splat(1.0) + a;
+    const v8d t2 = t0 * t1;
+    const v8d t3 = vsqrt(t2);
+    const v8d t4 = g / t3;
+    const v8d t5 = -t4;
+    ACC(da, i, t5);
+} break;
+case TV_SINH: TV_BLOCKS(i, tile) {
+    const v8d a = ld(pa + i);
+    const v8d g = ld(gy + i);
+    const v8d t0 = VMATH1(cosh, a);
+    const v8d t1 = g * t0;
+    ACC(da, i, t1);
+} break;
+case TV_COSH: TV_BLOCKS(i, tile) {
+    const v8d a = ld(pa + i);
+    const v8d g = ld(gy + i);
+    const v8d t0 = VMATH1(sinh, a);
+    const v8d t1 = g * t0;
+    ACC(da, i, t1);
+} break;
+case TV_ASINH: TV_BLOCKS(i, tile) {
+    const v8d a = ld(pa + i);
+    const v8d g = ld(gy + i);
+    const v8d t0 = VMATH2(hypot, a, splat(1.0));
+    const v8d t1 = g / t0;
+    ACC(da, i, t1);
+} break;
+case TV_ACOSH: TV_BLOCKS(i, tile) {
+    const v8d a = ld(pa + i);
+    const v8d g = ld(gy + i);
+    const v8d t0 = a - splat(1.0);
+    const v8d t1 = vsqrt(t0);
+    const v8d t2 = a + splat(1.0);
+    const v8d t3 = vsqrt(t2);
+    const v8d t4 = t1 * t3;
+    const v8d t5 = g / t4;
+    ACC(da, i, t5);
+} break;
+case TV_ATANH: TV_BLOCKS(i, tile) {
+    const v8d a = ld(pa + i);
+    const v8d g = ld(gy + i);
+    const v8d t0 = splat(1.0) - a;
+    const v8d t1 = splat(1.0) + a;
+    const v8d t2 = t0 * t1;
+    const v8d t3 = g / t2;
+    ACC(da, i, t3);
+} break;
+case TV_ERF: TV_BLOCKS(i, tile) {
+    const v8d a = ld(pa + i);
+    const v8d g = ld(gy + i);
+    const v8d t0 = a * a;
+    const v8d t1 = -t0;
+    const v8d t2 = VMATH1(exp, t1);
+    const v8d t3 = splat(1.1283791670955126) * t2;
+    const v8d t4 = g * t3;
+    ACC(da, i, t4);
+} break;
+case TV_ERFC: TV_BLOCKS(i, tile) {
+    const v8d a = ld(pa + i);
+    const v8d g = ld(gy + i);
+    const v8d t0 = a * a;
+    const v8d t1 = -t0;
+    const v8d t2 = VMATH1(exp, t1);
+    const v8d t3 = splat(1.1283791670955126) * t2;
+    const v8d t4 = g * t3;
+    const v8d t5 = -t4;
+    ACC(da, i, t5);
+} break;
+case TV_CBRT: TV_BLOCKS(i, tile) {
+    const v8d y = ld(py + i);
+    const v8d g = ld(gy + i);
+    const v8d t0 = y * y;
+    const v8d t1 = splat(3.0) * t0;
+    const v8d t2 = g / t1;
+    ACC(da, i, t2);
+} break;
+case TV_HYPOT: TV_BLOCKS(i, tile) {
+    const v8d a = ld(pa + i);
+    const v8d b = ld(pb + i);
+    const v8d y = ld(py + i);
+    const v8d g = ld(gy + i);
+    const v8l t0 = y == splat(0.0);
+    const v8d t1 = a / y;
+    const v8d t2 = g * t1;
+    const v8d t3 = sel(t0, splat(0.0), t2);
+    const v8d t4 = b / y;
+    const v8d t5 = g * t4;
+    const v8d t6 = sel(t0, splat(0.0), t5);
+    ACC(da, i, t3);
+    ACC(db, i, t6);
+} break;
+case TV_EXP2: TV_BLOCKS(i, tile) {
+    const v8d y = ld(py + i);
+    const v8d g = ld(gy + i);
+    const v8d t0 = y * splat(0.6931471805599453);
+    const v8d t1 = g * t0;
+    ACC(da, i, t1);
+} break;
+case TV_LOG2: TV_BLOCKS(i, tile) {
+    const v8d a = ld(pa + i);
+    const v8d g = ld(gy + i);
+    const v8d t0 = a * splat(0.6931471805599453);
+    const v8d t1 = g / t0;
+    ACC(da, i, t1);
+} break;
+case TV_LOG10: TV_BLOCKS(i, tile) {
+    const v8d a = ld(pa + i);
+    const v8d g = ld(gy + i);
+    const v8d t0 = a * splat(2.302585092994046);
+    const v8d t1 = g / t0;
+    ACC(da, i, t1);
 } break;

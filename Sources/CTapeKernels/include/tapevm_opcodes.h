@@ -48,7 +48,27 @@ typedef enum {
     TV_SQDIFF = 40,
     TV_MULKADD = 41,
     TV_SQDIFFK = 42,
-    TV_OPCODE_COUNT = 43
+    TV_TAN = 43,
+    TV_ATAN = 44,
+    TV_ATAN2 = 45,
+    TV_ASIN = 46,
+    TV_ACOS = 47,
+    TV_SINH = 48,
+    TV_COSH = 49,
+    TV_ASINH = 50,
+    TV_ACOSH = 51,
+    TV_ATANH = 52,
+    TV_ERF = 53,
+    TV_ERFC = 54,
+    TV_CBRT = 55,
+    TV_HYPOT = 56,
+    TV_EXP2 = 57,
+    TV_LOG2 = 58,
+    TV_LOG10 = 59,
+    TV_SIGN = 60,
+    TV_FLOOR = 61,
+    TV_CEIL = 62,
+    TV_OPCODE_COUNT = 63
 } tv_opcode;
 
 /// The mnemonics, by opcode number.
@@ -95,6 +115,26 @@ typedef enum {
     "rdivk", \
     "sqdiff", \
     "mulkadd", \
-    "sqdiffk",
+    "sqdiffk", \
+    "tan", \
+    "atan", \
+    "atan2", \
+    "asin", \
+    "acos", \
+    "sinh", \
+    "cosh", \
+    "asinh", \
+    "acosh", \
+    "atanh", \
+    "erf", \
+    "erfc", \
+    "cbrt", \
+    "hypot", \
+    "exp2", \
+    "log2", \
+    "log10", \
+    "sign", \
+    "floor", \
+    "ceil",
 
 #endif
