@@ -293,13 +293,19 @@ struct RunPlan: Sendable {
     let sumStride: Int
 
     init(program: Program, count: Int, gradients: [GradientRequest]) {
+        self.init(count: count, tileSize: program.tileSize, sumStride: gradients.count * program.tape.parameters.count * 8)
+    }
+
+    /// The split of `count` points into tiles of at most `tileSize` points; `sumStride` doubles
+    /// of partial sums per chunk.
+    init(count: Int, tileSize: Int, sumStride: Int) {
         self.count = count
         // Small batches use a smaller tile: no workspace larger than the batch.
-        tile = Swift.min(program.tileSize, Swift.max(8, (count + 7) / 8 * 8))
+        tile = Swift.min(tileSize, Swift.max(8, (count + 7) / 8 * 8))
         // At least 16 tiles per chunk, and at most about 1024 chunks.
         let wanted = Swift.max(16 * tile, (count + 1023) / 1024)
         chunkPoints = (wanted + tile - 1) / tile * tile
         chunkCount = (count + chunkPoints - 1) / chunkPoints
-        sumStride = gradients.count * program.tape.parameters.count * 8
+        self.sumStride = sumStride
     }
 }

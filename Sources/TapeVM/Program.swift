@@ -26,6 +26,10 @@ public final class Program: Sendable {
     public let tileSize: Int
     /// Reverse plans for requests that seed only some outputs, made on first use.
     private let partialReverse = Mutex<[[Bool]: ReversePlan]>([:])
+    /// Tangent plans by active input and parameter slots, made on first use (forward mode).
+    let tangentPlans = Mutex<[[Bool]: TangentPlan]>([:])
+    /// Programs over the gradient tape of each output, made on first use (second order).
+    let gradientPrograms = Mutex<[Int: Program]>([:])
 
     /// Optimizes and plans `tape` for execution.
     public init(_ tape: Tape, options: ExecutionOptions = ExecutionOptions()) {

@@ -47,12 +47,12 @@ enum SIMD8Interpreter {
 }
 
 @inline(__always)
-private func load(_ p: UnsafeMutablePointer<Double>, _ i: Int) -> SIMD8<Double> {
+func load(_ p: UnsafeMutablePointer<Double>, _ i: Int) -> SIMD8<Double> {
     UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Double>.self)
 }
 
 @inline(__always)
-private func store(_ v: SIMD8<Double>, _ p: UnsafeMutablePointer<Double>, _ i: Int) {
+func store(_ v: SIMD8<Double>, _ p: UnsafeMutablePointer<Double>, _ i: Int) {
     UnsafeMutableRawPointer(p + i).storeBytes(of: v, as: SIMD8<Double>.self)
 }
 
@@ -79,13 +79,13 @@ private struct ReversePlanes {
     let tile: Int
 }
 
-/// Compile-time first-contribution flags: the reverse tile loop is specialized per combination,
-/// so no block tests a flag.
-private protocol Flag { static var value: Bool { get } }
-private enum Yes: Flag { static var value: Bool { true } }
-private enum No: Flag { static var value: Bool { false } }
-private protocol FirstFlags { static var a: Bool { get }; static var b: Bool { get }; static var c: Bool { get } }
-private enum First<A: Flag, B: Flag, C: Flag>: FirstFlags {
+/// Compile-time flags, one per operand (first contributions in reverse, active tangents in
+/// ``TangentSweep``): tile loops are specialized per combination, so no block tests a flag.
+protocol Flag { static var value: Bool { get } }
+enum Yes: Flag { static var value: Bool { true } }
+enum No: Flag { static var value: Bool { false } }
+protocol FirstFlags { static var a: Bool { get }; static var b: Bool { get }; static var c: Bool { get } }
+enum First<A: Flag, B: Flag, C: Flag>: FirstFlags {
     static var a: Bool { A.value }
     static var b: Bool { B.value }
     static var c: Bool { C.value }

@@ -303,6 +303,66 @@ struct RunArguments {
     }
 }
 
+// MARK: - Forward mode and second order
+
+extension RunArguments {
+    /// A direction over the inputs, per point (`columns`: one column of n doubles per input) or
+    /// shared (`shared`: one double per input); exactly one of the two unless the tape has no inputs.
+    mutating func direction(_ columns: UnsafePointer<UnsafePointer<Double>?>?, _ shared: UnsafePointer<Double>?,
+                            columnsArgument: String, sharedArgument: String) throws(CallError) -> [TangentSeed] {
+        let names = program.tape.inputs
+        if names.isEmpty { return [] }
+        switch (columns, shared) {
+        case (nil, nil):
+            throw CallError(.nullArgument, "\(columnsArgument) and \(sharedArgument) are both NULL: give the direction per point or shared")
+        case (.some, .some):
+            throw CallError(.invalidArgument, "\(columnsArgument) and \(sharedArgument) are both given: pass one of them, the other NULL")
+        case (.some(let columns), nil):
+            var seeds: [TangentSeed] = []
+            for (slot, name) in names.enumerated() {
+                if let column = columns[slot] {
+                    seeds.append(.perPoint(column))
+                    self.columns.append(Column(column, doubles: count, label: "\(columnsArgument)[\(slot)] (input '\(name)')", written: false))
+                } else if count == 0 {
+                    seeds.append(.zero)
+                } else {
+                    throw CallError(.nullArgument, "\(columnsArgument)[\(slot)] (input '\(name)') is NULL")
+                }
+            }
+            return seeds
+        case (nil, .some(let shared)):
+            return (0..<names.count).map { .shared(shared[$0]) }
+        }
+    }
+
+    /// Runs a tangent sweep of `program` (this run's program or its gradient program), after
+    /// checking that no destination overlaps another column.
+    func runTangents(_ program: Program, values: [UnsafeMutablePointer<Double>?], tangents: [TangentRequest]) throws(CallError) {
+        try checkOverlaps(columns)
+        do {
+            try program.runTangents(count: count, inputs: inputs, parameters: parameters, values: values, tangents: tangents)
+        } catch {
+            throw CallError(.invalidArgument, error.message)
+        }
+    }
+
+    /// The program of the gradient tape of output `index`, after checking the index.
+    func gradientProgram(_ index: UInt) throws(CallError) -> Program {
+        let tape = program.tape
+        guard index < UInt(tape.outputs.count) else {
+            throw CallError(.invalidArgument, "output_index \(index) is out of range: the tape has \(tape.outputs.count) output(s)\(listing(tape.outputs.map(\.name)))")
+        }
+        do {
+            return try program.gradientProgram(output: Int(index))
+        } catch {
+            throw CallError(.invalidArgument, error.message)
+        }
+    }
+
+    /// The input columns as arrays (for the array-level second-order functions).
+    var inputArrays: [[Double]] { inputs.map { Array(UnsafeBufferPointer(start: $0, count: count)) } }
+}
+
 // MARK: - Functions of the expression language, and gradient rows
 
 /// The expression language's functions with their names, mnemonics and summaries as C strings

@@ -285,6 +285,119 @@ public func tvm_value_and_gradient(_ program: OpaquePointer?, _ n: UInt,
     }
 }
 
+// MARK: - Forward mode and second order
+
+/// `int tvm_jvp(const tvm_program *program, size_t n, const double *const *inputs,
+/// size_t input_count, const double *params, size_t param_count,
+/// const double *const *direction_columns, const double *direction, double *const *values,
+/// size_t value_count, double *const *tangents, size_t tangent_count)`: values and every
+/// output's derivative along a direction (forward mode; see `Program.runTangents`).
+@_cdecl("tvm_jvp")
+public func tvm_jvp(_ program: OpaquePointer?, _ n: UInt,
+                    _ inputs: UnsafePointer<UnsafePointer<Double>?>?, _ inputCount: UInt,
+                    _ params: UnsafePointer<Double>?, _ paramCount: UInt,
+                    _ directionColumns: UnsafePointer<UnsafePointer<Double>?>?, _ direction: UnsafePointer<Double>?,
+                    _ values: UnsafePointer<UnsafeMutablePointer<Double>?>?, _ valueCount: UInt,
+                    _ tangents: UnsafePointer<UnsafeMutablePointer<Double>?>?, _ tangentCount: UInt) -> Int32 {
+    call("tvm_jvp") { () throws(CallError) in
+        var run = try RunArguments(program, n, inputs, inputCount, params, paramCount)
+        let outputs = run.program.tape.outputs.map(\.name)
+        let seeds = try run.direction(directionColumns, direction, columnsArgument: "direction_columns", sharedArgument: "direction")
+        let values = try run.destinations(values, valueCount, argument: "values", countArgument: "value_count", slots: outputs, kind: "output")
+        let tangents = try run.destinations(tangents, tangentCount, argument: "tangents", countArgument: "tangent_count",
+                                            slots: outputs, kind: "output")
+        try run.runTangents(run.program, values: values, tangents: [TangentRequest(inputTangents: seeds, outputTangents: tangents)])
+    }
+}
+
+/// `int tvm_hvp(const tvm_program *program, size_t n, const double *const *inputs,
+/// size_t input_count, const double *params, size_t param_count, size_t output_index,
+/// const double *const *direction_columns, const double *direction,
+/// double *const *input_gradients, size_t input_gradient_count, double *const *hvp,
+/// size_t hvp_count)`: the gradient and a Hessian-vector product of one output at every point
+/// (forward over reverse; see `Program.hvp`).
+@_cdecl("tvm_hvp")
+public func tvm_hvp(_ program: OpaquePointer?, _ n: UInt,
+                    _ inputs: UnsafePointer<UnsafePointer<Double>?>?, _ inputCount: UInt,
+                    _ params: UnsafePointer<Double>?, _ paramCount: UInt, _ outputIndex: UInt,
+                    _ directionColumns: UnsafePointer<UnsafePointer<Double>?>?, _ direction: UnsafePointer<Double>?,
+                    _ inputGradients: UnsafePointer<UnsafeMutablePointer<Double>?>?, _ inputGradientCount: UInt,
+                    _ hvp: UnsafePointer<UnsafeMutablePointer<Double>?>?, _ hvpCount: UInt) -> Int32 {
+    call("tvm_hvp") { () throws(CallError) in
+        var run = try RunArguments(program, n, inputs, inputCount, params, paramCount)
+        let tape = run.program.tape
+        let gradient = try run.gradientProgram(outputIndex)
+        let seeds = try run.direction(directionColumns, direction, columnsArgument: "direction_columns", sharedArgument: "direction")
+        let grads = try run.destinations(inputGradients, inputGradientCount, argument: "input_gradients",
+                                         countArgument: "input_gradient_count", slots: tape.inputs, kind: "input")
+        let products = try run.destinations(hvp, hvpCount, argument: "hvp", countArgument: "hvp_count", slots: tape.inputs, kind: "input")
+        // The gradient program's outputs: this tape's outputs, ∂f/∂ each input, ∂f/∂ each parameter.
+        func layout(_ columns: [UnsafeMutablePointer<Double>?]) -> [UnsafeMutablePointer<Double>?] {
+            let none = [UnsafeMutablePointer<Double>?](repeating: nil, count: tape.outputs.count)
+            return none + (columns.isEmpty ? Array(repeating: nil, count: tape.inputs.count) : columns)
+                + Array(repeating: nil, count: tape.parameters.count)
+        }
+        try run.runTangents(gradient, values: layout(grads),
+                            tangents: [TangentRequest(inputTangents: seeds, outputTangents: layout(products))])
+    }
+}
+
+/// `int tvm_hessian(const tvm_program *program, size_t n, const double *const *inputs,
+/// size_t input_count, const double *params, size_t param_count, size_t output_index,
+/// double *hessians)`: the full Hessian of one output with respect to the inputs at every
+/// point, `hessians[(i*m + r)*m + c]` (m inputs; see `Program.hessian`).
+@_cdecl("tvm_hessian")
+public func tvm_hessian(_ program: OpaquePointer?, _ n: UInt,
+                        _ inputs: UnsafePointer<UnsafePointer<Double>?>?, _ inputCount: UInt,
+                        _ params: UnsafePointer<Double>?, _ paramCount: UInt, _ outputIndex: UInt,
+                        _ hessians: UnsafeMutablePointer<Double>?) -> Int32 {
+    call("tvm_hessian") { () throws(CallError) in
+        var run = try RunArguments(program, n, inputs, inputCount, params, paramCount)
+        _ = try run.gradientProgram(outputIndex)
+        let m = run.program.tape.inputs.count
+        let (size, overflow) = run.count.multipliedReportingOverflow(by: m * m)
+        guard !overflow else { throw CallError(.invalidArgument, "n = \(n) points of \(m)×\(m) Hessians do not fit in memory") }
+        guard let hessians else {
+            if size == 0 { return }
+            throw CallError(.nullArgument, "hessians is NULL: pass n·input_count² = \(size) doubles")
+        }
+        run.columns.append(Column(hessians, doubles: size, label: "hessians", written: true))
+        try checkOverlaps(run.columns)
+        do throws(EvaluationError) {
+            let h = try run.program.hessian(inputs: run.inputArrays, parameters: run.parameters, output: Int(outputIndex))
+            h.hessians.withUnsafeBufferPointer { hessians.update(from: $0.baseAddress!, count: size) }
+        } catch {
+            throw CallError(.invalidArgument, error.message)
+        }
+    }
+}
+
+/// `int tvm_param_hessian_sum(const tvm_program *program, size_t n, const double *const *inputs,
+/// size_t input_count, const double *params, size_t param_count, size_t output_index,
+/// double *hessian)`: the Hessian of one output with respect to the parameters summed over the
+/// n points, `hessian[p*param_count + q]` (see `Program.parameterHessianSum`).
+@_cdecl("tvm_param_hessian_sum")
+public func tvm_param_hessian_sum(_ program: OpaquePointer?, _ n: UInt,
+                                  _ inputs: UnsafePointer<UnsafePointer<Double>?>?, _ inputCount: UInt,
+                                  _ params: UnsafePointer<Double>?, _ paramCount: UInt, _ outputIndex: UInt,
+                                  _ hessian: UnsafeMutablePointer<Double>?) -> Int32 {
+    call("tvm_param_hessian_sum") { () throws(CallError) in
+        let run = try RunArguments(program, n, inputs, inputCount, params, paramCount)
+        _ = try run.gradientProgram(outputIndex)
+        let p = run.program.tape.parameters.count
+        guard let hessian else {
+            if p == 0 { return }
+            throw CallError(.nullArgument, "hessian is NULL: pass param_count² = \(p * p) doubles")
+        }
+        do throws(EvaluationError) {
+            let h = try run.program.parameterHessianSum(inputs: run.inputArrays, parameters: run.parameters, output: Int(outputIndex))
+            for (r, row) in h.enumerated() { for (c, v) in row.enumerated() { hessian[r * p + c] = v } }
+        } catch {
+            throw CallError(.invalidArgument, error.message)
+        }
+    }
+}
+
 // MARK: - Functions of the expression language
 
 /// `int tvm_function_count(size_t *out_count)`: how many functions the expression language can

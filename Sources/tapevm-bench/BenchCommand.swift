@@ -52,6 +52,9 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Print the results as JSON on standard output (progress goes to standard error).")
     var json = false
 
+    @Flag(help: "Instead of the systems: the cost of a JVP, an HVP and a full Hessian per point relative to one gradient (1 thread; default size 65536; see SecondOrder.swift).")
+    var secondOrder = false
+
     @Option(help: "Seed for the random points.")
     var seed: UInt64 = 20_240_601
 
@@ -119,6 +122,13 @@ struct BenchCommand: ParsableCommand {
             policy.warmupSeconds = 0.005
         } else {
             policy.minRepeats = Swift.min(policy.minRepeats, policy.repeats)
+        }
+        if secondOrder {
+            let cases = (builtinSuite() + (try textCases())).filter { filter == nil || $0.name.contains(filter!) }
+            for line in try SecondOrderBench(cases: cases, sizes: sizes == nil ? [65536] : batchSizes, policy: policy, seed: seed).run() {
+                print(line)
+            }
+            return
         }
         let selected = systems.map { $0.split(separator: ",").map(String.init) } ?? BenchSystem.allNames
         let systemList = BenchSystem.all(threads: threads).filter { selected.contains($0.name) }

@@ -241,3 +241,27 @@ struct BatchCLITests {
         #expect(notNPY.stderr.hasPrefix("Error: \(csv): not a .npy file"))
     }
 }
+
+/// `tapevm grad --jvp/--hessian` (forward mode and second order).
+extension CLITests {
+    /// The issue's example: the Hessian [[2502, -600], [-600, 200]] and jvp = ∂f/∂x + 2·∂f/∂y.
+    @Test func gradHessianAndJVP() throws {
+        let r = try tapevm(["grad", "f(x,y) = 100*(y - x^2)^2 + (1 - x)^2", "--at", "x=1.5,y=0.5", "--hessian", "--jvp", "x=1,y=2"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout == """
+            {"value": 306.5, "gradient": {"x": 1051, "y": -350}, "jvp": 351, "hessian": {"x": {"x": 2502, "y": -600}, "y": {"x": -600, "y": 200}}}
+
+            """)
+        let several = try tapevm(["grad", "f(x,y) = (x*y, x^3)", "--at", "1,2", "--at", "2,0", "--jvp=0,1", "--hessian"])
+        #expect(several.stdout == """
+            [
+              {"value": {"f[0]": 2, "f[1]": 1}, "gradient": {"f[0]": {"x": 2, "y": 1}, "f[1]": {"x": 3, "y": 0}}, "jvp": {"f[0]": 1, "f[1]": 0}, "hessian": {"f[0]": {"x": {"x": 0, "y": 1}, "y": {"x": 1, "y": 0}}, "f[1]": {"x": {"x": 6, "y": 0}, "y": {"x": 0, "y": 0}}}},
+              {"value": {"f[0]": 0, "f[1]": 8}, "gradient": {"f[0]": {"x": 0, "y": 2}, "f[1]": {"x": 12, "y": 0}}, "jvp": {"f[0]": 2, "f[1]": 0}, "hessian": {"f[0]": {"x": {"x": 0, "y": 1}, "y": {"x": 1, "y": 0}}, "f[1]": {"x": {"x": 12, "y": 0}, "y": {"x": 0, "y": 0}}}}
+            ]
+
+            """, "\(several.stdout)")
+        let bad = try tapevm(["grad", "f(x; w) = w*x", "--at", "1", "--param", "w=2", "--jvp", "w=1"])
+        #expect(bad.status == 64)
+        #expect(bad.stderr.contains("--jvp 'w=1': 'w' is a parameter"))
+    }
+}

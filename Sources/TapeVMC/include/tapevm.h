@@ -231,6 +231,63 @@ int tvm_value_and_gradient(const tvm_program *program, size_t n,
                            double *const *param_gradients, size_t param_gradient_count);
 
 /* ---------------------------------------------------------------------------------------- */
+/* Forward mode and second order                                                            */
+/* ---------------------------------------------------------------------------------------- */
+
+/* Arguments as for tvm_value_and_gradient, plus:
+ * - A direction over the inputs, either per point or shared: direction_columns (input_count
+ *   column pointers of n doubles each, like inputs) or direction (input_count doubles, the
+ *   same at every point). Exactly one of the two is non-NULL (both may be NULL when the tape
+ *   has no inputs); passing both or neither is an error.
+ * Tangents run on the Swift SIMD8 path whatever the program's isa (there is no C kernel for
+ * them); results are the same for any thread count.
+ *
+ * Conventions (as for the gradient): kinks take the gradient's subgradients (relu'(0) = 0,
+ * |x|'(0) = 0, ties of max/min split 1/2 each), routing instructions (abs, relu, max, min,
+ * select) pass a tangent or exactly 0, never 0*inf; a shared direction's zero components are
+ * symbolic zeros (nothing is computed from them), per-point zeros are ordinary zeros. NaN
+ * propagates. Second derivatives are the derivatives of those gradient rules: relu'' = |x|'' = 0. */
+
+/** Values and every output's derivative along the direction v at n points (forward mode,
+ *  one sweep): tangents[k][i] = grad f_k(x_i) . v_i. values / tangents: NULL with count 0 for
+ *  none, else one column (or NULL) per output. */
+int tvm_jvp(const tvm_program *program, size_t n,
+            const double *const *inputs, size_t input_count,
+            const double *params, size_t param_count,
+            const double *const *direction_columns, const double *direction,
+            double *const *values, size_t value_count,
+            double *const *tangents, size_t tangent_count);
+
+/** The gradient and a Hessian-vector product of output `output_index` at n points (forward
+ *  over reverse: one tangent sweep of the gradient tape): input_gradients[j][i] = df/dx_j,
+ *  hvp[j][i] = sum_l d2f/dx_j dx_l * v_l at point i. Each destination array: NULL with count 0
+ *  for none, else one column (or NULL) per input. */
+int tvm_hvp(const tvm_program *program, size_t n,
+            const double *const *inputs, size_t input_count,
+            const double *params, size_t param_count,
+            size_t output_index,
+            const double *const *direction_columns, const double *direction,
+            double *const *input_gradients, size_t input_gradient_count,
+            double *const *hvp, size_t hvp_count);
+
+/** The full Hessian of output `output_index` with respect to the m = input_count inputs at
+ *  every point: hessians (n*m*m doubles, point-major, each matrix row-major) gets
+ *  hessians[(i*m + r)*m + c] = d2f/dx_r dx_c at point i. Row r is the derivative of df/dx_r,
+ *  so (r, c) and (c, r) agree up to rounding (not averaged). Meant for up to ~32 inputs. */
+int tvm_hessian(const tvm_program *program, size_t n,
+                const double *const *inputs, size_t input_count,
+                const double *params, size_t param_count,
+                size_t output_index, double *hessians);
+
+/** The Hessian of output `output_index` with respect to the parameters, summed over the n
+ *  points (data fixed, weights variable): hessian[p*param_count + q] =
+ *  sum_i d2f(x_i)/dw_p dw_q (param_count^2 doubles). Same bits for any thread count. */
+int tvm_param_hessian_sum(const tvm_program *program, size_t n,
+                          const double *const *inputs, size_t input_count,
+                          const double *params, size_t param_count,
+                          size_t output_index, double *hessian);
+
+/* ---------------------------------------------------------------------------------------- */
 /* Functions of the expression language                                                     */
 /* ---------------------------------------------------------------------------------------- */
 

@@ -1,0 +1,223 @@
+import CTapeKernels
+import Dispatch
+import Synchronization
+
+/// The tangent of one input slot along one direction.
+public enum TangentSeed {
+    /// No tangent (a symbolic zero: nothing is computed from it).
+    case zero
+    /// The same tangent at every point.
+    case shared(Double)
+    /// A tangent per point: `count` doubles, the caller's.
+    case perPoint(UnsafePointer<Double>)
+
+    /// Whether this seed can make a tangent non-zero somewhere.
+    var isActive: Bool {
+        if case .shared(let v) = self { return v != 0 }  // NaN != 0: active
+        if case .perPoint = self { return true }
+        return false
+    }
+}
+
+/// One direction of a tangent sweep (forward mode) and where its results go: the directional
+/// derivative `J·v` of every output, with `v` given per input slot and per parameter slot.
+///
+/// Pointers are the caller's; each non-nil output pointer must hold `count` doubles,
+/// `outputTangentSums` one double per output.
+public struct TangentRequest {
+    /// Per input slot, its tangent; empty means zero for every input.
+    public var inputTangents: [TangentSeed]
+    /// Per parameter slot, its tangent (shared by all points); empty means zero for every parameter.
+    public var parameterTangents: [Double]
+    /// Per output, where to write its tangent at every point (`nil` skips it; empty skips all).
+    public var outputTangents: [UnsafeMutablePointer<Double>?]
+    /// Where to write each output's tangent summed over the batch (one per output), or `nil`.
+    public var outputTangentSums: UnsafeMutablePointer<Double>?
+
+    /// A request; empty arrays mean "none of these".
+    public init(inputTangents: [TangentSeed] = [], parameterTangents: [Double] = [],
+                outputTangents: [UnsafeMutablePointer<Double>?] = [], outputTangentSums: UnsafeMutablePointer<Double>? = nil) {
+        self.inputTangents = inputTangents
+        self.parameterTangents = parameterTangents
+        self.outputTangents = outputTangents
+        self.outputTangentSums = outputTangentSums
+    }
+}
+
+extension Program {
+    /// Forward mode over `count` points: the outputs' values and their tangents along each
+    /// requested direction, all directions in one sweep (the pointer-level entry point of
+    /// ``jvp(inputs:parameters:direction:)`` and the second-order functions).
+    ///
+    /// The tangent sweep derives every instruction's tangent from its reverse rule (see
+    /// ``TangentRequest`` and the conventions in the README): `ẏ = Σₖ ∂y/∂xₖ·ẋₖ`, where a
+    /// routing instruction selects a tangent rather than multiplying it by 0 or 1. Input or
+    /// parameter slots that no direction moves, constants, and results of comparisons carry no
+    /// tangent at all (symbolic zeros), so an infinity there cannot make a `0·∞` NaN.
+    /// It runs on the Swift interpreter's `SIMD8<Double>` lane whatever ``instructionSet`` is
+    /// (the C kernels have no tangent sweep), threads and tiles as ``run(count:inputs:parameters:values:gradients:)``;
+    /// results are identical for any thread count.
+    ///
+    /// - Throws: ``EvaluationError`` when the counts do not match the tape.
+    public func runTangents(count: Int, inputs: [UnsafePointer<Double>], parameters: [Double],
+                            values: [UnsafeMutablePointer<Double>?], tangents: [TangentRequest]) throws(EvaluationError) {
+        try check(count: count, inputs: inputs.count, parameters: parameters)
+        let (nIn, nPar, nOut) = (tape.inputs.count, tape.parameters.count, tape.outputs.count)
+        guard values.isEmpty || values.count == nOut else {
+            throw EvaluationError("expected \(nOut) output value destination(s), got \(values.count)")
+        }
+        for (r, t) in tangents.enumerated() {
+            guard t.inputTangents.isEmpty || t.inputTangents.count == nIn else {
+                throw EvaluationError("tangent request \(r): expected \(nIn) input tangent(s), one per input, got \(t.inputTangents.count)")
+            }
+            guard t.parameterTangents.isEmpty || t.parameterTangents.count == nPar else {
+                throw EvaluationError("tangent request \(r): expected \(nPar) parameter tangent(s), one per parameter, got \(t.parameterTangents.count)")
+            }
+            guard t.outputTangents.isEmpty || t.outputTangents.count == nOut else {
+                throw EvaluationError("tangent request \(r): expected \(nOut) output tangent destination(s), got \(t.outputTangents.count)")
+            }
+        }
+        let activeInputs = (0..<nIn).map { s in tangents.contains { !$0.inputTangents.isEmpty && $0.inputTangents[s].isActive } }
+        let activeParameters = (0..<nPar).map { s in tangents.contains { !$0.parameterTangents.isEmpty && $0.parameterTangents[s] != 0 } }
+        let plan = tangentPlan(activeInputs: activeInputs, activeParameters: activeParameters)
+        let D = tangents.count
+        let tileSize = options.resolvedTileSize(planes: plan.values.valuePlaneCount * (1 + D))
+        let split = RunPlan(count: count, tileSize: tileSize, sumStride: D * nOut * 8)
+        let sums = UnsafeMutableBufferPointer<Double>.allocate(capacity: Swift.max(1, split.chunkCount * split.sumStride))
+        sums.initialize(repeating: 0)
+        defer { sums.deallocate() }
+        let job = TangentBuffers(inputs: inputs, values: values, requests: tangents, sums: sums.baseAddress!)
+        let workers = Swift.min(options.resolvedThreads, split.chunkCount)
+        if workers <= 1 {
+            var next = 0
+            tangentWorker(plan, split, job, parameters) {
+                defer { next += 1 }
+                return next
+            }
+        } else {
+            let nextChunk = Atomic<Int>(0)
+            DispatchQueue.concurrentPerform(iterations: workers) { _ in
+                tangentWorker(plan, split, job, parameters) { nextChunk.wrappingAdd(1, ordering: .relaxed).oldValue }
+            }
+        }
+        // Partial sums reduced in chunk and lane order: the same bits for any thread count.
+        for (d, request) in tangents.enumerated() {
+            guard let dest = request.outputTangentSums else { continue }
+            for k in 0..<nOut {
+                dest[k] = 0
+                for chunk in 0..<split.chunkCount {
+                    let base = sums.baseAddress! + chunk * split.sumStride + (d * nOut + k) * 8
+                    for lane in 0..<8 { dest[k] += base[lane] }
+                }
+            }
+        }
+    }
+
+    /// The tangent plan for a set of active slots, made once per set.
+    func tangentPlan(activeInputs: [Bool], activeParameters: [Bool]) -> TangentPlan {
+        let key = activeInputs + activeParameters
+        return tangentPlans.withLock { cache in
+            if let plan = cache[key] { return plan }
+            let plan = TangentPlan(valuesOnly, activeInputs: activeInputs, activeParameters: activeParameters)
+            cache[key] = plan
+            return plan
+        }
+    }
+
+    /// One worker of a tangent sweep: claims chunks until none are left.
+    private func tangentWorker(_ plan: TangentPlan, _ split: RunPlan, _ job: TangentBuffers, _ parameters: [Double],
+                               claim: () -> Int) {
+        let sweep = plan.values
+        let tile = split.tile
+        let P = sweep.valuePlaneCount
+        let D = job.requests.count
+        let nOut = tape.outputs.count
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: P * (1 + D) * tile * MemoryLayout<Double>.stride, alignment: 64)
+        defer { raw.deallocate() }
+        let V = raw.bindMemory(to: Double.self, capacity: P * (1 + D) * tile)
+        let T = V + P * tile
+        let tables = UnsafeMutablePointer<UnsafeMutablePointer<Double>?>.allocate(capacity: P * (1 + D))
+        defer { tables.deallocate() }
+        let vTable = tables, tTable = tables + P
+        for p in 0..<P { vTable[p] = V + p * tile }
+        for q in 0..<P * D { tTable[q] = T + q * tile }
+        for (plane, value) in sweep.constants { (V + plane * tile).update(repeating: value, count: tile) }
+        for (slot, planes) in sweep.parameterPlanes.enumerated() {
+            for plane in planes { (V + plane * tile).update(repeating: parameters[slot], count: tile) }
+        }
+        // Leaf tangents: shared ones filled once, per-point ones loaded per tile.
+        var tangentLoads: [(UnsafePointer<Double>, Int)] = []
+        for (d, request) in job.requests.enumerated() {
+            for (slot, planes) in plan.inputTangentPlanes.enumerated() {
+                let seed = request.inputTangents.isEmpty ? .zero : request.inputTangents[slot]
+                for plane in planes {
+                    switch seed {
+                    case .zero: (T + (plane * D + d) * tile).update(repeating: 0, count: tile)
+                    case .shared(let v): (T + (plane * D + d) * tile).update(repeating: v, count: tile)
+                    case .perPoint(let column): tangentLoads.append((column, plane * D + d))
+                    }
+                }
+            }
+            for (slot, planes) in plan.parameterTangentPlanes.enumerated() {
+                let v = request.parameterTangents.isEmpty ? 0 : request.parameterTangents[slot]
+                for plane in planes { (T + (plane * D + d) * tile).update(repeating: v, count: tile) }
+            }
+        }
+        var loads: [(UnsafePointer<Double>, Int, UnsafeMutablePointer<UnsafeMutablePointer<Double>?>, UnsafeMutablePointer<Double>)] = []
+        for (slot, planes) in sweep.inputPlanes.enumerated() {
+            for plane in planes { loads.append((job.inputs[slot], plane, vTable + plane, V + plane * tile)) }
+        }
+        for (column, q) in tangentLoads { loads.append((column, q, tTable + q, T + q * tile)) }
+        let code = plan.code
+        while true {
+            let chunk = claim()
+            if chunk >= split.chunkCount { break }
+            let chunkEnd = Swift.min(split.count, (chunk + 1) * split.chunkPoints)
+            var start = chunk * split.chunkPoints
+            while start < chunkEnd {
+                let n = Swift.min(tile, chunkEnd - start)
+                // Full tiles read the caller's columns in place (leaf planes are never written);
+                // a partial tile copies them and zeroes the tail.
+                for (src, _, entry, own) in loads {
+                    if n == tile {
+                        entry.pointee = UnsafeMutablePointer(mutating: src + start)
+                    } else {
+                        entry.pointee = own
+                        own.update(from: src + start, count: n)
+                        (own + n).update(repeating: 0, count: tile - n)
+                    }
+                }
+                TangentSweep.run(code.base, code.count, vTable, tTable, directions: D, tile: tile)
+                for (k, dest) in job.values.enumerated() {
+                    guard let dest else { continue }
+                    (dest + start).update(from: vTable[sweep.outputPlanes[k]]!, count: n)
+                }
+                let partial = job.sums + chunk * split.sumStride
+                for (d, request) in job.requests.enumerated() {
+                    for (k, dest) in request.outputTangents.enumerated() {
+                        guard let dest else { continue }
+                        if plan.outputActive[k] {
+                            (dest + start).update(from: tTable[sweep.outputPlanes[k] * D + d]!, count: n)
+                        } else {
+                            (dest + start).update(repeating: 0, count: n)
+                        }
+                    }
+                    if request.outputTangentSums != nil {
+                        for k in 0..<nOut where plan.outputActive[k] {
+                            tv_accumulate_lanes(tTable[sweep.outputPlanes[k] * D + d]!, n, partial + (d * nOut + k) * 8)
+                        }
+                    }
+                }
+                start += n
+            }
+        }
+    }
+}
+
+/// The caller's buffers, shared by the workers (disjoint point ranges and chunk sums).
+private struct TangentBuffers: @unchecked Sendable {
+    let inputs: [UnsafePointer<Double>]
+    let values: [UnsafeMutablePointer<Double>?]
+    let requests: [TangentRequest]
+    let sums: UnsafeMutablePointer<Double>
+}

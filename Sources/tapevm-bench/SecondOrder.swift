@@ -1,0 +1,69 @@
+import Foundation
+import TapeVM
+
+/// `tapevm-bench --second-order`: the cost of forward mode and second order relative to one
+/// gradient, per case and batch size, one thread, all runs interleaved in one process:
+/// values only and value + gradient (each on the preferred path and the Swift path), a JVP along a
+/// per-point direction (values + one tangent), an HVP along a per-point direction (forward over
+/// reverse: one tangent of the gradient tape) and the full Hessian per point (one tangent per input).
+/// Tangent sweeps always run on the Swift SIMD8 path (the C kernels have none).
+struct SecondOrderBench {
+    let cases: [BenchCase]
+    let sizes: [Int]
+    let policy: TimingPolicy
+    let seed: UInt64
+
+    static let systems = ["values", "gradient", "gradient-swift", "jvp", "hvp", "hessian", "values-swift"]
+
+    func run() throws -> [String] {
+        var lines: [String] = []
+        for c in cases {
+            let options = ExecutionOptions(threads: 1)
+            let program = Program(c.tape, options: options)
+            let swiftProgram = Program(c.tape, options: ExecutionOptions(threads: 1, instructionSet: .swift))
+            let gradient = try program.gradientProgram(output: 0)
+            let (m, nOut, nPar) = (c.tape.inputs.count, c.tape.outputs.count, c.tape.parameters.count)
+            let nOutG = gradient.tape.outputs.count
+            for n in sizes {
+                let batch = Batch(count: n, inputs: m, range: c.inputRange, parameters: c.parameters, seed: seed)
+                let direction = Batch(count: n, inputs: m, range: -1...1, parameters: [], seed: seed &+ 1)
+                let out = Outputs(count: n, inputs: m, parameters: nPar)
+                // Scratch columns: one per gradient-tape output and Hessian entry.
+                let scratch = (0..<Swift.max(nOutG, m * m + nOutG)).map { _ in UnsafeMutablePointer<Double>.allocate(capacity: Swift.max(1, n)) }
+                defer { for s in scratch { s.deallocate() } }
+                let values: [UnsafeMutablePointer<Double>?] = [out.values] + Array(repeating: nil, count: nOut - 1)
+                let request = GradientRequest(seeds: (0..<nOut).map { $0 == 0 ? 1 : 0 }, inputGradients: out.inputGradients)
+                let perPoint = (0..<m).map { TangentSeed.perPoint(direction.inputPointers[$0]) }
+                let nothing = [UnsafeMutablePointer<Double>?](repeating: nil, count: nOut)
+                func gradientColumns(_ base: Int) -> [UnsafeMutablePointer<Double>?] {
+                    Array(repeating: nil, count: nOut) + (0..<m).map { scratch[base + $0] } + Array(repeating: nil, count: nPar)
+                }
+                let jvp = TangentRequest(inputTangents: perPoint, outputTangents: [scratch[0]] + nothing.dropFirst())
+                let hvp = TangentRequest(inputTangents: perPoint, outputTangents: gradientColumns(0))
+                let units = (0..<m).map { d in
+                    TangentRequest(inputTangents: (0..<m).map { .shared($0 == d ? 1 : 0) }, outputTangents: gradientColumns(nOutG + d * m))
+                }
+                let runners: [() -> Void] = [
+                    { try! program.run(count: n, inputs: batch.inputPointers, parameters: c.parameters, values: values) },
+                    { try! program.run(count: n, inputs: batch.inputPointers, parameters: c.parameters, values: values, gradients: [request]) },
+                    { try! swiftProgram.run(count: n, inputs: batch.inputPointers, parameters: c.parameters, values: values, gradients: [request]) },
+                    { try! program.runTangents(count: n, inputs: batch.inputPointers, parameters: c.parameters, values: values, tangents: [jvp]) },
+                    { try! gradient.runTangents(count: n, inputs: batch.inputPointers, parameters: c.parameters,
+                                                values: [], tangents: [hvp]) },
+                    { try! gradient.runTangents(count: n, inputs: batch.inputPointers, parameters: c.parameters,
+                                                values: [], tangents: units) },
+                    { try! swiftProgram.run(count: n, inputs: batch.inputPointers, parameters: c.parameters, values: values) },
+                ]
+                let t = measureInterleaved(runners, points: n, policy: policy).map(\.nsPerPoint)
+                let (values0, grad, gradSwift) = (t[0], t[1], t[2])
+                let line = "\(c.name) N=\(n) (m=\(m)): " + zip(Self.systems, t).map { "\($0) \(Format.ns($1))" }.joined(separator: ", ")
+                    + String(format: " ns/point; jvp/values %.2f (%.2f vs Swift-path values), jvp/gradient %.2f, hvp/gradient %.2f (%.2f vs the Swift-path gradient), "
+                             + "hessian/gradient %.2f (%.2f per input)", t[3] / values0, t[3] / t[6], t[3] / grad, t[4] / grad, t[4] / gradSwift,
+                             t[5] / grad, t[5] / grad / Double(Swift.max(1, m)))
+                progress(line)
+                lines.append(line)
+            }
+        }
+        return lines
+    }
+}
