@@ -139,6 +139,23 @@ class ValueAndGrad(NamedTuple):
     param_grad: Any
 
 
+class Jvp(NamedTuple):
+    """What Function.jvp returns (unpack it: `value, tangent = ...`).
+
+    value: the outputs at every point, in the form Function.value gives them.
+    tangent: every output's derivative along the direction, grad f_k(x_i) . v_i, in the same form."""
+    value: Any
+    tangent: Any
+
+
+class GradAndHvp(NamedTuple):
+    """What Function.hvp returns (unpack it: `grad, hvp = ...`): the gradient of the output with
+    respect to the inputs and its Hessian-vector product H(x_i) v_i, both in the form the inputs
+    came in (as ValueAndGrad.grad)."""
+    grad: Any
+    hvp: Any
+
+
 # Arguments, checked and converted, as plain tuples (cheaper to make than named ones):
 # inputs: (n, arrays kept alive during the call, the address of each input column, form), form
 # "dict", "array" (N, n) or "vector" (N,); parameters: (array kept alive, its address, form),
@@ -168,8 +185,12 @@ class Function:
     automatic). isa: "swift", "avx2", "avx512", "best" or None (the fastest the CPU has,
     unless the environment variable TAPEVM_ISA names another).
 
-    Still to come, with the same argument conventions: jvp, hvp and hessian (forward mode) and
-    evaluating a population of functions in one call."""
+    Forward mode and second order: jvp, hvp, hessian and param_hessian_sum (same argument
+    conventions; a direction over the inputs is a dict name -> float, the same at every point, or
+    name -> (N,) array, one per point).
+
+    Still to come, with the same argument conventions: evaluating a population of functions in
+    one call."""
 
     def __init__(self, tape: Tape, *, threads: int | None = None, tile_size: int | None = None,
                  isa: str | None = None):
@@ -449,6 +470,142 @@ class Function:
         if pform == "dict":
             return {out: self._shape_param_grad(None, pgrads[r], "dict") for r, out in enumerate(self.outputs)}
         return pgrads.transpose(2, 0, 1)
+
+
+    # -- forward mode and second order -----------------------------------------------------
+
+    def _direction(self, direction, n: int) -> tuple:
+        """A direction over the inputs as (arrays kept alive, address of the column table or None,
+        address of the shared vector or None). A dict name -> float (or a sequence of n floats, or
+        a float for a function of one input) is shared by every point; a dict name -> (N,) array
+        (a float entry is then repeated at every point) or an (N, n) array is per point."""
+        names, k = self.inputs, self._k
+        if direction is None:
+            if k:
+                raise TypeError(f"missing the direction: pass a dict with one entry per input ({', '.join(names)})")
+            return ((), None, None)
+        if not isinstance(direction, np.ndarray) and isinstance(direction, Mapping):
+            if len(direction) != k or any(key not in self._input_index for key in direction):
+                unknown = [key for key in direction if key not in self._input_index]
+                missing = [name for name in names if name not in direction]
+                raise ValueError(", ".join(filter(None, [
+                    f"unknown input(s) {unknown} in the direction" if unknown else "",
+                    f"missing input(s) {missing} in the direction (give 0.0 for none)" if missing else ""]))
+                    + f"; the inputs are {list(names)}")
+            entries = [self._column(direction[name], f"direction '{name}'") for name in names]
+            for name, a in zip(names, entries):
+                if a.ndim > 1 or (a.ndim == 1 and a.shape[0] != n):
+                    raise ValueError(f"direction '{name}' has shape {a.shape}; expected a float (the same at every "
+                                     f"point) or a 1-D array of the {n} point(s)")
+            if all(a.ndim == 0 for a in entries):
+                shared = np.array([float(a) for a in entries], dtype=np.float64)
+                return ((shared,), None, _address(shared))
+            columns = np.empty((k, n))
+            for j, a in enumerate(entries):
+                columns[j] = a
+            return (columns,), self._table(columns), None
+        a = self._column(direction, "direction")
+        if a.ndim == 0 and k == 1:
+            a = a.reshape(1)
+        if a.ndim == 1 and a.shape[0] == k:
+            shared = np.ascontiguousarray(a)
+            return ((shared,), None, _address(shared))
+        if a.ndim == 1 and k == 1 and a.shape[0] == n:
+            a = a.reshape(n, 1)
+        if a.ndim != 2 or a.shape != (n, k):
+            raise ValueError(f"direction has shape {a.shape}; expected ({k},) (the same at every point) or ({n}, {k}) "
+                             f"(one per point), or a dict name -> float or (N,) array")
+        columns = np.ascontiguousarray(a.T)
+        return (columns,), self._table(columns), None
+
+    @staticmethod
+    def _table(rows: np.ndarray):
+        """A ctypes array of the addresses of the rows of a C-ordered 2-D array (None if no rows)."""
+        if rows.shape[0] == 0:
+            return None
+        base, stride = _address(rows), rows.strides[0]
+        return (c_void_p * rows.shape[0])(*[base + j * stride for j in range(rows.shape[0])])
+
+    @staticmethod
+    def _pointers(addresses: list):
+        return (c_void_p * len(addresses))(*addresses) if addresses else None
+
+    def jvp(self, inputs=None, direction=None, params=None) -> Jvp:
+        """Values and every output's derivative along a direction v over the inputs at every point
+        (forward mode, one sweep): Jvp(value, tangent), tangent = grad f_k(x_i) . v_i, both in the
+        form `value` gives (an (N,) array for one output; (N, m), or a dict by output name for dict
+        inputs, for several).
+
+        direction: a dict name -> float (the same at every point; its zeros cost nothing) or
+        name -> (N,) array (one per point); or a sequence of n floats, or an (N, n) array."""
+        n, keep, addresses, form = self._inputs(inputs)     # keep: alive through the call
+        pvalues, paddress, _ = self._params(params)
+        dkeep, dcolumns, dshared = self._direction(direction, n)
+        m = self._m
+        block = np.empty((2 * m, n))
+        outs = self._table(block)
+        status = self._lib.tvm_jvp(self._handle, n, self._pointers(addresses), self._k, paddress, self._q,
+                                   dcolumns, dshared, outs, m, ctypes.addressof(outs) + 8 * m if m else None, m)
+        if status:
+            check(status)
+        values, tangents = block[:m], block[m:]
+        if m == 1:
+            return Jvp(values[0], tangents[0])
+        if form == "dict":
+            return Jvp({name: values[r] for r, name in enumerate(self.outputs)},
+                       {name: tangents[r] for r, name in enumerate(self.outputs)})
+        return Jvp(values.T, tangents.T)
+
+    def hvp(self, inputs=None, direction=None, params=None, *, output=0) -> GradAndHvp:
+        """The gradient of an output and its Hessian-vector product at every point (forward over
+        reverse: one tangent sweep of the gradient): GradAndHvp(grad, hvp), hvp_j = sum_l
+        d2f/dx_j dx_l * v_l, both in the form the inputs came in (as value_and_grad's grad).
+
+        direction: as for jvp. output: which output (index or name; default the first)."""
+        n, keep, addresses, form = self._inputs(inputs)
+        pvalues, paddress, _ = self._params(params)
+        out = self._output_index(output)
+        dkeep, dcolumns, dshared = self._direction(direction, n)
+        k = self._k
+        block = np.empty((2 * k, n))
+        outs = self._table(block)
+        status = self._lib.tvm_hvp(self._handle, n, self._pointers(addresses), k, paddress, self._q, out,
+                                   dcolumns, dshared, outs, k, ctypes.addressof(outs) + 8 * k if k else None, k)
+        if status:
+            check(status)
+        return GradAndHvp(self._shape_grad(block[:k], form), self._shape_grad(block[k:], form))
+
+    def hessian(self, inputs=None, params=None, *, output=0) -> np.ndarray:
+        """The Hessian of an output with respect to the inputs at every point: an (N, n, n) array,
+        H[i, r, c] = d2f/dx_r dx_c at point i, inputs in slot order (`.inputs`) whatever form
+        they came in. Row r is the derivative of df/dx_r, so H[i, r, c] and H[i, c, r] agree up to
+        rounding. Meant for up to ~32 inputs. output: index or name (default the first)."""
+        n, keep, addresses, form = self._inputs(inputs)
+        pvalues, paddress, _ = self._params(params)
+        out = self._output_index(output)
+        k = self._k
+        h = np.empty((n, k, k))
+        status = self._lib.tvm_hessian(self._handle, n, self._pointers(addresses), k, paddress, self._q, out,
+                                       h.ctypes.data)
+        if status:
+            check(status)
+        return h
+
+    def param_hessian_sum(self, inputs=None, params=None, *, output=0) -> np.ndarray:
+        """The Hessian of an output with respect to the parameters, summed over the points (data
+        fixed, weights variable; the training case): a (p, p) array, H[a, b] = sum_i
+        d2f(x_i)/dw_a dw_b, parameters in slot order (`.params`). Bit for bit the same for any
+        thread count. output: index or name (default the first)."""
+        n, keep, addresses, form = self._inputs(inputs)
+        pvalues, paddress, _ = self._params(params)
+        out = self._output_index(output)
+        q = self._q
+        h = np.empty((q, q))
+        status = self._lib.tvm_param_hessian_sum(self._handle, n, self._pointers(addresses), self._k, paddress, q,
+                                                 out, h.ctypes.data)
+        if status:
+            check(status)
+        return h
 
 
 def _function_from_text(text: str, options: dict) -> Function:

@@ -131,6 +131,11 @@ def _declare(lib: ctypes.CDLL) -> None:
       POINTER(c_int), POINTER(c_char_p))
     f("tvm_gradients", c_int, c_void_p, c_size_t, _P, c_size_t, _P, c_size_t, _P, c_size_t,
       _P, c_size_t, _P, c_size_t, _P, _P, c_size_t)
+    f("tvm_jvp", c_int, c_void_p, c_size_t, _P, c_size_t, _P, c_size_t, _P, _P, _P, c_size_t, _P, c_size_t)
+    f("tvm_hvp", c_int, c_void_p, c_size_t, _P, c_size_t, _P, c_size_t, c_size_t, _P, _P,
+      _P, c_size_t, _P, c_size_t)
+    f("tvm_hessian", c_int, c_void_p, c_size_t, _P, c_size_t, _P, c_size_t, c_size_t, _P)
+    f("tvm_param_hessian_sum", c_int, c_void_p, c_size_t, _P, c_size_t, _P, c_size_t, c_size_t, _P)
 
 
 def check(status: int) -> None:
