@@ -56,9 +56,19 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Reliability checks: fuzz targets' properties, the differential check and its driver
+        // (tapevm-check: replay, differential, and fuzz in a -sanitize=fuzzer build; scripts/fuzz).
+        .target(
+            name: "TapeVMCheck",
+            dependencies: ["TapeVM", "TapeVMC"]
+        ),
+        .executableTarget(
+            name: "tapevm-check",
+            dependencies: ["TapeVMCheck"]
+        ),
         .testTarget(
             name: "TapeVMTests",
-            dependencies: ["TapeVM", "TapeVMC"]
+            dependencies: ["TapeVM", "TapeVMC", "TapeVMCheck"]
         ),
     ],
     swiftLanguageModes: [.v6]
