@@ -61,7 +61,8 @@ public enum Differential {
 
     /// Random points: mostly ordinary values in [-4, 4], often a special one, sometimes a tie
     /// with the previous input. `inputs` columns of `count` values each.
-    public static func points(count: Int, inputs: Int, rng: inout SplitMix64) -> [[Double]] {
+    public static func points(count: Int, inputs: Int, rng: inout SplitMix64,
+                              specials: [Double] = Differential.specials) -> [[Double]] {
         var cols = [[Double]](repeating: [], count: inputs)
         for _ in 0..<count {
             for j in 0..<inputs {
@@ -132,28 +133,18 @@ public enum Differential {
                         }
                         // Gradients: the reference where the level is exact, else the first path.
                         let other = first.map { $0.jacobian[k] }
-                        for j in tape.inputs.indices {
-                            let got = result.inputGradients[j][i]
-                            outcome.comparisons += 1
-                            if isExact(level) {
-                                if !same(got, w.inputs[j]) {
-                                    fail("∂\(tape.outputs[k].name)/∂\(tape.inputs[j]) at point \(i)", got, w.inputs[j], isa, level, against: "reference")
-                                }
-                            } else if let other, !same(got, other.inputGradients[j][i]) {
-                                fail("∂\(tape.outputs[k].name)/∂\(tape.inputs[j]) at point \(i)", got, other.inputGradients[j][i],
-                                     isa, level, against: "path \(first!.isa)")
-                            }
+                        let gradients = tape.inputs.indices.map { j in
+                            (tape.inputs[j], result.inputGradients[j][i], w.inputs[j], other?.inputGradients[j][i])
+                        } + tape.parameters.indices.map { p in
+                            (tape.parameters[p], result.parameterGradients[p][i], w.parameters[p], other?.parameterGradients[p][i])
                         }
-                        for p in tape.parameters.indices {
-                            let got = result.parameterGradients[p][i]
+                        for (slot, got, reference, firstPath) in gradients {
                             outcome.comparisons += 1
+                            let what = "∂\(tape.outputs[k].name)/∂\(slot) at point \(i)"
                             if isExact(level) {
-                                if !same(got, w.parameters[p]) {
-                                    fail("∂\(tape.outputs[k].name)/∂\(tape.parameters[p]) at point \(i)", got, w.parameters[p], isa, level, against: "reference")
-                                }
-                            } else if let other, !same(got, other.parameterGradients[p][i]) {
-                                fail("∂\(tape.outputs[k].name)/∂\(tape.parameters[p]) at point \(i)", got, other.parameterGradients[p][i],
-                                     isa, level, against: "path \(first!.isa)")
+                                if !same(got, reference) { fail(what, got, reference, isa, level, against: "reference") }
+                            } else if let firstPath, !same(got, firstPath) {
+                                fail(what, got, firstPath, isa, level, against: "path \(first!.isa)")
                             }
                         }
                     }

@@ -74,44 +74,51 @@ enum FuzzChecks {
         guard again.text == text else { throw FuzzFailure("printing the parsed tape gives different text:\n\(text)\n---\n\(again.text)") }
     }
 
-    /// An error's position is inside the source (line 1...lines, column 1...length + 1), and its
-    /// message is not empty.
-    static func checkPosition(line: Int, column: Int, message: String, source: String) throws(FuzzFailure) {
-        // Lines by their bytes (a line's byte count bounds its character count, whatever
-        // counts as a character), so that the check is lenient about "\r\n".
-        let lines = Array(source.utf8).split(separator: 0x0A, omittingEmptySubsequences: false)
+    /// An error's position is inside the source, and its message is not empty. `lines` are the
+    /// source's lines as the parser counts them, each with its length in the parser's columns.
+    static func checkPosition(line: Int, column: Int, message: String, lines: [Int]) throws(FuzzFailure) {
         guard !message.isEmpty else { throw FuzzFailure("an error without a message") }
         guard line >= 1, line <= lines.count else {
             throw FuzzFailure("error at line \(line), but the text has \(lines.count) line(s): \(message)")
         }
-        let length = lines[line - 1].count
-        guard column >= 1, column <= length + 2 else {
-            throw FuzzFailure("error at \(line):\(column), but line \(line) has \(length) byte(s): \(message)")
+        guard column >= 1, column <= lines[line - 1] + 2 else {
+            throw FuzzFailure("error at \(line):\(column), but line \(line) has \(lines[line - 1]) column(s): \(message)")
         }
+    }
+
+    /// Expression lines: split at every Unicode line break (`Character.isNewline`, as the lexer
+    /// does), columns in characters.
+    static func expressionLines(_ source: String) -> [Int] {
+        source.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).map(\.count)
+    }
+
+    /// Tape text lines: split at "\n"; a line's byte count bounds its columns (characters).
+    static func tapeTextLines(_ source: String) -> [Int] {
+        Array(source.utf8).split(separator: 0x0A, omittingEmptySubsequences: false).map(\.count)
     }
 
     static func expression(_ data: [UInt8]) throws(FuzzFailure) {
-        let source = String(decoding: data, as: UTF8.self)
-        let tape: Tape
-        do {
-            tape = try Tape(expression: source)
-        } catch {
-            try checkPosition(line: error.line, column: error.column, message: error.message, source: source)
-            return
+        try parsed(data) { (source) throws(FuzzFailure) in
+            do throws(ExpressionError) { return try Tape(expression: source) } catch {
+                try checkPosition(line: error.line, column: error.column, message: error.message, lines: expressionLines(source))
+                return nil
+            }
         }
-        try roundTrip(tape)
-        try differential(tape, data)
     }
 
     static func tapeText(_ data: [UInt8]) throws(FuzzFailure) {
-        let source = String(decoding: data, as: UTF8.self)
-        let tape: Tape
-        do {
-            tape = try Tape(text: source)
-        } catch {
-            try checkPosition(line: error.line, column: error.column, message: error.message, source: source)
-            return
+        try parsed(data) { (source) throws(FuzzFailure) in
+            do throws(TapeTextError) { return try Tape(text: source) } catch {
+                try checkPosition(line: error.line, column: error.column, message: error.message, lines: tapeTextLines(source))
+                return nil
+            }
         }
+    }
+
+    /// Parses the input as UTF-8 (invalid bytes become U+FFFD) with `parse`, which checks and
+    /// absorbs a parse error (nil); a tape must print and parse back equal and pass ``differential``.
+    static func parsed(_ data: [UInt8], _ parse: (String) throws(FuzzFailure) -> Tape?) throws(FuzzFailure) {
+        guard let tape = try parse(String(decoding: data, as: UTF8.self)) else { return }
         try roundTrip(tape)
         try differential(tape, data)
     }

@@ -12,6 +12,8 @@ import Foundation
 //   tapevm-check differential [--tapes N] [--seed S] [--first K]
 //                                          random tapes on every path and optimizer level against
 //                                          the reference; exit 1 on a mismatch
+//   tapevm-check scale N                   time and peak memory of build, text, parse, plan, run for
+//                                          a random tape of N instructions (one size per process)
 //   tapevm-check seeds DIRECTORY           writes the initial seed corpus (one directory per target)
 //   tapevm-check targets                   the fuzz targets' names
 
@@ -21,6 +23,7 @@ func usage() -> Never {
     warn("""
         usage: tapevm-check replay TARGET PATH...
                tapevm-check differential [--tapes N] [--seed S] [--first K]
+               tapevm-check scale INSTRUCTIONS
                tapevm-check seeds DIRECTORY
                tapevm-check targets
         targets: \(FuzzTarget.allCases.map(\.rawValue).joined(separator: ", "))
@@ -55,6 +58,13 @@ struct CheckCommand {
                 let count = try Replay.run(t, paths: Array(arguments[3...]))
                 print("\(t.rawValue): \(count) input(s) replayed, all properties hold")
             } catch {
+                warn("tapevm-check: \(error)\n")
+                exit(1)
+            }
+
+        case "scale":
+            guard arguments.count == 3, let n = Int(arguments[2]), n > 0 else { usage() }
+            do { try Scale.run(instructions: n) { print($0) } } catch {
                 warn("tapevm-check: \(error)\n")
                 exit(1)
             }

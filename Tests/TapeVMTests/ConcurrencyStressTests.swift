@@ -17,6 +17,13 @@ import TapeVMC
     static let threadCount = 8
     static let rounds = 6
 
+    /// A copy of a buffer that outlives the closure.
+    static func copy(_ b: UnsafeBufferPointer<Double>) -> UnsafeMutablePointer<Double> {
+        let p = UnsafeMutablePointer<Double>.allocate(capacity: b.count)
+        p.initialize(from: b.baseAddress!, count: b.count)
+        return p
+    }
+
     static func columns() -> [[Double]] {
         var rng = SplitMix64(seed: 11)
         return (0..<2).map { _ in (0..<n).map { _ in Double.random(in: -2...2, using: &rng) } }
@@ -63,28 +70,20 @@ import TapeVMC
             let n = Self.n
             for round in 0..<Self.rounds {
                 let output = (t + round) % 2
-                var values = [[Double]](repeating: [Double](repeating: 0, count: n), count: 2)
-                var grads = [[Double]](repeating: [Double](repeating: 0, count: n), count: 2)
-                var sums = [Double](repeating: 0, count: 2)
-                let status = inputs[0].withUnsafeBufferPointer { x in
-                    inputs[1].withUnsafeBufferPointer { y in
-                        values[0].withUnsafeMutableBufferPointer { v0 in
-                            values[1].withUnsafeMutableBufferPointer { v1 in
-                                grads[0].withUnsafeMutableBufferPointer { g0 in
-                                    grads[1].withUnsafeMutableBufferPointer { g1 in
-                                        let ins: [UnsafePointer<Double>?] = [x.baseAddress, y.baseAddress]
-                                        let vals: [UnsafeMutablePointer<Double>?] = [v0.baseAddress, v1.baseAddress]
-                                        let gs: [UnsafeMutablePointer<Double>?] = [g0.baseAddress, g1.baseAddress]
-                                        return tvm_value_and_gradient(program, UInt(n), ins, 2, [0.5, -1.5], 2, UInt(output),
-                                                                      vals, 2, gs, 2, &sums, nil, 0)
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
+                // One buffer per thread and round: values, then gradients, then the sums.
+                let columns = UnsafeMutableBufferPointer<Double>.allocate(capacity: 4 * n + 2)
+                defer { columns.deallocate() }
+                columns.initialize(repeating: 0)
+                let base = columns.baseAddress!
+                let ins: [UnsafePointer<Double>?] = [inputs[0].withUnsafeBufferPointer { UnsafePointer(Self.copy($0)) },
+                                                     inputs[1].withUnsafeBufferPointer { UnsafePointer(Self.copy($0)) }]
+                defer { ins.forEach { UnsafeMutablePointer(mutating: $0!).deallocate() } }
+                let vals: [UnsafeMutablePointer<Double>?] = [base, base + n]
+                let gs: [UnsafeMutablePointer<Double>?] = [base + 2 * n, base + 3 * n]
+                let status = tvm_value_and_gradient(program, UInt(n), ins, 2, [0.5, -1.5], 2, UInt(output),
+                                                    vals, 2, gs, 2, base + 4 * n, nil, 0)
                 // The error message is per thread: a success leaves this thread's empty.
-                let got = (values.flatMap { $0 } + grads.flatMap { $0 } + sums).map(\.bitPattern)
+                let got = Array(columns).map(\.bitPattern)
                 if status != 0 || got != expected[output] || String(cString: tvm_last_error()) != "" {
                     failures.add(1, ordering: .relaxed)
                 }

@@ -23,10 +23,10 @@ import TapeVM
     @Test func propertiesCatchFaults() throws {
         try FuzzTarget.expression.run(Array("f(x, y) = x * y + sin(x)".utf8))
         #expect(throws: FuzzFailure.self) {
-            try FuzzChecks.checkPosition(line: 3, column: 1, message: "m", source: "f(x) = x")
+            try FuzzChecks.checkPosition(line: 3, column: 1, message: "m", lines: FuzzChecks.expressionLines("f(x) = x"))
         }
         #expect(throws: FuzzFailure.self) {
-            try FuzzChecks.checkPosition(line: 1, column: 40, message: "m", source: "f(x) = x")
+            try FuzzChecks.checkPosition(line: 1, column: 40, message: "m", lines: FuzzChecks.tapeTextLines("f(x) = x"))
         }
         #expect(!Differential.same(0, -0.0) && Differential.same(.nan, -.nan))
         #expect(throws: FuzzFailure.self) { try FuzzChecks.expect(3, 0, "tvm_evaluate") }
