@@ -116,30 +116,6 @@ extern double Sleef_exp_u10(double), Sleef_log_u10(double), Sleef_sin_u10(double
 #define TV_SCALAR2(fn, x, y) Sleef_##fn##_u10(x, y)
 #endif
 
-#define TV_FORWARD forward_portable
-#define TV_REVERSE reverse_portable
-#define TV_TARGET
-#define VEXP(x) TV_P1(exp, x)
-#define VLOG(x) TV_P1(log, x)
-#define VTANH(x) VTANH_EXP(VEXP, x)
-#define VSIN(x) TV_P1(sin, x)
-#define VCOS(x) TV_P1(cos, x)
-#define VLOG1P(x) TV_P1(log1p, x)
-#define VEXPM1(x) TV_P1(expm1, x)
-#define VPOW(x, y) TV_P2(pow, x, y)
-#include "sweep_template.h"
-#undef TV_FORWARD
-#undef TV_REVERSE
-#undef TV_TARGET
-#undef VEXP
-#undef VLOG
-#undef VTANH
-#undef VSIN
-#undef VCOS
-#undef VLOG1P
-#undef VEXPM1
-#undef VPOW
-
 double tv_scalar_exp(double x) { return TV_SCALAR1(exp, x); }
 double tv_scalar_log(double x) { return TV_SCALAR1(log, x); }
 double tv_scalar_sin(double x) { return TV_SCALAR1(sin, x); }
@@ -203,7 +179,7 @@ extern void tv_sleef4_pow2(const double *, const double *, double *);
 int tv_isa_supported(int isa) {
     __builtin_cpu_init();
     switch (isa) {
-    case TV_ISA_PORTABLE: return 1;
+    case TV_ISA_SWIFT: return 1;
     case TV_ISA_AVX2: return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
     case TV_ISA_AVX512:
         return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq")
@@ -212,47 +188,83 @@ int tv_isa_supported(int isa) {
     }
 }
 #else
-int tv_isa_supported(int isa) { return isa == TV_ISA_PORTABLE; }
+int tv_isa_supported(int isa) { return isa == TV_ISA_SWIFT; }
 #endif
 
 int tv_isa_best(void) {
     if (tv_isa_supported(TV_ISA_AVX512)) return TV_ISA_AVX512;
     if (tv_isa_supported(TV_ISA_AVX2)) return TV_ISA_AVX2;
-    return TV_ISA_PORTABLE;
+    return TV_ISA_SWIFT;
 }
 
-/// `isa` if this CPU runs it, else the portable path: the last guard against an illegal
-/// instruction (the Swift side already resolves unsupported requests).
-static int tv_checked_isa(int isa) {
+/// Whether this CPU runs `isa` (cached): the last guard against an illegal instruction (the
+/// Swift side already resolves unsupported requests).
+static int tv_checked(int isa) {
     static int supported[3] = {-1, -1, -1};
-    if (isa < 0 || isa > 2) return TV_ISA_PORTABLE;
+    if (isa < 0 || isa > 2) return 0;
     int s = __atomic_load_n(&supported[isa], __ATOMIC_RELAXED);
     if (s < 0) {
         s = tv_isa_supported(isa);
         __atomic_store_n(&supported[isa], s, __ATOMIC_RELAXED);
     }
-    return s ? isa : TV_ISA_PORTABLE;
+    return s;
 }
 
-void tv_forward(int isa, const tv_instr *code, long count, double *const *values, long tile) {
-    switch (tv_checked_isa(isa)) {
+int tv_forward(int isa, const tv_instr *code, long count, double *const *values, long tile) {
+    if (!tv_checked(isa)) return -1;
+    switch (isa) {
 #if defined(__x86_64__) && defined(__linux__)
-    case TV_ISA_AVX512: forward_avx512(code, count, values, tile); return;
-    case TV_ISA_AVX2: forward_avx2(code, count, values, tile); return;
+    case TV_ISA_AVX512: forward_avx512(code, count, values, tile); return 0;
+    case TV_ISA_AVX2: forward_avx2(code, count, values, tile); return 0;
 #endif
-    default: forward_portable(code, count, values, tile); return;
+    default: return -1;
     }
 }
 
-void tv_reverse(int isa, const tv_rinstr *code, long count, double *const *values, double *const *adjoints, long tile) {
-    switch (tv_checked_isa(isa)) {
+int tv_reverse(int isa, const tv_rinstr *code, long count, double *const *values, double *const *adjoints, long tile) {
+    if (!tv_checked(isa)) return -1;
+    switch (isa) {
 #if defined(__x86_64__) && defined(__linux__)
-    case TV_ISA_AVX512: reverse_avx512(code, count, values, adjoints, tile); return;
-    case TV_ISA_AVX2: reverse_avx2(code, count, values, adjoints, tile); return;
+    case TV_ISA_AVX512: reverse_avx512(code, count, values, adjoints, tile); return 0;
+    case TV_ISA_AVX2: reverse_avx2(code, count, values, adjoints, tile); return 0;
 #endif
-    default: reverse_portable(code, count, values, adjoints, tile); return;
+    default: return -1;
     }
 }
+
+// ---- Lane functions for the Swift interpreter: 8 lanes, memory to memory, at the widest SLEEF
+// width this CPU has (AVX-512: one d8 call; AVX2: two d4 calls; else four d2 calls), chosen once.
+static int tv_lane_isa(void) {
+    static int isa = -1;
+    int i = __atomic_load_n(&isa, __ATOMIC_RELAXED);
+    if (i < 0) {
+        i = tv_isa_best();
+        __atomic_store_n(&isa, i, __ATOMIC_RELAXED);
+    }
+    return i;
+}
+
+#if defined(__x86_64__) && defined(__linux__)
+#define TV_LANE1(fn) void tv_lane_##fn(const void *x, void *y) { \
+    switch (tv_lane_isa()) { \
+    case TV_ISA_AVX512: tv_sleef8_##fn((const double *)x, (double *)y); return; \
+    case TV_ISA_AVX2: tv_sleef4_##fn((const double *)x, (double *)y); return; \
+    default: st((double *)y, TV_P1(fn, ld((const double *)x))); return; \
+    } }
+#define TV_LANE2(fn) void tv_lane_##fn(const void *x, const void *y, void *z) { \
+    switch (tv_lane_isa()) { \
+    case TV_ISA_AVX512: tv_sleef8_##fn##2((const double *)x, (const double *)y, (double *)z); return; \
+    case TV_ISA_AVX2: tv_sleef4_##fn##2((const double *)x, (const double *)y, (double *)z); return; \
+    default: st((double *)z, TV_P2(fn, ld((const double *)x), ld((const double *)y))); return; \
+    } }
+#else
+#define TV_LANE1(fn) void tv_lane_##fn(const void *x, void *y) { \
+    (void)tv_lane_isa; st((double *)y, TV_P1(fn, ld((const double *)x))); }
+#define TV_LANE2(fn) void tv_lane_##fn(const void *x, const void *y, void *z) { \
+    st((double *)z, TV_P2(fn, ld((const double *)x), ld((const double *)y))); }
+#endif
+TV_LANE1(exp) TV_LANE1(log) TV_LANE1(sin) TV_LANE1(cos) TV_LANE1(log1p) TV_LANE1(expm1)
+TV_LANE2(pow)
 
 void tv_accumulate_lanes(const double *plane, long n, double *acc) {
     v8d sum = ld(acc);

@@ -145,7 +145,7 @@ extension Program {
             aTables.append(nextTable)
             nextTable += r.adjointPlaneCount
         }
-        let isa = instructionSet.cValue
+        let isa = instructionSet
         while true {
             let chunk = claim()
             if chunk >= plan.chunkCount { break }
@@ -167,7 +167,7 @@ extension Program {
                 for (plane, dest, direct) in tiles.stores where direct {
                     vTable[plane] = full ? dest + start : V + plane * tile
                 }
-                tv_forward(isa, forward.base, forward.count, vTable, tile)
+                isa.forward(forward.base, forward.count, vTable, tile)
                 for (plane, dest, direct) in tiles.stores where !(full && direct) {
                     (dest + start).update(from: vTable[plane]!, count: n)
                 }
@@ -181,7 +181,7 @@ extension Program {
                         if first { p.update(repeating: seed, count: tile) }
                         else { for i in 0..<tile { p[i] += seed } }
                     }
-                    tv_reverse(isa, reverseCode[r].0, reverseCode[r].1, vTable, aTable, tile)
+                    isa.reverse(reverseCode[r].0, reverseCode[r].1, vTable, aTable, tile)
                     for gather in request.gathers where !(full && gather.direct) {
                         let dst = gather.destination + start
                         switch gather.planes.count {

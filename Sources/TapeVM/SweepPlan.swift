@@ -62,6 +62,7 @@ final class SweepPlan: @unchecked Sendable {
             if reads.contains(.y) { lastUse[i] = end }
             if reads.contains(.a) { lastUse[x.operands[0].index] = end }
             if reads.contains(.b) { lastUse[x.operands[1].index] = end }
+            if reads.contains(.c) { lastUse[x.operands[2].index] = end }
         }
 
         // Value planes. Leaves first: inputs are loaded together at the start of each tile, and
@@ -213,7 +214,7 @@ final class SweepPlan: @unchecked Sendable {
             reversed.append(tv_rinstr(op: Int32(op.rawValue), first: keptFirst,
                                       vdst: Int32(valuePlane[i]), va: v.count > 0 ? v[0] : 0, vb: v.count > 1 ? v[1] : 0,
                                       gdst: Int32(gdst), ga: a.count > 0 ? a[0] : 0, gb: a.count > 1 ? a[1] : 0,
-                                      gc: a.count > 2 ? a[2] : 0, reserved: 0, imm: x.immediate))
+                                      gc: a.count > 2 ? a[2] : 0, vc: v.count > 2 ? v[2] : 0, imm: x.immediate))
         }
         plan.code = CodeBuffer(reversed.reversed())  // the kernel runs it last to first
         plan.adjointPlaneCount = adjoints.count

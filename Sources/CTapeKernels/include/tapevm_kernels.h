@@ -50,13 +50,15 @@ typedef struct {
     int32_t first;
     int32_t vdst, va, vb;
     int32_t gdst, ga, gb, gc;
-    int32_t reserved;
+    /// Value plane of operand c (read by reverse rules that need it).
+    int32_t vc;
     double imm;
 } tv_rinstr;
 
-/// Instruction-set paths.
+/// Code paths. `TV_ISA_SWIFT` is TapeVM's Swift interpreter (no C kernels); the others are the
+/// C kernels compiled for AVX2 + FMA and AVX-512 on x86-64.
 typedef enum {
-    TV_ISA_PORTABLE = 0,
+    TV_ISA_SWIFT = 0,
     TV_ISA_AVX2 = 1,
     TV_ISA_AVX512 = 2,
 } tv_isa;
@@ -69,10 +71,11 @@ int tv_isa_best(void);
 const char *tv_opcode_name(int op);
 
 /// Forward sweep of `count` instructions over one tile; `values[r]` is value plane r.
-void tv_forward(int isa, const tv_instr *code, long count, double *const *values, long tile);
+/// Returns 0, or -1 without running when `isa` has no C kernels or this CPU cannot run them.
+int tv_forward(int isa, const tv_instr *code, long count, double *const *values, long tile);
 /// Reverse sweep of `count` instructions (run last to first) over one tile; `adjoints[r]` is
-/// adjoint plane r.
-void tv_reverse(int isa, const tv_rinstr *code, long count, double *const *values, double *const *adjoints, long tile);
+/// adjoint plane r. Returns 0, or -1 without running (as tv_forward).
+int tv_reverse(int isa, const tv_rinstr *code, long count, double *const *values, double *const *adjoints, long tile);
 
 /// Adds plane[i] into acc[i % 8] for i < n: a lane-parallel sum whose order depends only on
 /// n, so sums over a batch are the same on every path and for every thread count.
@@ -90,6 +93,18 @@ double tv_scalar_cos(double x);
 double tv_scalar_log1p(double x);
 double tv_scalar_expm1(double x);
 double tv_scalar_pow(double x, double y);
+
+/// SLEEF's functions on 8 lanes, memory to memory (`x`, `y`, `z` each 8 doubles), at the widest
+/// vector width this CPU has: the transcendental functions of the Swift interpreter's
+/// SIMD8<Double> lane (Swift itself is built for the baseline ISA, so it cannot call SLEEF's
+/// AVX-512 forms directly).
+void tv_lane_exp(const void *x, void *y);
+void tv_lane_log(const void *x, void *y);
+void tv_lane_sin(const void *x, void *y);
+void tv_lane_cos(const void *x, void *y);
+void tv_lane_log1p(const void *x, void *y);
+void tv_lane_expm1(const void *x, void *y);
+void tv_lane_pow(const void *x, const void *y, void *z);
 
 #ifdef __cplusplus
 }

@@ -5,8 +5,8 @@ extension Tape {
         TapeRewriter.rewrite(self) { w, ins in
             let values = ins.operands.compactMap { w.constantValue($0) }
             guard ins.opcode.arity > 0, values.count == ins.operands.count else { return w.emit(ins) }
-            let v = ins.opcode.info.forward(values.count > 0 ? values[0] : 0, values.count > 1 ? values[1] : 0,
-                                            values.count > 2 ? values[2] : 0, ins.immediate)
+            let v = ins.opcode.evaluate(values.count > 0 ? values[0] : 0, values.count > 1 ? values[1] : 0,
+                                        values.count > 2 ? values[2] : 0, immediate: ins.immediate)
             return w.emit(Instruction(.const, immediate: v))
         }
     }
