@@ -23,10 +23,13 @@ public struct FuzzFailure: Error, CustomStringConvertible, Sendable {
 ///   `tvm_program_new` with fuzzed options, runs with fuzzed counts, NULLs, wrong handle kinds
 ///   and overlapping destinations. Every call returns the documented status; a failed run
 ///   writes nothing; a successful one gives the bits of the Swift `Program` with the same options.
+/// - `csv` and `npy`: the file readers (see FuzzIO.swift).
 public enum FuzzTarget: String, CaseIterable, Sendable {
     case expression
     case tapeText = "tape-text"
     case cABI = "c-abi"
+    case csv
+    case npy
 
     /// Tapes larger than this are only parsed and printed, not run on every path (keeps the
     /// fuzzer's executions per second up; size limits are tested separately).
@@ -38,6 +41,8 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
         case .expression: try FuzzChecks.expression(data)
         case .tapeText: try FuzzChecks.tapeText(data)
         case .cABI: try FuzzChecks.cABI(data)
+        case .csv: try FuzzChecks.csv(data)
+        case .npy: try FuzzChecks.npy(data)
         }
     }
 }

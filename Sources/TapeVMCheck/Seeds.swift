@@ -64,6 +64,21 @@ public enum Seeds {
             let tape = Tape.random(instructions: 4 + 3 * k, inputs: k % 4, parameters: k % 3, outputs: 1 + k % 3, seed: UInt64(k))
             texts.append(tape.text)
         }
+        let csvs = [
+            "x,y\n1,2\n3,4\n", "x,y,label\n1,2,a\n3,4,b\n-1e300,nan,c\n0.5,-0,d\n1e-310,7,e\n",
+            "\u{FEFF}\"x\",\"y, z\"\n  1 , \"2\"\n\n3,4\r\n", "a\n1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n",
+            "x,y\n1,abc\n", "x,y\n1\n", "x,\"y\n1,2\n", "", "x\ninf\n-INF\nInfinity\nNaN\n.5\n1e999\n0x10\n",
+        ]
+        for (i, c) in csvs.enumerated() { try put(.csv, [UInt8(i * 17 % 256)] + Array(c.utf8)) }
+        for (shape, descr) in [([3], "<f8"), ([2, 2], ">f8"), ([0, 3], "<f8"), ([], "<f8"), ([4], "<f4"), ([2, 3], "<f8")] {
+            let header = NPYHeader(descr: descr, shape: shape)
+            let data = (0..<header.elementCount).flatMap { k -> [UInt8] in
+                let bits = Double(k) * 1.5 - 2
+                return withUnsafeBytes(of: descr.hasPrefix(">") ? bits.bitPattern.byteSwapped : bits.bitPattern.littleEndian, Array.init)
+            }
+            try put(.npy, header.encoded() + data)
+            try put(.npy, header.encoded() + data.dropLast(5))   // truncated
+        }
         for (i, t) in texts.enumerated() {
             try put(.tapeText, Array(t.utf8))
             try put(.cABI, [UInt8(truncatingIfNeeded: i * 29) | 1, UInt8(truncatingIfNeeded: i * 13)] + Array(t.utf8))
