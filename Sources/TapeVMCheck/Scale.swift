@@ -33,6 +33,10 @@ public enum Scale {
         let text = stage("print text") { tape.text }
         let parsed = try stage("parse text") { try Tape(text: text) }
         precondition(parsed == tape, "the parsed tape differs")
+        for pass in Differential.singlePasses {
+            _ = stage("optimize: pass \(Differential.describe(pass))") { parsed.optimized(pass) }
+        }
+        _ = stage("optimize: all passes") { parsed.optimized(.all) }
         let program = stage("Program (optimize, plan)") { Program(parsed, options: ExecutionOptions(threads: 1)) }
         let n = 4096
         let inputs: [[Double]] = (0..<4).map { (j: Int) -> [Double] in
@@ -44,7 +48,7 @@ public enum Scale {
             + "\(program.optimizedTape.instructions.count) after optimization, \(finite)/\(n) finite values")
         for (name, d, peak) in stages {
             let seconds = Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
-            let label = name.padding(toLength: 30, withPad: " ", startingAt: 0)
+            let label = name.padding(toLength: 34, withPad: " ", startingAt: 0)
             log("  " + label + String(format: "%9.3f s  %9.1f ns/instruction  peak RSS %8.1f MiB", seconds,
                                       seconds * 1e9 / Double(tape.instructions.count), peak))
         }
