@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "TapeVM", targets: ["TapeVM"]),
+        .library(name: "TapeVMIO", targets: ["TapeVMIO"]),
         .library(name: "TapeVMC", type: .dynamic, targets: ["TapeVMC"]),
         .executable(name: "tapevm", targets: ["tapevm"]),
         .executable(name: "tapevm-bench", targets: ["tapevm-bench"]),
@@ -20,8 +21,15 @@ let package = Package(
             pkgConfig: "sleef",
             providers: [.apt(["libsleef-dev"])]
         ),
-        // The per-tile sweep kernels, compiled for AVX-512, AVX2 and a portable baseline
-        // with per-function target attributes and chosen at run time (no CPU build flags).
+        // zlib (deflate, CRC-32, Adler-32) from the system: Debian's zlib1g-dev.
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]
+        ),
+        // The AVX2 and AVX-512 sweep kernels (their per-opcode code generated from the Swift rules),
+        // compiled with per-function target attributes and chosen at run time (no CPU build flags);
+        // SLEEF's scalar and 8-lane entry points for the Swift paths.
         .target(
             name: "CTapeKernels",
             dependencies: ["CSleef"]
@@ -36,6 +44,20 @@ let package = Package(
             name: "TapeVM",
             dependencies: ["CTapeKernels"]
         ),
+        // The file formats (NPY, CSV, PNG, JSON): kept out of the math library.
+        .target(
+            name: "TapeVMIO",
+            dependencies: ["CZlib"]
+        ),
+        // The printing lane: writes the C kernels' per-opcode code from the rules (tapevm-kernelgen).
+        .target(
+            name: "TapeVMKernelGen",
+            dependencies: ["TapeVM"]
+        ),
+        .executableTarget(
+            name: "tapevm-kernelgen",
+            dependencies: ["TapeVMKernelGen"]
+        ),
         // The C ABI (@_cdecl functions); include/tapevm.h is its header, for C and ctypes consumers.
         .target(
             name: "TapeVMC",
@@ -45,6 +67,7 @@ let package = Package(
             name: "tapevm",
             dependencies: [
                 "TapeVM",
+                "TapeVMIO",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -60,7 +83,7 @@ let package = Package(
         // (tapevm-check: replay, differential, and fuzz in a -sanitize=fuzzer build; scripts/fuzz).
         .target(
             name: "TapeVMCheck",
-            dependencies: ["TapeVM", "TapeVMC"]
+            dependencies: ["TapeVM", "TapeVMIO", "TapeVMC"]
         ),
         .executableTarget(
             name: "tapevm-check",
@@ -68,7 +91,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TapeVMTests",
-            dependencies: ["TapeVM", "TapeVMC", "TapeVMCheck"]
+            dependencies: ["TapeVM", "TapeVMIO", "TapeVMC", "TapeVMKernelGen", "CZlib", "TapeVMCheck"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -1,5 +1,6 @@
 // Instantiates the sweep template for each instruction-set path and picks one at run time.
 #include "tapevm_kernels.h"
+#include "tapevm_sleef_functions.h"
 #include <stddef.h>
 
 // Keep a*b+c as two roundings: the Swift reference never fuses, and every path must agree.
@@ -10,8 +11,6 @@ typedef long long v8l __attribute__((vector_size(64)));
 typedef double v4d __attribute__((vector_size(32)));
 typedef double v2d __attribute__((vector_size(16)));
 
-#define TV_LN2 0.6931471805599453
-
 // The helpers are macros, not inline functions: clang rejects passing a 64-byte vector to any
 // function (even an inlined one) from code not compiled for AVX-512.
 #define ld(p) ({ v8d _v; __builtin_memcpy(&_v, (p), sizeof _v); _v; })
@@ -19,161 +18,92 @@ typedef double v2d __attribute__((vector_size(16)));
 #define splat(s) ({ double _k = (s); (v8d){_k, _k, _k, _k, _k, _k, _k, _k}; })
 /// Lanes of x where the mask m is set, else lanes of y.
 #define sel(m, x, y) ((v8d)(((v8l)(x) & (m)) | ((v8l)(y) & ~(m))))
-#define vabs(x) ((v8d)((v8l)(x) & (v8l){TV_ABSMASK, TV_ABSMASK, TV_ABSMASK, TV_ABSMASK, \
-                                          TV_ABSMASK, TV_ABSMASK, TV_ABSMASK, TV_ABSMASK}))
-#define TV_ABSMASK 0x7fffffffffffffffLL
-#define vmax(a, b) ({ v8d _a = (a), _b = (b); sel((_a > _b) | (_a != _a), _a, _b); })
+#define vabs(x) ((v8d)((v8l)(x) & (v8l){TV_MAGNITUDE_BITS, TV_MAGNITUDE_BITS, TV_MAGNITUDE_BITS, TV_MAGNITUDE_BITS, \
+                                          TV_MAGNITUDE_BITS, TV_MAGNITUDE_BITS, TV_MAGNITUDE_BITS, TV_MAGNITUDE_BITS}))
+#define TV_MAGNITUDE_BITS 0x7fffffffffffffffLL
+/// The magnitude of x with the sign bit of s.
+#define vcopysign(x, s) ((v8d)(((v8l)vabs(x)) | ((v8l)(s) & ~(v8l){TV_MAGNITUDE_BITS, TV_MAGNITUDE_BITS, \
+    TV_MAGNITUDE_BITS, TV_MAGNITUDE_BITS, TV_MAGNITUDE_BITS, TV_MAGNITUDE_BITS, TV_MAGNITUDE_BITS, TV_MAGNITUDE_BITS})))
 #define vsqrt(x) __builtin_elementwise_sqrt(x)
-/// x to the integer power n: the same multiplications as ScalarMath.powi.
+#define vfloor(x) __builtin_elementwise_floor(x)
+#define vceil(x) __builtin_elementwise_ceil(x)
+/// x to the integer power n by binary exponentiation: the same multiplications as the Lane
+/// default `powi` (Sources/TapeVM/Rules/Lane.swift) that the Swift paths run.
 #define vpowi(x, n) ({ int _n = (n); unsigned _m = _n < 0 ? 0u - (unsigned)_n : (unsigned)_n; \
     v8d _r = splat(1.0), _b = (x); \
     while (_m > 0) { if (_m & 1u) _r = _r * _b; _b = _b * _b; _m >>= 1; } \
     _n < 0 ? splat(1.0) / _r : _r; })
-
-/// tanh from VEXP (SLEEF's exp on every path) with plain multiplies and adds, never fused, so every
-/// path and ScalarMath.tanh (the same operations in the same order) agree bit for bit. With
-/// a = |x|: for a < 0.5625, a + a³·P(a²), P an 11-term minimax fit of (tanh a - a)/a³; for
-/// 0.5625 <= a <= 19.1, 1 - 2/(e+1) with e = exp(2a), the rounding errors of e+1, of the division
-/// (residual by Dekker's exact product) and of 1 - q carried as a correction, so the error is
-/// exp's error scaled by at most 1/2 plus the final rounding; above 19.1, 1 (tanh rounds to 1 from
-/// 19.06). The sign of x is OR-ed back in: tanh(±0) = ±0, tanh(±inf) = ±1, NaN stays NaN.
-/// A block whose 8 lanes are all on one side of 0.5625 computes only that side (same results).
-/// Measured against long double tanhl on 4·10⁶ points: max 0.826 ULP, mean 0.194 (SLEEF's tanh
-/// u10: max 1.0005, mean 0.191; 0.503 within [-1, 1], where this is 0.81).
-#define TV_TANH_CUT 0.5625
-#define TV_TANH_BIG 19.1
-#define TV_TANH_SPLIT 134217729.0
-#define TV_TANH_P0 (-0.3333333333333333)
-#define TV_TANH_P1 0.13333333333332392
-#define TV_TANH_P2 (-0.053968253967059995)
-#define TV_TANH_P3 0.021869488476986772
-#define TV_TANH_P4 (-0.008863234022025001)
-#define TV_TANH_P5 0.0035921055379605073
-#define TV_TANH_P6 (-0.0014556240191643602)
-#define TV_TANH_P7 0.0005887538963165787
-#define TV_TANH_P8 (-0.0002341060656593313)
-#define TV_TANH_P9 8.426595878475474e-05
-#define TV_TANH_P10 (-2.002720499945591e-05)
-#define VTANH_EXP(VEXPF, x) ({ v8d _x = (x), _a = vabs(_x), _small = splat(0.0), _big = splat(0.0); \
-    v8l _m = _a < splat(TV_TANH_CUT); \
-    if (__builtin_reduce_or(_m)) { \
-        v8d _s = _a * _a, _p = splat(TV_TANH_P10); \
-        _p = _p * _s + splat(TV_TANH_P9); _p = _p * _s + splat(TV_TANH_P8); _p = _p * _s + splat(TV_TANH_P7); \
-        _p = _p * _s + splat(TV_TANH_P6); _p = _p * _s + splat(TV_TANH_P5); _p = _p * _s + splat(TV_TANH_P4); \
-        _p = _p * _s + splat(TV_TANH_P3); _p = _p * _s + splat(TV_TANH_P2); _p = _p * _s + splat(TV_TANH_P1); \
-        _p = _p * _s + splat(TV_TANH_P0); \
-        _small = _a + (_a * _s) * _p; \
-    } \
-    if (!__builtin_reduce_and(_m)) { \
-        v8d _e = VEXPF(_a + _a), _d = _e + splat(1.0); \
-        v8d _derr = splat(1.0) - (_d - _e); \
-        v8d _q = splat(2.0) / _d; \
-        v8d _cq = splat(TV_TANH_SPLIT) * _q, _qh = _cq - (_cq - _q), _ql = _q - _qh; \
-        v8d _cd = splat(TV_TANH_SPLIT) * _d, _dh = _cd - (_cd - _d), _dl = _d - _dh; \
-        v8d _pr = _q * _d; \
-        v8d _pe = ((_qh * _dh - _pr) + _qh * _dl + _ql * _dh) + _ql * _dl; \
-        v8d _r = (splat(2.0) - _pr) - _pe; \
-        v8d _qlo = (_r - _q * _derr) * (splat(0.5) * _q); \
-        v8d _s1 = splat(1.0) - _q, _sl = (splat(1.0) - _s1) - _q; \
-        _big = sel(_a > splat(TV_TANH_BIG), splat(1.0), _s1 + (_sl - _qlo)); \
-    } \
-    v8d _t = sel(_m, _small, _big); \
-    (v8d)((v8l)_t | ((v8l)_x & (v8l)splat(-0.0))); })
 
 // SLEEF, declared here rather than through sleef.h: sleef.h shows the AVX and AVX-512 forms only
 // to translation units built with those CPU flags, and this one is built without any.
 #define TV_SLEEF1(T, name) extern T Sleef_##name(T);
 #define TV_SLEEF2(T, name) extern T Sleef_##name(T, T);
 
-// ---- portable path: SLEEF's 2-lane functions (SSE2/SSE4/AVX2-128 dispatch on x86-64,
-// NEON on arm64), scalar SLEEF elsewhere.
+// ---- SLEEF's 2-lane functions (SSE2/SSE4/AVX2-128 dispatch on x86-64, NEON on arm64), scalar
+// SLEEF elsewhere: the scalar reference (tv_scalar_*) and the lane functions' baseline form.
 #if defined(__x86_64__) || defined(__aarch64__)
-TV_SLEEF1(v2d, expd2_u10) TV_SLEEF1(v2d, logd2_u10)
-TV_SLEEF1(v2d, sind2_u10) TV_SLEEF1(v2d, cosd2_u10) TV_SLEEF1(v2d, log1pd2_u10)
-TV_SLEEF1(v2d, expm1d2_u10) TV_SLEEF2(v2d, powd2_u10)
-#define TV_P1(fn, x) ({ v8d _x = (x); \
-    v2d _0 = Sleef_##fn##d2_u10(__builtin_shufflevector(_x, _x, 0, 1)); \
-    v2d _1 = Sleef_##fn##d2_u10(__builtin_shufflevector(_x, _x, 2, 3)); \
-    v2d _2 = Sleef_##fn##d2_u10(__builtin_shufflevector(_x, _x, 4, 5)); \
-    v2d _3 = Sleef_##fn##d2_u10(__builtin_shufflevector(_x, _x, 6, 7)); \
-    __builtin_shufflevector(__builtin_shufflevector(_0, _1, 0, 1, 2, 3), \
-                            __builtin_shufflevector(_2, _3, 0, 1, 2, 3), 0, 1, 2, 3, 4, 5, 6, 7); })
-#define TV_P2(fn, x, y) ({ v8d _x = (x), _y = (y); \
-    v2d _0 = Sleef_##fn##d2_u10(__builtin_shufflevector(_x, _x, 0, 1), __builtin_shufflevector(_y, _y, 0, 1)); \
-    v2d _1 = Sleef_##fn##d2_u10(__builtin_shufflevector(_x, _x, 2, 3), __builtin_shufflevector(_y, _y, 2, 3)); \
-    v2d _2 = Sleef_##fn##d2_u10(__builtin_shufflevector(_x, _x, 4, 5), __builtin_shufflevector(_y, _y, 4, 5)); \
-    v2d _3 = Sleef_##fn##d2_u10(__builtin_shufflevector(_x, _x, 6, 7), __builtin_shufflevector(_y, _y, 6, 7)); \
-    __builtin_shufflevector(__builtin_shufflevector(_0, _1, 0, 1, 2, 3), \
-                            __builtin_shufflevector(_2, _3, 0, 1, 2, 3), 0, 1, 2, 3, 4, 5, 6, 7); })
-#define TV_SCALAR1(fn, x) (Sleef_##fn##d2_u10((v2d){(x), (x)})[0])
-#define TV_SCALAR2(fn, x, y) (Sleef_##fn##d2_u10((v2d){(x), (x)}, (v2d){(y), (y)})[0])
+#define TV_DECLARE1(name, acc) TV_SLEEF1(v2d, name##d2##acc)
+#define TV_DECLARE2(name, acc) TV_SLEEF2(v2d, name##d2##acc)
+TV_SLEEF_UNARY(TV_DECLARE1)
+TV_SLEEF_BINARY(TV_DECLARE2)
+#define TV_HALF(x, i) __builtin_shufflevector(x, x, i, i + 1)
+#define TV_JOIN(_0, _1, _2, _3) __builtin_shufflevector(__builtin_shufflevector(_0, _1, 0, 1, 2, 3), \
+                                                        __builtin_shufflevector(_2, _3, 0, 1, 2, 3), 0, 1, 2, 3, 4, 5, 6, 7)
+#define TV_P1(f, x) ({ v8d _x = (x); TV_JOIN(f(TV_HALF(_x, 0)), f(TV_HALF(_x, 2)), f(TV_HALF(_x, 4)), f(TV_HALF(_x, 6))); })
+#define TV_P2(f, x, y) ({ v8d _x = (x), _y = (y); \
+    TV_JOIN(f(TV_HALF(_x, 0), TV_HALF(_y, 0)), f(TV_HALF(_x, 2), TV_HALF(_y, 2)), \
+            f(TV_HALF(_x, 4), TV_HALF(_y, 4)), f(TV_HALF(_x, 6), TV_HALF(_y, 6))); })
+#define TV_SCALAR_FN1(name, acc) double tv_scalar_##name(double x) { return Sleef_##name##d2##acc((v2d){x, x})[0]; }
+#define TV_SCALAR_FN2(name, acc) double tv_scalar_##name(double x, double y) { \
+    return Sleef_##name##d2##acc((v2d){x, x}, (v2d){y, y})[0]; }
+#define TV_BASE1(name, acc, x) TV_P1(Sleef_##name##d2##acc, x)
+#define TV_BASE2(name, acc, x, y) TV_P2(Sleef_##name##d2##acc, x, y)
 #else
-extern double Sleef_exp_u10(double), Sleef_log_u10(double), Sleef_sin_u10(double),
-    Sleef_cos_u10(double), Sleef_log1p_u10(double), Sleef_expm1_u10(double), Sleef_pow_u10(double, double);
-#define TV_P1(fn, x) ({ v8d _x = (x), _r; for (int _l = 0; _l < 8; ++_l) _r[_l] = Sleef_##fn##_u10(_x[_l]); _r; })
-#define TV_P2(fn, x, y) ({ v8d _x = (x), _y = (y), _r; for (int _l = 0; _l < 8; ++_l) _r[_l] = Sleef_##fn##_u10(_x[_l], _y[_l]); _r; })
-#define TV_SCALAR1(fn, x) Sleef_##fn##_u10(x)
-#define TV_SCALAR2(fn, x, y) Sleef_##fn##_u10(x, y)
+#define TV_DECLARE1(name, acc) extern double Sleef_##name##acc(double);
+#define TV_DECLARE2(name, acc) extern double Sleef_##name##acc(double, double);
+TV_SLEEF_UNARY(TV_DECLARE1)
+TV_SLEEF_BINARY(TV_DECLARE2)
+#define TV_SCALAR_FN1(name, acc) double tv_scalar_##name(double x) { return Sleef_##name##acc(x); }
+#define TV_SCALAR_FN2(name, acc) double tv_scalar_##name(double x, double y) { return Sleef_##name##acc(x, y); }
+#define TV_BASE1(name, acc, x) ({ v8d _x = (x), _r; for (int _l = 0; _l < 8; ++_l) _r[_l] = Sleef_##name##acc(_x[_l]); _r; })
+#define TV_BASE2(name, acc, x, y) ({ v8d _x = (x), _y = (y), _r; \
+    for (int _l = 0; _l < 8; ++_l) _r[_l] = Sleef_##name##acc(_x[_l], _y[_l]); _r; })
 #endif
-
-double tv_scalar_exp(double x) { return TV_SCALAR1(exp, x); }
-double tv_scalar_log(double x) { return TV_SCALAR1(log, x); }
-double tv_scalar_sin(double x) { return TV_SCALAR1(sin, x); }
-double tv_scalar_cos(double x) { return TV_SCALAR1(cos, x); }
-double tv_scalar_log1p(double x) { return TV_SCALAR1(log1p, x); }
-double tv_scalar_expm1(double x) { return TV_SCALAR1(expm1, x); }
-double tv_scalar_pow(double x, double y) { return TV_SCALAR2(pow, x, y); }
+TV_SLEEF_UNARY(TV_SCALAR_FN1)
+TV_SLEEF_BINARY(TV_SCALAR_FN2)
 
 #if defined(__x86_64__) && defined(__linux__)
 #define TV_AVX2 __attribute__((target("avx2,fma")))
 #define TV_AVX512 __attribute__((target("avx512f,avx512dq,fma")))
 // ---- AVX2 + FMA path: SLEEF's AVX2 4-lane functions, two per block, through the trampolines
 // in sleef_trampolines.S (a vector passed by value from this file would not arrive in ymm0).
-#define TV_SLEEF_EXTERN(name) extern void tv_sleef8_##name(const double *, double *); \
+#define TV_SLEEF_EXTERN1(name, acc) extern void tv_sleef8_##name(const double *, double *); \
     extern void tv_sleef4_##name(const double *, double *);
-TV_SLEEF_EXTERN(exp) TV_SLEEF_EXTERN(log) TV_SLEEF_EXTERN(sin)
-TV_SLEEF_EXTERN(cos) TV_SLEEF_EXTERN(log1p) TV_SLEEF_EXTERN(expm1)
-extern void tv_sleef8_pow2(const double *, const double *, double *);
-extern void tv_sleef4_pow2(const double *, const double *, double *);
+#define TV_SLEEF_EXTERN2(name, acc) extern void tv_sleef8_##name##2(const double *, const double *, double *); \
+    extern void tv_sleef4_##name##2(const double *, const double *, double *);
+TV_SLEEF_UNARY(TV_SLEEF_EXTERN1)
+TV_SLEEF_BINARY(TV_SLEEF_EXTERN2)
 #define TV_T1(W, fn, x) ({ v8d _in = (x), _out; tv_sleef##W##_##fn((const double *)&_in, (double *)&_out); _out; })
 #define TV_T2(W, fn, x, y) ({ v8d _in = (x), _in2 = (y), _out; \
     tv_sleef##W##_##fn##2((const double *)&_in, (const double *)&_in2, (double *)&_out); _out; })
 #define TV_FORWARD forward_avx2
 #define TV_REVERSE reverse_avx2
 #define TV_TARGET TV_AVX2
-#define VEXP(x) TV_T1(4, exp, x)
-#define VLOG(x) TV_T1(4, log, x)
-#define VTANH(x) VTANH_EXP(VEXP, x)
-#define VSIN(x) TV_T1(4, sin, x)
-#define VCOS(x) TV_T1(4, cos, x)
-#define VLOG1P(x) TV_T1(4, log1p, x)
-#define VEXPM1(x) TV_T1(4, expm1, x)
-#define VPOW(x, y) TV_T2(4, pow, x, y)
+#define VMATH1(fn, x) TV_T1(4, fn, x)
+#define VMATH2(fn, x, y) TV_T2(4, fn, x, y)
 #include "sweep_template.h"
 #undef TV_FORWARD
 #undef TV_REVERSE
 #undef TV_TARGET
-#undef VEXP
-#undef VLOG
-#undef VTANH
-#undef VSIN
-#undef VCOS
-#undef VLOG1P
-#undef VEXPM1
-#undef VPOW
+#undef VMATH1
+#undef VMATH2
 
 // ---- AVX-512 path: SLEEF's AVX-512F 8-lane functions, one per block, through the trampolines.
 #define TV_FORWARD forward_avx512
 #define TV_REVERSE reverse_avx512
 #define TV_TARGET TV_AVX512
-#define VEXP(x) TV_T1(8, exp, x)
-#define VLOG(x) TV_T1(8, log, x)
-#define VTANH(x) VTANH_EXP(VEXP, x)
-#define VSIN(x) TV_T1(8, sin, x)
-#define VCOS(x) TV_T1(8, cos, x)
-#define VLOG1P(x) TV_T1(8, log1p, x)
-#define VEXPM1(x) TV_T1(8, expm1, x)
-#define VPOW(x, y) TV_T2(8, pow, x, y)
+#define VMATH1(fn, x) TV_T1(8, fn, x)
+#define VMATH2(fn, x, y) TV_T2(8, fn, x, y)
 #include "sweep_template.h"
 
 int tv_isa_supported(int isa) {
@@ -245,26 +175,26 @@ static int tv_lane_isa(void) {
 }
 
 #if defined(__x86_64__) && defined(__linux__)
-#define TV_LANE1(fn) void tv_lane_##fn(const void *x, void *y) { \
+#define TV_LANE1(name, acc) void tv_lane_##name(const void *x, void *y) { \
     switch (tv_lane_isa()) { \
-    case TV_ISA_AVX512: tv_sleef8_##fn((const double *)x, (double *)y); return; \
-    case TV_ISA_AVX2: tv_sleef4_##fn((const double *)x, (double *)y); return; \
-    default: st((double *)y, TV_P1(fn, ld((const double *)x))); return; \
+    case TV_ISA_AVX512: tv_sleef8_##name((const double *)x, (double *)y); return; \
+    case TV_ISA_AVX2: tv_sleef4_##name((const double *)x, (double *)y); return; \
+    default: st((double *)y, TV_BASE1(name, acc, ld((const double *)x))); return; \
     } }
-#define TV_LANE2(fn) void tv_lane_##fn(const void *x, const void *y, void *z) { \
+#define TV_LANE2(name, acc) void tv_lane_##name(const void *x, const void *y, void *z) { \
     switch (tv_lane_isa()) { \
-    case TV_ISA_AVX512: tv_sleef8_##fn##2((const double *)x, (const double *)y, (double *)z); return; \
-    case TV_ISA_AVX2: tv_sleef4_##fn##2((const double *)x, (const double *)y, (double *)z); return; \
-    default: st((double *)z, TV_P2(fn, ld((const double *)x), ld((const double *)y))); return; \
+    case TV_ISA_AVX512: tv_sleef8_##name##2((const double *)x, (const double *)y, (double *)z); return; \
+    case TV_ISA_AVX2: tv_sleef4_##name##2((const double *)x, (const double *)y, (double *)z); return; \
+    default: st((double *)z, TV_BASE2(name, acc, ld((const double *)x), ld((const double *)y))); return; \
     } }
 #else
-#define TV_LANE1(fn) void tv_lane_##fn(const void *x, void *y) { \
-    (void)tv_lane_isa; st((double *)y, TV_P1(fn, ld((const double *)x))); }
-#define TV_LANE2(fn) void tv_lane_##fn(const void *x, const void *y, void *z) { \
-    st((double *)z, TV_P2(fn, ld((const double *)x), ld((const double *)y))); }
+#define TV_LANE1(name, acc) void tv_lane_##name(const void *x, void *y) { \
+    (void)tv_lane_isa; st((double *)y, TV_BASE1(name, acc, ld((const double *)x))); }
+#define TV_LANE2(name, acc) void tv_lane_##name(const void *x, const void *y, void *z) { \
+    st((double *)z, TV_BASE2(name, acc, ld((const double *)x), ld((const double *)y))); }
 #endif
-TV_LANE1(exp) TV_LANE1(log) TV_LANE1(sin) TV_LANE1(cos) TV_LANE1(log1p) TV_LANE1(expm1)
-TV_LANE2(pow)
+TV_SLEEF_UNARY(TV_LANE1)
+TV_SLEEF_BINARY(TV_LANE2)
 
 void tv_accumulate_lanes(const double *plane, long n, double *acc) {
     v8d sum = ld(acc);
@@ -274,15 +204,6 @@ void tv_accumulate_lanes(const double *plane, long n, double *acc) {
     for (; i < n; ++i) acc[i % 8] += plane[i];
 }
 
-static const char *const tv_names[TV_OPCODE_COUNT] = {
-    "input", "param", "const",
-    "neg", "recip", "square", "sqrt", "exp", "log", "sigmoid", "tanh", "sin", "cos",
-    "abs", "relu", "softplus", "log1p", "expm1", "powi",
-    "add", "sub", "mul", "div", "pow", "max", "min", "logaddexp",
-    "lt", "le", "gt", "ge", "eq", "ne",
-    "select", "muladd",
-    "addk", "mulk", "rsubk", "divk", "rdivk",
-    "sqdiff", "mulkadd", "sqdiffk",
-};
+static const char *const tv_names[TV_OPCODE_COUNT] = { TV_OPCODE_NAMES };
 
 const char *tv_opcode_name(int op) { return op >= 0 && op < TV_OPCODE_COUNT ? tv_names[op] : NULL; }

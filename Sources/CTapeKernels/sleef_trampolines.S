@@ -9,6 +9,8 @@
 //   tv_sleef8_<f>2(const double *x, const double *y, double *out) two-argument form
 //   tv_sleef4_<f>(const double *x, double *out)                  two AVX2 calls, 8 lanes
 //   tv_sleef4_<f>2(const double *x, const double *y, double *out)
+#include "tapevm_sleef_functions.h"
+
 #if defined(__x86_64__) && defined(__linux__)
         .text
 
@@ -100,21 +102,15 @@
         .size \name, . - \name
 .endm
 
-        UNARY8 tv_sleef8_exp, Sleef_expd8_u10avx512f
-        UNARY8 tv_sleef8_log, Sleef_logd8_u10avx512f
-        UNARY8 tv_sleef8_sin, Sleef_sind8_u10avx512f
-        UNARY8 tv_sleef8_cos, Sleef_cosd8_u10avx512f
-        UNARY8 tv_sleef8_log1p, Sleef_log1pd8_u10avx512f
-        UNARY8 tv_sleef8_expm1, Sleef_expm1d8_u10avx512f
-        BINARY8 tv_sleef8_pow2, Sleef_powd8_u10avx512f
-
-        UNARY4 tv_sleef4_exp, Sleef_expd4_u10avx2
-        UNARY4 tv_sleef4_log, Sleef_logd4_u10avx2
-        UNARY4 tv_sleef4_sin, Sleef_sind4_u10avx2
-        UNARY4 tv_sleef4_cos, Sleef_cosd4_u10avx2
-        UNARY4 tv_sleef4_log1p, Sleef_log1pd4_u10avx2
-        UNARY4 tv_sleef4_expm1, Sleef_expm1d4_u10avx2
-        BINARY4 tv_sleef4_pow2, Sleef_powd4_u10avx2
+// One trampoline per SLEEF function and width, from the list in sleef_functions.h.
+#define TV_U8(name, acc) UNARY8 tv_sleef8_##name, Sleef_##name##d8##acc##avx512f ;
+#define TV_U4(name, acc) UNARY4 tv_sleef4_##name, Sleef_##name##d4##acc##avx2 ;
+#define TV_B8(name, acc) BINARY8 tv_sleef8_##name##2, Sleef_##name##d8##acc##avx512f ;
+#define TV_B4(name, acc) BINARY4 tv_sleef4_##name##2, Sleef_##name##d4##acc##avx2 ;
+        TV_SLEEF_UNARY(TV_U8)
+        TV_SLEEF_UNARY(TV_U4)
+        TV_SLEEF_BINARY(TV_B8)
+        TV_SLEEF_BINARY(TV_B4)
 #endif
 
 #if defined(__linux__) && defined(__ELF__)

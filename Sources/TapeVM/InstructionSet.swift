@@ -2,7 +2,7 @@ import CTapeKernels
 
 /// A code path of the sweeps.
 ///
-/// - ``swift``: the Swift interpreter over `SIMD8<Double>` lanes (``SIMD8Interpreter``),
+/// - ``swift``: the Swift interpreter over `SIMD8<Double>` lanes (`SIMD8Interpreter`),
 ///   available on every platform, with SLEEF's math functions at the widest vector width the CPU
 ///   has. It is the path on arm64 and on any x86-64 without AVX2.
 /// - ``avx2``, ``avx512``: the same rules printed as C (generated from the Swift rules) and

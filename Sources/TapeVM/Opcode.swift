@@ -28,6 +28,11 @@ public enum Opcode: UInt8, CaseIterable, Sendable, Hashable, Codable {
     case addk, mulk, rsubk, divk, rdivk
     // Fused pairs (made by the optimizer where the inner result has no other use).
     case sqdiff, mulkadd, sqdiffk
+    // The functions of JAX's, PyTorch's and CasADi's math libraries.
+    case tan, atan, atan2, asin, acos, sinh, cosh, asinh, acosh, atanh, erf, erfc, cbrt, hypot
+    case exp2, log2, log10
+    // Piecewise constant: no gradient.
+    case sign, floor, ceil
 }
 
 /// What an instruction's immediate field holds.

@@ -114,4 +114,25 @@ extension TapeBuilder {
     }
     /// `a·b + c`, rounded twice.
     public func muladd(_ a: Register, _ b: Register, _ c: Register) -> Register { emit(.muladd, [a, b, c]) }
+    public func tan(_ a: Register) -> Register { emit(.tan, [a]) }
+    public func atan(_ a: Register) -> Register { emit(.atan, [a]) }
+    public func asin(_ a: Register) -> Register { emit(.asin, [a]) }
+    public func acos(_ a: Register) -> Register { emit(.acos, [a]) }
+    public func sinh(_ a: Register) -> Register { emit(.sinh, [a]) }
+    public func cosh(_ a: Register) -> Register { emit(.cosh, [a]) }
+    public func asinh(_ a: Register) -> Register { emit(.asinh, [a]) }
+    public func acosh(_ a: Register) -> Register { emit(.acosh, [a]) }
+    public func atanh(_ a: Register) -> Register { emit(.atanh, [a]) }
+    public func erf(_ a: Register) -> Register { emit(.erf, [a]) }
+    public func erfc(_ a: Register) -> Register { emit(.erfc, [a]) }
+    public func cbrt(_ a: Register) -> Register { emit(.cbrt, [a]) }
+    public func exp2(_ a: Register) -> Register { emit(.exp2, [a]) }
+    public func log2(_ a: Register) -> Register { emit(.log2, [a]) }
+    public func log10(_ a: Register) -> Register { emit(.log10, [a]) }
+    public func sign(_ a: Register) -> Register { emit(.sign, [a]) }
+    public func floor(_ a: Register) -> Register { emit(.floor, [a]) }
+    public func ceil(_ a: Register) -> Register { emit(.ceil, [a]) }
+    /// `atan2(y, x)`: the angle of the point (x, y).
+    public func atan2(_ y: Register, _ x: Register) -> Register { emit(.atan2, [y, x]) }
+    public func hypot(_ a: Register, _ b: Register) -> Register { emit(.hypot, [a, b]) }
 }

@@ -302,3 +302,49 @@ struct RunArguments {
         }
     }
 }
+
+// MARK: - Functions of the expression language, and gradient rows
+
+/// The expression language's functions with their names, mnemonics and summaries as C strings
+/// that live as long as the process (for `tvm_function_info`).
+enum FunctionTable {
+    struct Entry {
+        let name: UnsafePointer<CChar>
+        let mnemonic: UnsafePointer<CChar>
+        let summary: UnsafePointer<CChar>
+        let argumentCount: Int
+        let integerExponent: Bool
+    }
+
+    nonisolated(unsafe) static let entries: [Entry] = Tape.expressionFunctions.map { f in
+        Entry(name: UnsafePointer(duplicate(f.name)), mnemonic: UnsafePointer(duplicate(f.opcode.mnemonic)),
+              summary: UnsafePointer(duplicate(f.opcode.info.summary)), argumentCount: f.argumentCount,
+              integerExponent: f.opcode.info.immediate == .exponent)
+    }
+}
+
+extension RunArguments {
+    /// Optional destinations for `rows` gradient rows: `NULL` with count 0 means none; otherwise
+    /// exactly `rows × slots` (possibly `NULL`) pointers, row after row. Returns one array per row.
+    mutating func destinationRows(_ p: UnsafePointer<UnsafeMutablePointer<Double>?>?, _ count: UInt, rows: Int,
+                                  argument: String, countArgument: String,
+                                  slots names: [String], kind: String) throws(CallError) -> [[UnsafeMutablePointer<Double>?]] {
+        guard let p else {
+            guard count == 0 else { throw CallError(.nullArgument, "\(argument) is NULL, but \(countArgument) is \(count) (pass 0 for none)") }
+            return Array(repeating: [], count: rows)
+        }
+        let expected = rows * names.count
+        guard count == UInt(expected) else {
+            throw CallError(.invalidArgument, "\(countArgument) is \(count), but \(rows) request(s) × \(names.count) \(kind)(s)\(listing(names)) need \(expected): pass one pointer (or NULL) per request and \(kind)")
+        }
+        return (0..<rows).map { r in
+            (0..<names.count).map { slot in
+                let dest = p[r * names.count + slot]
+                if let dest {
+                    columns.append(Column(dest, doubles: self.count, label: "\(argument)[\(r * names.count + slot)] (request \(r), \(kind) '\(names[slot])')", written: true))
+                }
+                return dest
+            }
+        }
+    }
+}

@@ -284,3 +284,91 @@ public func tvm_value_and_gradient(_ program: OpaquePointer?, _ n: UInt,
             parameterGradientSums: tape.parameters.isEmpty ? nil : paramGradientSum)])
     }
 }
+
+// MARK: - Functions of the expression language
+
+/// `int tvm_function_count(size_t *out_count)`: how many functions the expression language can
+/// call (see `tvm_function_info`).
+@_cdecl("tvm_function_count")
+public func tvm_function_count(_ outCount: UnsafeMutablePointer<UInt>?) -> Int32 {
+    call("tvm_function_count") { () throws(CallError) in
+        try out(outCount, "out_count").pointee = UInt(FunctionTable.entries.count)
+    }
+}
+
+/// `int tvm_function_info(size_t index, const char **out_name, const char **out_mnemonic,
+/// size_t *out_argument_count, int *out_integer_exponent, const char **out_summary)`: function
+/// `index` of the expression language (sorted by name), with static strings.
+@_cdecl("tvm_function_info")
+public func tvm_function_info(_ index: UInt, _ outName: UnsafeMutablePointer<UnsafePointer<CChar>?>?,
+                              _ outMnemonic: UnsafeMutablePointer<UnsafePointer<CChar>?>?,
+                              _ outArgumentCount: UnsafeMutablePointer<UInt>?,
+                              _ outIntegerExponent: UnsafeMutablePointer<Int32>?,
+                              _ outSummary: UnsafeMutablePointer<UnsafePointer<CChar>?>?) -> Int32 {
+    outName?.pointee = nil
+    outMnemonic?.pointee = nil
+    outSummary?.pointee = nil
+    return call("tvm_function_info") { () throws(CallError) in
+        let name = try out(outName, "out_name"), mnemonic = try out(outMnemonic, "out_mnemonic")
+        let argumentCount = try out(outArgumentCount, "out_argument_count")
+        let integerExponent = try out(outIntegerExponent, "out_integer_exponent"), summary = try out(outSummary, "out_summary")
+        let entries = FunctionTable.entries
+        guard index < UInt(entries.count) else {
+            throw CallError(.invalidArgument, "index \(index) is out of range: the expression language has \(entries.count) function(s)")
+        }
+        let entry = entries[Int(index)]
+        name.pointee = entry.name
+        mnemonic.pointee = entry.mnemonic
+        argumentCount.pointee = UInt(entry.argumentCount)
+        integerExponent.pointee = entry.integerExponent ? 1 : 0
+        summary.pointee = entry.summary
+    }
+}
+
+// MARK: - Several gradients in one run
+
+/// `int tvm_gradients(const tvm_program *program, size_t n, const double *const *inputs,
+/// size_t input_count, const double *params, size_t param_count, const double *seeds,
+/// size_t request_count, double *const *values, size_t value_count,
+/// double *const *input_gradients, size_t input_gradient_count, double *param_gradient_sums,
+/// double *const *param_gradients, size_t param_gradient_count)`: values and `request_count`
+/// gradients of weighted sums of the outputs (vector-Jacobian products; identity rows give the
+/// Jacobian) from one forward sweep and one reverse sweep per request on each tile.
+@_cdecl("tvm_gradients")
+public func tvm_gradients(_ program: OpaquePointer?, _ n: UInt,
+                          _ inputs: UnsafePointer<UnsafePointer<Double>?>?, _ inputCount: UInt,
+                          _ params: UnsafePointer<Double>?, _ paramCount: UInt,
+                          _ seeds: UnsafePointer<Double>?, _ requestCount: UInt,
+                          _ values: UnsafePointer<UnsafeMutablePointer<Double>?>?, _ valueCount: UInt,
+                          _ inputGradients: UnsafePointer<UnsafeMutablePointer<Double>?>?, _ inputGradientCount: UInt,
+                          _ paramGradientSums: UnsafeMutablePointer<Double>?,
+                          _ paramGradients: UnsafePointer<UnsafeMutablePointer<Double>?>?, _ paramGradientCount: UInt) -> Int32 {
+    call("tvm_gradients") { () throws(CallError) in
+        var run = try RunArguments(program, n, inputs, inputCount, params, paramCount)
+        let tape = run.program.tape
+        let outputs = tape.outputs.count, parameters = tape.parameters.count
+        guard requestCount <= 1 << 20 else {
+            throw CallError(.invalidArgument, "request_count is \(requestCount); expected at most \(1 << 20)")
+        }
+        let rows = Int(requestCount)
+        if rows > 0 && outputs > 0 && seeds == nil {
+            throw CallError(.nullArgument, "seeds is NULL, but request_count is \(rows): pass request_count × \(outputs) output weight(s)")
+        }
+        let values = try run.destinations(values, valueCount, argument: "values", countArgument: "value_count",
+                                          slots: tape.outputs.map(\.name), kind: "output")
+        let inputRows = try run.destinationRows(inputGradients, inputGradientCount, rows: rows, argument: "input_gradients",
+                                                countArgument: "input_gradient_count", slots: tape.inputs, kind: "input")
+        let paramRows = try run.destinationRows(paramGradients, paramGradientCount, rows: rows, argument: "param_gradients",
+                                                countArgument: "param_gradient_count", slots: tape.parameters, kind: "parameter")
+        let sums = parameters > 0 && rows > 0 ? paramGradientSums : nil
+        if let sums {
+            run.columns.append(Column(sums, doubles: rows * parameters, label: "param_gradient_sums", written: true))
+        }
+        let requests = (0..<rows).map { r in
+            GradientRequest(seeds: Array(UnsafeBufferPointer(start: seeds.map { $0 + r * outputs }, count: outputs)),
+                            inputGradients: inputRows[r], parameterGradients: paramRows[r],
+                            parameterGradientSums: sums.map { $0 + r * parameters })
+        }
+        try run.run(values: values, gradients: requests)
+    }
+}

@@ -1,5 +1,6 @@
 import Foundation
 import TapeVM
+import TapeVMIO
 
 /// The file-format fuzz targets. Each input becomes a file (the readers read paths, as the CLI
 /// does) in the temporary directory, named per process.

@@ -1,5 +1,6 @@
 import Foundation
 import TapeVM
+import TapeVMIO
 
 /// The seed corpus's origin: `tapevm-check seeds DIR` writes it (Fuzz/corpus was made this
 /// way, then grown by fuzzing and minimized with libFuzzer's -merge=1).

@@ -1,4 +1,3 @@
-import Foundation
 import TapeVM
 
 /// A node of a per-point object graph, micrograd style: a value, its adjoint, the nodes it was
@@ -21,7 +20,7 @@ final class Node {
 /// instruction (each a gate with its own backward closure), sort the graph topologically from
 /// the output, and run the closures in reverse order. Parameters are persistent nodes shared by
 /// all points of a batch, so their adjoints accumulate into the batch sum as in micrograd.
-/// Math: Foundation (glibc) functions.
+/// Math: TapeVM's own rules on `Double` (SLEEF), so only the execution model differs.
 struct GraphAD {
     let tape: Tape
     private var pass = 0
@@ -44,9 +43,7 @@ struct GraphAD {
                 case .param: nodes.append(params[Int(ins.immediate)])
                 case .const: nodes.append(Node(ins.immediate))
                 default:
-                    nodes.append(Gate.make(ins.opcode, o.count > 0 ? nodes[o[0].index] : nil,
-                                           o.count > 1 ? nodes[o[1].index] : nil,
-                                           o.count > 2 ? nodes[o[2].index] : nil, ins.immediate))
+                    nodes.append(Gate.make(ins.opcode, o.map { nodes[$0.index] }, ins.immediate))
                 }
             }
             // Topological order by depth-first search from the output (iterative: tapes are deep).
@@ -81,107 +78,17 @@ struct GraphAD {
     }
 }
 
-/// One gate per opcode: the forward value and the backward closure.
+/// A gate: the forward value from the opcode's rule on `Double`, and a backward closure that
+/// runs its reverse rule and pushes the contributions to the parents.
 enum Gate {
-    static func make(_ op: Opcode, _ a: Node?, _ b: Node?, _ c: Node?, _ k: Double) -> Node {
-        switch op {
-        case .neg: return unary(a!, -a!.value) { g, _, _ in -g }
-        case .recip: return unary(a!, 1 / a!.value) { g, _, y in -(g * y * y) }
-        case .square: return unary(a!, a!.value * a!.value) { g, x, _ in g * (2 * x) }
-        case .sqrt: return unary(a!, a!.value.squareRoot()) { g, _, y in g / (2 * y) }
-        case .exp: return unary(a!, Foundation.exp(a!.value)) { g, _, y in g * y }
-        case .log: return unary(a!, Foundation.log(a!.value)) { g, x, _ in g / x }
-        case .sigmoid: return unary(a!, 1 / (1 + Foundation.exp(-a!.value))) { g, _, y in g * (y * (1 - y)) }
-        case .tanh: return unary(a!, Foundation.tanh(a!.value)) { g, _, y in g * (1 - y * y) }
-        case .sin: return unary(a!, Foundation.sin(a!.value)) { g, x, _ in g * Foundation.cos(x) }
-        case .cos: return unary(a!, Foundation.cos(a!.value)) { g, x, _ in -(g * Foundation.sin(x)) }
-        case .abs: return unary(a!, Swift.abs(a!.value)) { g, x, _ in x > 0 ? g : x < 0 ? -g : 0 }
-        case .relu: return unary(a!, Swift.max(a!.value, 0)) { g, x, _ in x > 0 ? g : 0 }
-        case .softplus:
-            let x = a!.value
-            return unary(a!, Swift.max(x, 0) + Foundation.log1p(Foundation.exp(-Swift.abs(x)))) { g, x, _ in
-                g / (1 + Foundation.exp(-x))
-            }
-        case .log1p: return unary(a!, Foundation.log1p(a!.value)) { g, x, _ in g / (1 + x) }
-        case .expm1: return unary(a!, Foundation.expm1(a!.value)) { g, _, y in g * (y + 1) }
-        case .powi: return unary(a!, Foundation.pow(a!.value, k)) { g, x, _ in g * (k * Foundation.pow(x, k - 1)) }
-        case .add: return binary(a!, b!, a!.value + b!.value) { g, _, _, _ in (g, g) }
-        case .sub: return binary(a!, b!, a!.value - b!.value) { g, _, _, _ in (g, -g) }
-        case .mul: return binary(a!, b!, a!.value * b!.value) { g, x, y, _ in (g * y, g * x) }
-        case .div: return binary(a!, b!, a!.value / b!.value) { g, _, y, f in (g / y, -(g * f / y)) }
-        case .pow:
-            return binary(a!, b!, Foundation.pow(a!.value, b!.value)) { g, x, y, f in
-                (g * (y * Foundation.pow(x, y - 1)), g * (Foundation.log(x == 0 ? 1 : x) * f))
-            }
-        case .max:
-            return binary(a!, b!, Swift.max(a!.value, b!.value)) { g, x, y, _ in
-                x > y ? (g, 0) : x < y ? (0, g) : (0.5 * g, 0.5 * g)
-            }
-        case .min:
-            return binary(a!, b!, Swift.min(a!.value, b!.value)) { g, x, y, _ in
-                x < y ? (g, 0) : x > y ? (0, g) : (0.5 * g, 0.5 * g)
-            }
-        case .logaddexp:
-            let (x, y) = (a!.value, b!.value)
-            let v = x == y ? x + M_LN2 : Swift.max(x, y) + Foundation.log1p(Foundation.exp(-Swift.abs(x - y)))
-            return binary(a!, b!, v) { g, x, y, _ in
-                x == y ? (0.5 * g, 0.5 * g) : (g / (1 + Foundation.exp(y - x)), g / (1 + Foundation.exp(x - y)))
-            }
-        case .lt: return Node(a!.value < b!.value ? 1 : 0)
-        case .le: return Node(a!.value <= b!.value ? 1 : 0)
-        case .gt: return Node(a!.value > b!.value ? 1 : 0)
-        case .ge: return Node(a!.value >= b!.value ? 1 : 0)
-        case .eq: return Node(a!.value == b!.value ? 1 : 0)
-        case .ne: return Node(a!.value != b!.value ? 1 : 0)
-        case .select:
-            let (cond, p, q) = (a!, b!, c!)
-            let out = Node(cond.value != 0 ? p.value : q.value, [cond, p, q])
-            out.backward = { [unowned out] in
-                if cond.value != 0 { p.grad += out.grad } else { q.grad += out.grad }
-            }
-            return out
-        case .muladd:
-            let (x, y, z) = (a!, b!, c!)
-            let out = Node(x.value * y.value + z.value, [x, y, z])
-            out.backward = { [unowned out] in
-                let g = out.grad
-                x.grad += g * y.value
-                y.grad += g * x.value
-                z.grad += g
-            }
-            return out
-        case .addk: return unary(a!, a!.value + k) { g, _, _ in g }
-        case .mulk: return unary(a!, a!.value * k) { g, _, _ in g * k }
-        case .rsubk: return unary(a!, k - a!.value) { g, _, _ in -g }
-        case .divk: return unary(a!, a!.value / k) { g, _, _ in g / k }
-        case .rdivk: return unary(a!, k / a!.value) { g, x, y in -(g * y / x) }
-        case .sqdiff:
-            let d = a!.value - b!.value
-            return binary(a!, b!, d * d) { g, x, y, _ in let c = g * (2 * (x - y)); return (c, -c) }
-        case .mulkadd: return binary(a!, b!, a!.value * k + b!.value) { g, _, _, _ in (g * k, g) }
-        case .sqdiffk:
-            let d = k - a!.value
-            return unary(a!, d * d) { g, x, _ in -(g * (2 * (k - x))) }
-        case .input, .param, .const:
-            fatalError("leaves are made by GraphAD.run")
-        }
-    }
-
-    /// A one-operand gate; `rule(g, a, y)` is what it adds to `a`'s adjoint.
-    private static func unary(_ a: Node, _ value: Double, _ rule: @escaping (Double, Double, Double) -> Double) -> Node {
-        let out = Node(value, [a])
-        out.backward = { [unowned out] in a.grad += rule(out.grad, a.value, out.value) }
-        return out
-    }
-
-    /// A two-operand gate; `rule(g, a, b, y)` is what it adds to the adjoints of `a` and `b`.
-    private static func binary(_ a: Node, _ b: Node, _ value: Double,
-                               _ rule: @escaping (Double, Double, Double, Double) -> (Double, Double)) -> Node {
-        let out = Node(value, [a, b])
+    static func make(_ op: Opcode, _ parents: [Node], _ k: Double) -> Node {
+        func value(_ i: Int) -> Double { i < parents.count ? parents[i].value : 0 }
+        let x = Operands(value(0), value(1), value(2), k: k)
+        let out = Node(op.forward(x), parents)
+        guard op.info.isDifferentiable else { return out }
         out.backward = { [unowned out] in
-            let (da, db) = rule(out.grad, a.value, b.value, out.value)
-            a.grad += da
-            b.grad += db
+            let d = op.reverse(x, y: out.value, g: out.grad)
+            for (i, p) in parents.enumerated() { p.grad += d[i] ?? 0 }
         }
         return out
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import TapeVM
+import TapeVMIO
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -128,8 +129,8 @@ struct BatchCommand: ParsableCommand {
             result = try loop.run(source, sink: sink)
             try sink?.finish()
         } catch {
-            // No half-written file left behind.
-            if let outputPath, sink != nil { sink = nil; unlink(outputPath) }
+            // No half-written file left behind: the sink's temporary file goes with it.
+            sink = nil
             throw error
         }
 
@@ -144,7 +145,7 @@ struct BatchCommand: ParsableCommand {
         let run = result.runTime.seconds, total = (clock.now - begin).seconds
         let perPoint = result.rows > 0 ? "\(format(run / Double(result.rows) * 1e9, "%.1f")) ns/point" : "no points"
         out.append(("time", "\(format(run, "%.3f")) s evaluating (\(perPoint)); \(format(total, "%.3f")) s total"))
-        out += executionSummary(options)
+        out += executionSummary(program)
         for k in 0..<nOut { out.append((tape.outputs[k].name, result.statistics[k].text)) }
         if let outputPath {
             let shape = "(\(result.rows), \(header.count))"

@@ -1,5 +1,6 @@
 import ArgumentParser
 import TapeVM
+import TapeVMIO
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -203,8 +204,12 @@ final class CSVResultSink: ResultSink {
     let file: OutputFile
 
     init(path: String, header: [String]) throws(CLIError) {
-        file = try OutputFile(path: path)
-        try file.write(header.joined(separator: ",") + "\n")
+        do throws(FileError) {
+            file = try OutputFile(path: path)
+            try file.write(header.joined(separator: ",") + "\n")
+        } catch {
+            throw .file(error)
+        }
     }
 
     func write(_ columns: [UnsafePointer<Double>], rows: Int) throws(CLIError) {
@@ -217,10 +222,12 @@ final class CSVResultSink: ResultSink {
             }
             text += "\n"
         }
-        try file.write(text)
+        do throws(FileError) { try file.write(text) } catch { throw .file(error) }
     }
 
-    func finish() throws(CLIError) { try file.close() }
+    func finish() throws(CLIError) {
+        do throws(FileError) { try file.commit() } catch { throw .file(error) }
+    }
 }
 
 /// min / max / mean of one output over its finite values.

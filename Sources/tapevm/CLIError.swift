@@ -1,5 +1,6 @@
 import ArgumentParser
 import TapeVM
+import TapeVMIO
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -44,8 +45,11 @@ func reportingErrors(_ body: () throws(CLIError) -> Void) throws(ExitCode) {
 }
 
 /// Prints a line to stderr.
-func printError(_ text: String) {
-    var bytes = Array((text + "\n").utf8)
+func printError(_ text: String) { writeStderr(text + "\n") }
+
+/// Writes text to stderr as is (unbuffered).
+func writeStderr(_ text: String) {
+    var bytes = Array(text.utf8)
     var offset = 0
     while offset < bytes.count {
         let n = bytes.withUnsafeMutableBytes { write(2, $0.baseAddress! + offset, $0.count - offset) }

@@ -1,4 +1,5 @@
 import TapeVM
+import TapeVMIO
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -34,34 +35,6 @@ func readableBytes(_ n: Double) -> String {
     return format(n, "%.0f") + " B"
 }
 
-/// A file written with C stdio (buffered), for the CSV output.
-final class OutputFile {
-    let path: String
-    private var handle: UnsafeMutablePointer<FILE>?
-
-    init(path: String) throws(CLIError) {
-        self.path = path
-        guard let handle = fopen(path, "wb") else {
-            throw .file(.init(path: path, "cannot open for writing: \(String(cString: strerror(errno)))"))
-        }
-        self.handle = handle
-    }
-
-    deinit { if let handle { fclose(handle) } }
-
-    func write(_ text: String) throws(CLIError) {
-        var text = text
-        let ok = text.withUTF8 { fwrite($0.baseAddress, 1, $0.count, handle) == $0.count }
-        if !ok { throw .file(.init(path: path, "cannot write: \(String(cString: strerror(errno)))")) }
-    }
-
-    func close() throws(CLIError) {
-        guard let h = handle else { return }
-        handle = nil
-        if fclose(h) != 0 { throw .file(.init(path: path, "cannot finish writing: \(String(cString: strerror(errno)))")) }
-    }
-}
-
 /// A CSV cell: the shortest round-trip decimal (no trailing `.0`); `nan`, `inf`, `-inf` (as
 /// NumPy and pandas read them).
 func csvCell(_ x: Double) -> String {
@@ -86,10 +59,10 @@ func warnAboutRequestedInstructionSet(_ options: ExecutionOptions) {
     }
 }
 
-/// The summary lines for threads and the CPU path.
-func executionSummary(_ options: ExecutionOptions) -> [(String, String)] {
-    [("threads", "\(options.resolvedThreads) (of \(ExecutionOptions.coreCount) cores)"),
-     ("CPU path", "\(options.instructionSet) (supported: \(InstructionSet.supported.map(\.rawValue).joined(separator: ", ")); set TAPEVM_ISA to choose)")]
+/// The summary lines for threads and the CPU path the program runs (the library's word for it).
+func executionSummary(_ program: Program) -> [(String, String)] {
+    [("threads", "\(program.options.resolvedThreads) (of \(ExecutionOptions.coreCount) cores)"),
+     ("CPU path", "\(program.instructionSet) (supported: \(InstructionSet.supported.map(\.rawValue).joined(separator: ", ")); set TAPEVM_ISA to choose)")]
 }
 
 /// An environment variable, if set.

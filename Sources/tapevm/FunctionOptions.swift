@@ -1,5 +1,6 @@
 import ArgumentParser
 import TapeVM
+import TapeVMIO
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -16,7 +17,7 @@ struct FunctionOptions: ParsableArguments {
     var expression: String?
 
     @Option(name: .long, help: ArgumentHelp(
-        "Read the function from a file instead ('-' reads standard input).", valueName: "path"))
+        "Read the function from a file instead: an expression, or a .tape file from 'tapevm compile' ('-' reads standard input).", valueName: "path"))
     var file: String?
 
     @Option(name: .customLong("param"), parsing: .unconditionalSingleValue, help: ArgumentHelp(
@@ -44,10 +45,22 @@ struct FunctionOptions: ParsableArguments {
     }
 
     /// Compiles the function (or `defaultText` when none is given and there is a default).
+    ///
+    /// A `--file` whose name ends in `.tape`, or whose text starts with the tape header
+    /// `tapevm 1`, is read as tape text (what `tapevm compile` writes); anything else is an
+    /// expression.
     func tape(default defaultText: String? = nil) throws(CLIError) -> (tape: Tape, text: String) {
         let given = try source()
         guard let (text, origin) = given ?? defaultText.map({ ($0, "<default>") }) else {
             throw .usage("no function: give an expression such as 'f(x, y) = x * y', or --file path")
+        }
+        if origin.hasSuffix(".tape") || text.drop(while: { $0 == " " || $0 == "\n" || $0 == "\t" }).hasPrefix("tapevm ") {
+            do throws(TapeTextError) {
+                let tape = try Tape(text: text)
+                return (tape, "tape \(origin) (\(tape.outputs.map(\.name).joined(separator: ", ")) of \(tape.inputs.joined(separator: ", ")))")
+            } catch {
+                throw CLIError(message: "\(origin):\(error.description)", exitCode: 65, isDiagnostic: true)
+            }
         }
         do throws(ExpressionError) {
             return (try Tape(expression: text), text)

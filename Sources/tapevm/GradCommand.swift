@@ -1,5 +1,6 @@
 import ArgumentParser
 import TapeVM
+import TapeVMIO
 
 /// `tapevm grad`: value and gradient at a few points, as JSON.
 struct GradCommand: ParsableCommand {

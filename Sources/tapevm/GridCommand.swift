@@ -1,188 +1,313 @@
 import ArgumentParser
 import TapeVM
+import TapeVMIO
 
-/// `tapevm grid`: value and gradient of a two-input function over an N×M grid.
+/// The options `tapevm grid` and `tapevm eval` share: the grid, the outputs, the files.
+struct GridOptions: ParsableArguments {
+    @Option(name: .customLong("grid"), parsing: .unconditionalSingleValue, help: ArgumentHelp(
+        "An axis: input name, start, stop (both included) and number of points, e.g. --grid x=-3:3:2001. Repeat for more axes; the last varies fastest.",
+        valueName: "name=start:stop:count"))
+    var axes: [String] = []
+
+    @Option(name: .customLong("at"), parsing: .unconditionalSingleValue, help: ArgumentHelp(
+        "Inputs held fixed, e.g. --at z=0.5,w=1 (a slice of a function of more inputs).", valueName: "name=value,..."))
+    var fixed: [String] = []
+
+    @Option(help: ArgumentHelp("Two inputs: points along the first and the second, as NXxNY (or N for N×N).", valueName: "nx×ny"))
+    var size: String?
+
+    @Option(help: ArgumentHelp("Two inputs: points along the first (overrides --size).", valueName: "n"))
+    var nx: Int?
+
+    @Option(help: ArgumentHelp("Two inputs: points along the second (overrides --size).", valueName: "n"))
+    var ny: Int?
+
+    @Option(name: .customLong("x"), parsing: .unconditional,
+            help: ArgumentHelp("Two inputs: range of the first, as lo:hi (default -3:3).", valueName: "lo:hi"))
+    var xRange: String?
+
+    @Option(name: .customLong("y"), parsing: .unconditional,
+            help: ArgumentHelp("Two inputs: range of the second, as lo:hi (default -3:3).", valueName: "lo:hi"))
+    var yRange: String?
+
+    @Option(help: ArgumentHelp("Compute only the k-th of n contiguous parts of the grid (k from 0), e.g. --shard $SLURM_ARRAY_TASK_ID/16.", valueName: "k/n"))
+    var shard: String?
+
+    @Option(name: .customLong("output"), help: ArgumentHelp("For a function with several outputs: one to compute (repeat for more; default: all).", valueName: "name"))
+    var outputs: [String] = []
+
+    @Option(name: [.customShort("o"), .customLong("out")], help: ArgumentHelp(
+        "Write the results: .npy (with a .npy.json sidecar naming the columns), .csv or .jsonl. Repeat for several files.",
+        valueName: "file"))
+    var files: [String] = []
+
+    @Option(name: .customLong("csv"), help: .hidden)
+    var csvPath: String?
+
+    @Option(help: ArgumentHelp("Worker threads (default: every core).", valueName: "n"))
+    var threads: Int?
+
+    @Flag(name: [.customShort("q"), .long], help: "No progress line on stderr.")
+    var quiet = false
+
+    @Option(name: .customLong("block-points"), help: .hidden)
+    var blockPoints: Int?
+
+    func validate() throws {
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+        if let blockPoints, blockPoints < 1 || blockPoints > 1 << 24 { throw ValidationError("--block-points must be from 1 to \(1 << 24)") }
+    }
+
+    /// Whether any of the two-input shorthands is given.
+    var hasShorthand: Bool { size != nil || nx != nil || ny != nil || xRange != nil || yRange != nil }
+
+    /// The axes: from `--grid`, or from the two-input shorthands (`--size`, `--x`, `--y`),
+    /// which make the second input the outer axis and the first the inner one, so the array
+    /// is `(ny, nx, columns)`.
+    func resolvedAxes(tape: Tape, fixed: [(name: String, slot: Int, value: Double)], defaultSize: Bool) throws(CLIError) -> [GridAxis] {
+        if !axes.isEmpty {
+            if hasShorthand { throw .usage("--size, --nx, --ny, --x and --y describe a two-input grid: use them or --grid, not both") }
+            var out: [GridAxis] = []
+            for text in axes { out.append(try GridParsing.axis(text, tape: tape)) }
+            return out
+        }
+        let free = tape.inputs.indices.filter { s in !fixed.contains { $0.slot == s } }
+        guard hasShorthand || (defaultSize && free.count == 2) else { return [] }
+        guard free.count == 2 else {
+            throw .usage("--size, --nx, --ny, --x and --y describe a grid of two inputs; \(free.isEmpty ? "no input is left" : "\(free.map { tape.inputs[$0] }.joined(separator: ", ")) \(free.count == 1 ? "is" : "are") left") after --at: use --grid name=start:stop:count")
+        }
+        var (sx, sy) = (2000, 2000)
+        if let size {
+            let parts = size.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "x" || $0 == "X" || $0 == "×" })
+            guard (1...2).contains(parts.count), let a = Int(parts[0]), let b = Int(parts.last!), a >= 1, b >= 1 else {
+                throw .usage("--size '\(size)': expected NXxNY with positive integers, e.g. 2000x2000 (or N for N×N)")
+            }
+            (sx, sy) = (a, b)
+        }
+        if let nx { guard nx >= 1 else { throw .usage("--nx must be at least 1, got \(nx)") }; sx = nx }
+        if let ny { guard ny >= 1 else { throw .usage("--ny must be at least 1, got \(ny)") }; sy = ny }
+        let (x0, x1) = try range(xRange, option: "--x")
+        let (y0, y1) = try range(yRange, option: "--y")
+        let (first, second) = (free[0], free[1])
+        return [GridAxis(name: tape.inputs[second], slot: second, start: y0, stop: y1, count: sy),
+                GridAxis(name: tape.inputs[first], slot: first, start: x0, stop: x1, count: sx)]
+    }
+
+    private func range(_ text: String?, option: String) throws(CLIError) -> (Double, Double) {
+        guard let text else { return (-3, 3) }
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 2 else { throw .usage("\(option) '\(text)': expected lo:hi, e.g. -3:3") }
+        let lo = try Assignments.number(parts[0].trimmingSpaces, context: "\(option) '\(text)': lo")
+        let hi = try Assignments.number(parts[1].trimmingSpaces, context: "\(option) '\(text)': hi")
+        guard lo.isFinite, hi.isFinite else { throw .usage("\(option) '\(text)': the ends must be finite") }
+        return (lo, hi)
+    }
+
+    /// The outputs to compute: `--output` names, or all.
+    func outputIndices(tape: Tape) throws(CLIError) -> [Int] {
+        if outputs.isEmpty { return Array(tape.outputs.indices) }
+        var out: [Int] = []
+        for name in outputs {
+            let k = try outputIndex(name, in: tape)
+            if !out.contains(k) { out.append(k) }
+        }
+        return out
+    }
+}
+
+/// `tapevm grid`: value and gradient of a function over a grid of any number of inputs.
 struct GridCommand: ParsableCommand {
     static let defaultFunction = "f(x, y) = (x + sigmoid(y)) / (sigmoid(x) + (x + y)^2)"
 
     static let configuration = CommandConfiguration(
         commandName: "grid",
-        abstract: "Value and gradient of f(x, y) over a grid.",
+        abstract: "Value and gradient of a function over a grid of its inputs.",
         discussion: """
-            Without an expression, runs the built-in function
+            Example (a 3-D grid; the array is (101, 51, 11, 4): f, df/dx, df/dy, df/dz):
+              tapevm grid 'f(x, y, z) = x*y*exp(-z^2)' --grid x=-1:1:101 \\
+                  --grid y=-1:1:51 --grid z=0:1:11 -o f.npy
+            A 2-D slice of a function of more inputs, drawn:
+              tapevm grid 'f(x, y, z) = x*y*exp(-z^2)' --grid y=-1:1:200 \\
+                  --grid x=-1:1:300 --at z=0.5 --plot slice.svg
+
+            The grid is the Cartesian product of the --grid axes in row-major
+            order: the first axis is the outermost, the last varies fastest
+            (as numpy.meshgrid(..., indexing='ij') and numpy.load expect).
+            Both ends of each axis are points. Inputs without an axis are
+            fixed with --at. For two inputs, --size NXxNY, --x lo:hi and
+            --y lo:hi are shorthands for --grid second=y:NY --grid first=x:NX
+            (array (ny, nx, columns)); without an expression, runs
               \(defaultFunction)
             over 2000 × 2000 points of [-3, 3] × [-3, 3].
 
-            The first input varies along --x, the second along --y; both ends of
-            each range are grid points. The grid streams through the evaluator
-            in blocks of 262144 points, so memory stays bounded whatever the
-            grid size, and files are written block by block.
+            Columns, per point: the value of each output, then the gradient
+            of each output with respect to every input (a Jacobian for
+            several outputs): f, df/dx, df/dy, ... (--output chooses outputs).
+            Second derivatives (--hessian) need forward mode, which TapeVM
+            does not have yet.
+
+            Files (-o, repeatable; by extension), each written under a
+            temporary name and renamed when complete:
+              .npy    float64 array (n1, ..., nk, columns); the sidecar
+                      <file>.npy.json names the columns and axes.
+              .csv    a header row (axes, then columns), one row per point.
+              .jsonl  one JSON object per point, keyed by the same names.
+            --plot file.svg|file.png draws the first output over a 2-D grid
+            or slice: heat map, axes, colour bar and gradient arrows.
+
+            --shard k/n computes only the k-th of n contiguous parts of the
+            grid (k = 0 ... n-1): its .npy is (points, columns), and the
+            parts, concatenated in order and reshaped to the sidecar's
+            gridShape, are the whole grid's array bit for bit
+            ('tapevm join' does it).
 
             Prints a summary: timings (ns/point and Mpoints/s count the time
-            spent evaluating; 'total' adds making points and writing files),
-            threads, CPU path, min / max / mean of f over its finite values,
-            max |∇f|, and the value and gradient at the first corner, the
-            centre and the last corner of the grid.
-
-            Files (each optional):
-              --out file.npy  float64 array of shape (ny, nx, 3): [f, df/dx,
-                              df/dy] at row j (j-th y), column i (i-th x);
-                              load with numpy.load.
-              --csv file.csv  header x,y,f,df/dx,df/dy, then one row per point
-                              (about 80 bytes per point); nan, inf, -inf.
-              --png file.png  heat map of f (viridis, 1st to 99th percentile),
-                              darker where |∇f| is large; at most 1000 × 1000
-                              pixels (averaging points); largest y at the top.
+            spent evaluating; 'total' adds making points, statistics and
+            files), threads, CPU path, per column min / max / mean and the
+            counts of NaN and infinite values, and the columns at the first
+            and last point and the grid's centre. A progress line shows on
+            stderr when it is a terminal and the run takes over a second
+            (--quiet: none).
             """)
 
     @OptionGroup var function: FunctionOptions
+    @OptionGroup var grid: GridOptions
 
-    @Option(help: ArgumentHelp("Grid points along x and y, as NXxNY (or N for N×N).", valueName: "nx×ny"),
-            transform: GridSize.parse)
-    var size = GridSize(nx: 2000, ny: 2000)
+    @Option(help: ArgumentHelp("Draw the first output over the 2-D grid: heat map, axes, colour bar, gradient arrows (repeatable).", valueName: "file.svg|file.png"))
+    var plot: [String] = []
 
-    @Option(help: ArgumentHelp("Points along x (overrides --size).", valueName: "n"))
-    var nx: Int?
-
-    @Option(help: ArgumentHelp("Points along y (overrides --size).", valueName: "n"))
-    var ny: Int?
-
-    @Option(name: .customLong("x"), parsing: .unconditional,
-            help: ArgumentHelp("Range of the first input, as lo:hi.", valueName: "lo:hi"),
-            transform: AxisRange.parse)
-    var xRange = AxisRange(lo: -3, hi: 3)
-
-    @Option(name: .customLong("y"), parsing: .unconditional,
-            help: ArgumentHelp("Range of the second input, as lo:hi.", valueName: "lo:hi"),
-            transform: AxisRange.parse)
-    var yRange = AxisRange(lo: -3, hi: 3)
-
-    @Option(help: ArgumentHelp("Worker threads (default: every core).", valueName: "n"))
-    var threads: Int?
-
-    @Option(help: ArgumentHelp("For a function with several outputs: the one to evaluate (default: the first).", valueName: "name"))
-    var output: String?
-
-    @Option(name: .customLong("out"), help: ArgumentHelp("Write [f, df/dx, df/dy] as a .npy array of shape (ny, nx, 3).", valueName: "file.npy"))
-    var npyPath: String?
-
-    @Option(name: .customLong("csv"), help: ArgumentHelp("Write x,y,f,df/dx,df/dy rows as CSV (big!).", valueName: "file.csv"))
-    var csvPath: String?
-
-    @Option(name: .customLong("png"), help: ArgumentHelp("Write a heat map of f shaded by |∇f| (≤ 1000×1000 pixels).", valueName: "file.png"))
+    @Option(name: .customLong("png"), help: .hidden)
     var pngPath: String?
 
-    func validate() throws {
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
-        if let nx, nx < 1 { throw ValidationError("--nx must be at least 1, got \(nx)") }
-        if let ny, ny < 1 { throw ValidationError("--ny must be at least 1, got \(ny)") }
-        let (nx, ny) = (nx ?? size.nx, ny ?? size.ny)
-        let (points, overflow) = nx.multipliedReportingOverflow(by: ny)
-        if overflow || points > 1 << 50 { throw ValidationError("a \(nx) × \(ny) grid has too many points") }
-    }
+    func validate() throws { try grid.validate() }
 
     func run() throws {
-        try reportingErrors { () throws(CLIError) in try sweep() }
-    }
-
-    private func sweep() throws(CLIError) {
-        let (tape, text) = try function.tape(default: GridCommand.defaultFunction)
-        guard tape.inputs.count == 2 else {
-            throw .data("grid needs a function of exactly 2 inputs; this one has \(tape.inputs.count)\(tape.inputs.isEmpty ? "" : " (\(tape.inputs.joined(separator: ", ")))")")
+        try reportingErrors { () throws(CLIError) in
+            try GridRun(function: function, grid: grid, gradients: true, plotPaths: plot + (pngPath.map { [$0] } ?? []),
+                        defaultFunction: GridCommand.defaultFunction).run()
         }
+    }
+}
+
+/// `tapevm eval`: values only, over a grid or at one point.
+struct EvalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Values of a function over a grid of its inputs (no gradients).",
+        discussion: """
+            Takes the options of 'tapevm grid' and computes the outputs' values
+            only (one forward sweep per point: faster, and the columns are the
+            outputs). With every input fixed by --at, evaluates one point:
+              tapevm eval 'f(x, y) = x * y' --at x=2,y=3
+            """)
+
+    @OptionGroup var function: FunctionOptions
+    @OptionGroup var grid: GridOptions
+
+    @Option(help: ArgumentHelp("Draw the first output over the 2-D grid (no arrows: no gradients; repeatable).", valueName: "file.svg|file.png"))
+    var plot: [String] = []
+
+    func validate() throws { try grid.validate() }
+
+    func run() throws {
+        try reportingErrors { () throws(CLIError) in
+            try GridRun(function: function, grid: grid, gradients: false, plotPaths: plot, defaultFunction: nil).run()
+        }
+    }
+}
+
+/// One run of `grid` or `eval`: checks everything (files opened) before the first point.
+struct GridRun {
+    var function: FunctionOptions
+    var grid: GridOptions
+    var gradients: Bool
+    var plotPaths: [String]
+    var defaultFunction: String?
+
+    func run() throws(CLIError) {
+        let (tape, text) = try function.tape(default: defaultFunction)
         let parameters = try function.parameterValues(for: tape)
-        let outputIndex = try outputIndex(output, in: tape)
-        let outputName = tape.outputs[outputIndex].name
-        let grid = GridSpec(nx: nx ?? size.nx, ny: ny ?? size.ny, x: xRange, y: yRange)
-        let options = ExecutionOptions(threads: threads)
-        // The sweep seeds only the chosen output: the others cannot leak NaN into its gradient.
+        let fixed = try GridParsing.fixed(grid.fixed, tape: tape)
+        let axes = try grid.resolvedAxes(tape: tape, fixed: fixed, defaultSize: defaultFunction != nil)
+        let shard = try grid.shard.map { (s) throws(CLIError) in try GridParsing.shard(s) }
+        let spec = try GridParsing.spec(axes: axes, fixed: fixed, shard: shard, tape: tape)
+        let columns = GridColumns(tape: tape, outputs: try grid.outputIndices(tape: tape), gradients: gradients)
+
+        var files = grid.files
+        if let csv = grid.csvPath { files.append(csv) }
+        var formats: [GridFileFormat] = []
+        for path in files {
+            guard let f = GridFileFormat.of(path) else {
+                throw .usage("--out \(path): unknown file type: use .npy, .csv or .jsonl")
+            }
+            formats.append(f)
+        }
+        let options = ExecutionOptions(threads: grid.threads)
         let program = Program(tape, options: options)
         warnAboutRequestedInstructionSet(options)
 
-        let stats = GridStatistics(grid: grid)
+        let stats = GridStatistics(grid: spec, columns: columns)
         var sinks: [any GridSink] = [stats]
-        if let npyPath { sinks.append(try NPYSink(path: npyPath, grid: grid)) }
-        if let csvPath {
-            printError("warning: --csv writes \(grid.count) rows (about \(readableBytes(Double(grid.count) * 80))); --out file.npy is smaller and faster")
-            sinks.append(try CSVSink(path: csvPath, inputs: tape.inputs, output: outputName))
+        var plots: [GridPlotSink] = []
+        for path in plotPaths {
+            plots.append(try GridPlotSink(path: path, grid: spec, columns: columns, tape: tape, title: oneLine(text)))
         }
-        if let pngPath { sinks.append(PNGSink(path: pngPath, grid: grid)) }
+        let description = GridFileDescription(function: text, columns: columns.names, grid: spec,
+                                              parameters: Array(zip(tape.parameters, parameters)))
+        for (path, format) in zip(files, formats) {
+            switch format {
+            case .npy: sinks.append(try NPYGridSink(path: path, description: description))
+            case .csv, .jsonl: sinks.append(try TextGridSink(path: path, format: format, grid: spec, columns: columns.names))
+            }
+        }
+        sinks += plots as [any GridSink]
+        Interruption.removeOnSignal(sinks.flatMap(\.temporaryPaths))
 
-        let timing = try GridSweep(program: program, parameters: parameters, output: outputIndex).run(grid, sinks: sinks)
-        printSummary(tape: tape, program: program, text: text, output: outputName, grid: grid, options: options, timing: timing, stats: stats)
+        var sweep = GridSweep(program: program, parameters: parameters, columns: columns)
+        sweep.blockPoints = grid.blockPoints ?? GridSweep.blockPoints(inputs: tape.inputs.count, columns: columns.count,
+                                                                       threads: options.resolvedThreads)
+        let timing = try sweep.run(spec, sinks: sinks, progress: Progress.make(total: spec.range.count, quiet: grid.quiet))
+        printSummary(tape: tape, program: program, text: text, parameters: parameters, spec: spec, columns: columns,
+                     timing: timing, stats: stats, files: zip(files, formats).map { ($0, $1) }, plots: plots)
     }
 
-    private func printSummary(tape: Tape, program: Program, text: String, output: String, grid: GridSpec, options: ExecutionOptions,
-                              timing: GridSweep.Timing, stats: GridStatistics) {
-        let (a, b) = (tape.inputs[0], tape.inputs[1])
-        let run = timing.run.seconds
-        let points = Double(grid.count)
+    private func printSummary(tape: Tape, program: Program, text: String, parameters: [Double], spec: GridSpec, columns: GridColumns,
+                              timing: GridSweep.Timing, stats: GridStatistics, files: [(String, GridFileFormat)], plots: [GridPlotSink]) {
+        let run = timing.run.seconds, total = timing.total.seconds
+        let points = Double(spec.range.count)
         var out: [(String, String)] = []
         out.append(("function", oneLine(text)))
-        if tape.outputs.count > 1 { out.append(("output", "\(output) (of \(tape.outputs.map(\.name).joined(separator: ", ")))")) }
-        if !tape.parameters.isEmpty {
-            out.append(("parameters", zip(tape.parameters, try! function.parameterValues(for: tape)).map { "\($0)=\(readable($1))" }.joined(separator: ", ")))
+        if tape.outputs.count > 1 {
+            out.append(("outputs", "\(columns.outputs.map { tape.outputs[$0].name }.joined(separator: ", ")) (of \(tape.outputs.map(\.name).joined(separator: ", ")))"))
         }
-        out.append(("grid", "\(grid.nx) × \(grid.ny) = \(grid.count) points, \(a) ∈ [\(readable(grid.x.lo)), \(readable(grid.x.hi))], \(b) ∈ [\(readable(grid.y.lo)), \(readable(grid.y.hi))]"))
-        out.append(("time", "\(format(run, "%.3f")) s evaluating (\(format(run / points * 1e9, "%.1f")) ns/point, \(format(points / run / 1e6, "%.2f")) Mpoints/s); \(format(timing.total.seconds, "%.3f")) s total"))
+        if !tape.parameters.isEmpty {
+            out.append(("parameters", zip(tape.parameters, parameters).map { "\($0)=\(readable($1))" }.joined(separator: ", ")))
+        }
+        out.append(("grid", spec.summary))
+        if let (k, n) = spec.shard {
+            out.append(("shard", "part \(k) of \(n) (from 0): points \(spec.range.lowerBound) to \(spec.range.upperBound - 1) of \(spec.totalCount) (\(spec.range.count))"))
+        }
+        let perPoint = points > 0 ? "\(format(run / points * 1e9, "%.1f")) ns/point, \(format(points / run / 1e6, "%.2f")) Mpoints/s" : "no points"
+        out.append(("time", "\(format(run, "%.3f")) s evaluating (\(perPoint)); \(format(total, "%.3f")) s total (\(format(100 * run / Swift.max(total, 1e-12), "%.0f"))% evaluating)"))
         let st = program.statistics
         out.append(("tape", "\(tape.instructions.count) instructions; after optimization \(st.forwardInstructions) forward, \(st.reverseInstructions) reverse"))
-        out += executionSummary(options)
-        var fLine = "min \(readable(stats.minimum)), max \(readable(stats.maximum)), mean \(readable(stats.mean))"
-        if stats.nonFiniteValues > 0 { fLine += " (over finite values; \(stats.nonFiniteValues) NaN or infinite)" }
-        out.append((output, stats.finiteCount > 0 ? fLine : "no finite value"))
-        var gLine = "max \(readable(stats.maxGradientNorm))"
-        if stats.nonFiniteGradients > 0 { gLine += " (\(stats.nonFiniteGradients) NaN or infinite)" }
-        out.append(("|∇\(output)|", gLine))
-        for (n, s) in stats.samples.enumerated() {
-            out.append((n == 0 ? "samples" : "",
-                        "\(output)(\(readable(s.x)), \(readable(s.y))) = \(readable(s.f)), ∇ = (\(readable(s.dfdx)), \(readable(s.dfdy)))"))
+        out += executionSummary(program)
+        for (c, name) in columns.names.enumerated() { out.append((name, stats.columns[c].text)) }
+        for (n, s) in stats.samples.enumerated() where !s.columns.isEmpty {
+            let at = spec.axes.isEmpty ? "" : "(" + zip(spec.axes, s.coordinates).map { "\($0.name)=\(readable($1))" }.joined(separator: ", ") + ")  "
+            out.append((n == 0 ? "samples" : "", at + zip(columns.names, s.columns).map { "\($0) = \(readable($1))" }.joined(separator: ", ")))
         }
-        if let npyPath { out.append(("wrote", "\(npyPath): float64 array (\(grid.ny), \(grid.nx), 3) of [\(output), d\(output)/d\(a), d\(output)/d\(b)]")) }
-        if let csvPath { out.append((npyPath == nil ? "wrote" : "", "\(csvPath): \(grid.count) rows of \(a),\(b),\(output),d\(output)/d\(a),d\(output)/d\(b)")) }
-        if let pngPath {
-            let (w, h) = (Swift.min(grid.nx, PNGSink.maximumSide), Swift.min(grid.ny, PNGSink.maximumSide))
-            out.append((npyPath == nil && csvPath == nil ? "wrote" : "", "\(pngPath): \(w) × \(h) heat map of \(output)"))
+        var wrote: [String] = []
+        let shape = GridFileDescription(function: "", columns: columns.names, grid: spec, parameters: []).shape
+        for (path, format) in files {
+            switch format {
+            case .npy: wrote.append("\(path): float64 array (\(shape.map(String.init).joined(separator: ", "))\(shape.count == 1 ? "," : "")) of \(columns.names.joined(separator: ", ")); sidecar \(GridFileDescription.path(for: path))")
+            case .csv: wrote.append("\(path): \(spec.range.count) rows of \((spec.axes.map(\.name) + columns.names).joined(separator: ","))")
+            case .jsonl: wrote.append("\(path): \(spec.range.count) JSON objects with \((spec.axes.map(\.name) + columns.names).joined(separator: ", "))")
+            }
         }
+        wrote += plots.map(\.summary)
+        for (k, line) in wrote.enumerated() { out.append((k == 0 ? "wrote" : "", line)) }
         printTable(out)
     }
-}
-
-/// `--size NXxNY`.
-struct GridSize: CustomStringConvertible {
-    var nx: Int
-    var ny: Int
-
-    static func parse(_ text: String) throws -> GridSize {
-        let parts = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "x" || $0 == "X" || $0 == "×" })
-        guard (1...2).contains(parts.count), let nx = Int(parts[0]), let ny = Int(parts.last!), nx >= 1, ny >= 1 else {
-            throw ValidationError("expected NXxNY with positive integers, e.g. 2000x2000 (or N for N×N)")
-        }
-        return GridSize(nx: nx, ny: ny)
-    }
-
-    var description: String { "\(nx)x\(ny)" }
-}
-
-/// `--x lo:hi`.
-struct AxisRange: CustomStringConvertible {
-    var lo: Double
-    var hi: Double
-
-    static func parse(_ text: String) throws -> AxisRange {
-        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
-        guard parts.count == 2 else {
-            throw ValidationError("expected lo:hi, e.g. -3:3")
-        }
-        do throws(CLIError) {
-            let lo = try Assignments.number(parts[0].trimmingSpaces, context: "lo")
-            let hi = try Assignments.number(parts[1].trimmingSpaces, context: "hi")
-            guard lo.isFinite, hi.isFinite else { throw CLIError.usage("the ends must be finite") }
-            return AxisRange(lo: lo, hi: hi)
-        } catch {
-            throw ValidationError(error.message)
-        }
-    }
-
-    var description: String { "\(JSONValue.format(lo)):\(JSONValue.format(hi))" }
 }

@@ -1,116 +1,302 @@
+import Dispatch
+import Foundation
 import TapeVM
+import TapeVMIO
 
-/// min / max / mean of f, max |∇f|, and the value and gradient at a few sample points.
-final class GridStatistics: GridSink {
-    struct Sample { var i: Int; var j: Int; var x = 0.0, y = 0.0, f = 0.0, dfdx = 0.0, dfdy = 0.0 }
-
+/// min / max / mean and the counts of NaN and infinite values of one column.
+struct ColumnSummary {
     var minimum = Double.infinity
     var maximum = -Double.infinity
     var sum = 0.0
-    var finiteCount = 0
-    var nonFiniteValues = 0
-    var maxGradientNorm = 0.0
-    var nonFiniteGradients = 0
-    var samples: [Sample]
+    var finite = 0
+    var nan = 0
+    var infinite = 0
 
-    init(grid: GridSpec) {
-        // The first corner, the centre and the opposite corner.
-        var picks: [(Int, Int)] = []
-        for p in [(0, 0), (grid.nx / 2, grid.ny / 2), (grid.nx - 1, grid.ny - 1)] where !picks.contains(where: { $0 == p }) {
-            picks.append(p)
-        }
-        samples = picks.map { Sample(i: $0.0, j: $0.1) }
+    var mean: Double { finite > 0 ? sum / Double(finite) : .nan }
+
+    /// Adds the values another summary counted (after this one's, for the sum's order).
+    mutating func merge(_ other: ColumnSummary) {
+        minimum = Swift.min(minimum, other.minimum)
+        maximum = Swift.max(maximum, other.maximum)
+        sum += other.sum
+        (finite, nan, infinite) = (finite + other.finite, nan + other.nan, infinite + other.infinite)
     }
 
-    var mean: Double { finiteCount > 0 ? sum / Double(finiteCount) : .nan }
-
-    func consume(_ b: GridBlock, grid: GridSpec) throws(CLIError) {
-        var (lo, hi, s, finite, bad) = (minimum, maximum, 0.0, 0, 0)
-        var (gmax, gbad) = (maxGradientNorm, 0)
-        for k in 0..<b.count {
-            let v = b.f[k]
+    /// Adds `n` values: a vector pass when they are all finite (their sum is), else a scalar one.
+    mutating func add(_ values: UnsafePointer<Double>, count n: Int) {
+        let raw = UnsafeRawPointer(values)
+        var lo = SIMD4<Double>(repeating: .infinity), hi = SIMD4<Double>(repeating: -.infinity)
+        var s0 = SIMD4<Double>(repeating: 0), s1 = s0
+        var i = 0
+        while i + 8 <= n {
+            let a = raw.loadUnaligned(fromByteOffset: 8 * i, as: SIMD4<Double>.self)
+            let b = raw.loadUnaligned(fromByteOffset: 8 * i + 32, as: SIMD4<Double>.self)
+            s0 += a
+            s1 += b
+            lo = lo.replacing(with: a, where: a .< lo).replacing(with: b, where: b .< lo)
+            hi = hi.replacing(with: a, where: a .> hi).replacing(with: b, where: b .> hi)
+            i += 8
+        }
+        var (tailLo, tailHi, tailSum) = (Double.infinity, -Double.infinity, 0.0)
+        for k in i..<n {
+            let v = values[k]
+            tailSum += v
+            if v < tailLo { tailLo = v }
+            if v > tailHi { tailHi = v }
+        }
+        let blockSum = (s0 + s1).sum() + tailSum
+        if blockSum.isFinite {
+            // Every value is finite: a NaN or infinity would have made the sum one.
+            minimum = Swift.min(minimum, lo.min(), tailLo)
+            maximum = Swift.max(maximum, hi.max(), tailHi)
+            sum += blockSum
+            finite += n
+            return
+        }
+        for k in 0..<n {
+            let v = values[k]
             if v.isFinite {
-                lo = Swift.min(lo, v)
-                hi = Swift.max(hi, v)
-                s += v
+                minimum = Swift.min(minimum, v)
+                maximum = Swift.max(maximum, v)
+                sum += v
                 finite += 1
+            } else if v.isNaN {
+                nan += 1
             } else {
-                bad += 1
-            }
-            let g2 = b.dfdx[k] * b.dfdx[k] + b.dfdy[k] * b.dfdy[k]
-            if g2.isFinite { gmax = Swift.max(gmax, g2.squareRoot()) } else { gbad += 1 }
-        }
-        (minimum, maximum, finiteCount, nonFiniteValues) = (lo, hi, finiteCount + finite, nonFiniteValues + bad)
-        sum += s
-        (maxGradientNorm, nonFiniteGradients) = (gmax, nonFiniteGradients + gbad)
-        for (n, p) in samples.enumerated() {
-            let k = p.j * grid.nx + p.i - b.start
-            if k >= 0 && k < b.count {
-                samples[n] = Sample(i: p.i, j: p.j, x: b.x[k], y: b.y[k], f: b.f[k], dfdx: b.dfdx[k], dfdy: b.dfdy[k])
+                infinite += 1
             }
         }
     }
 
-    func finish(grid: GridSpec) throws(CLIError) {}
+    /// `min …, max …, mean …`, with the NaN and infinite counts.
+    var text: String {
+        var line = finite > 0 ? "min \(readable(minimum)), max \(readable(maximum)), mean \(readable(mean))" : "no finite value"
+        if nan > 0 || infinite > 0 { line += "; \(nan) NaN, \(infinite) infinite" }
+        return line
+    }
 }
 
-/// Streams `[f, df/dx, df/dy]` per point into a `.npy` file of shape `(ny, nx, 3)`.
-final class NPYSink: GridSink {
+/// Per column: min / max / mean and NaN and infinite counts; and every column at a few sample points (the first and last point computed, and the grid's
+/// centre, or the middle point of a shard without it).
+final class GridStatistics: GridSink {
+    struct Sample { var point: Int; var coordinates: [Double] = []; var columns: [Double] = [] }
+
+    let grid: GridSpec
+    var columns: [ColumnSummary]
+    var samples: [Sample]
+
+    init(grid: GridSpec, columns layout: GridColumns) {
+        self.grid = grid
+        columns = Array(repeating: ColumnSummary(), count: layout.count)
+        var picks: [Int] = []
+        let r = grid.range
+        // The centre of the grid (the middle index of every axis) when this run computes it.
+        let centre = grid.axes.reduce(0) { $0 * $1.count + $1.count / 2 }
+        for p in [r.lowerBound, r.contains(centre) ? centre : r.lowerBound + r.count / 2, r.upperBound - 1] where r.contains(p) && !picks.contains(p) {
+            picks.append(p)
+        }
+        samples = picks.map { Sample(point: $0) }
+    }
+
+    func consume(_ b: GridBlock) throws(CLIError) {
+        // Chunks of a fixed size summarized in parallel, then merged in order: the same sums
+        // whatever the number of threads.
+        let nCol = columns.count
+        let chunks = (b.count + GridStatistics.chunk - 1) / GridStatistics.chunk
+        let parts = UnsafeMutablePointer<ColumnSummary>.allocate(capacity: Swift.max(1, chunks * nCol))
+        defer { parts.deallocate() }
+        let shared = Disjoint((b, parts))
+        DispatchQueue.concurrentPerform(iterations: chunks) { c in
+            let (b, parts) = shared.value
+            let lo = c * GridStatistics.chunk, n = Swift.min(GridStatistics.chunk, b.count - lo)
+            for col in 0..<nCol {
+                var summary = ColumnSummary()
+                summary.add(b.columns[col] + lo, count: n)
+                (parts + c * nCol + col).initialize(to: summary)
+            }
+        }
+        for c in 0..<chunks {
+            for col in 0..<nCol { columns[col].merge(parts[c * nCol + col]) }
+        }
+        parts.deinitialize(count: chunks * nCol)
+        for (n, s) in samples.enumerated() where s.point >= b.start && s.point < b.start + b.count {
+            let k = s.point - b.start
+            samples[n].coordinates = grid.axes.map { b.inputs[$0.slot][k] }
+            samples[n].columns = b.columns.map { $0[k] }
+        }
+    }
+
+    func finish() throws(CLIError) {}
+
+    /// Points per chunk of a block summarized by one thread.
+    static let chunk = 1 << 14
+}
+
+/// Values shared by the threads of a `concurrentPerform` that each work on their own part of
+/// them (their own chunk of points, their own result slots): no two threads touch the same memory.
+struct Disjoint<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}
+
+/// The file formats of `--out`, by extension.
+enum GridFileFormat: String, CaseIterable {
+    case npy, csv, jsonl
+
+    static func of(_ path: String) -> GridFileFormat? {
+        guard let dot = path.lastIndex(of: "."), !path[dot...].contains("/") else { return nil }
+        let ext = path[path.index(after: dot)...].lowercased()
+        return ext == "ndjson" ? .jsonl : GridFileFormat(rawValue: ext)
+    }
+}
+
+/// What a grid `.npy` file holds, written next to it as `<file>.json` (the sidecar), so the
+/// column names, axes and shard travel with the numbers.
+struct GridFileDescription: Codable, Equatable {
+    struct Axis: Codable, Equatable { var name: String; var start: Double; var stop: Double; var count: Int }
+    struct Value: Codable, Equatable { var name: String; var value: Double }
+    struct Shard: Codable, Equatable { var index: Int; var count: Int; var firstPoint: Int; var points: Int }
+
+    var format = "tapevm grid 1"
+    var function: String
+    /// The last dimension of the array: one name per column.
+    var columns: [String]
+    /// The shape of the array in the file.
+    var shape: [Int]
+    /// The shape of the whole grid's array: one dimension per axis, then the columns.
+    var gridShape: [Int]
+    /// The axes in array order (row-major: the last varies fastest).
+    var axes: [Axis]
+    var fixed: [Value]
+    var parameters: [Value]
+    /// For `--shard k/n`: this file holds points `firstPoint ..< firstPoint + points` of the
+    /// whole grid in row-major order, as an array of shape `(points, columns)`.
+    var shard: Shard?
+
+    init(function: String, columns: [String], grid: GridSpec, parameters: [(String, Double)]) {
+        self.function = function
+        self.columns = columns
+        gridShape = grid.shape + [columns.count]
+        shape = grid.shard == nil ? gridShape : [grid.range.count, columns.count]
+        axes = grid.axes.map { Axis(name: $0.name, start: $0.start, stop: $0.stop, count: $0.count) }
+        fixed = grid.fixed.map { Value(name: $0.name, value: $0.value) }
+        self.parameters = parameters.map { Value(name: $0.0, value: $0.1) }
+        shard = grid.shard.map { Shard(index: $0.index, count: $0.count, firstPoint: grid.range.lowerBound, points: grid.range.count) }
+    }
+
+    /// The sidecar's path for a `.npy` path.
+    static func path(for npyPath: String) -> String { npyPath + ".json" }
+
+    func encoded() -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
+        // Encoding plain numbers, strings and arrays cannot fail.
+        return Array(try! encoder.encode(self)) + [0x0A]
+    }
+
+    static func decode(_ bytes: [UInt8]) throws -> GridFileDescription {
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "Infinity", negativeInfinity: "-Infinity", nan: "NaN")
+        return try decoder.decode(GridFileDescription.self, from: Data(bytes))
+    }
+}
+
+/// Streams the columns into a float64 `.npy` of shape `(n1, …, nk, columns)` (a shard:
+/// `(points, columns)`), and writes its sidecar `<file>.json`.
+final class NPYGridSink: GridSink {
     let writer: NPYWriter
+    let sidecar: OutputFile
     private var interleaved: [Double] = []
 
-    init(path: String, grid: GridSpec) throws(CLIError) {
+    init(path: String, description: GridFileDescription) throws(CLIError) {
         do throws(FileError) {
-            writer = try NPYWriter(path: path, shape: [grid.ny, grid.nx, 3])
+            writer = try NPYWriter(path: path, shape: description.shape)
+            sidecar = try OutputFile(path: GridFileDescription.path(for: path))
+            try sidecar.write(description.encoded())
         } catch {
             throw .file(error)
         }
     }
 
-    func consume(_ b: GridBlock, grid: GridSpec) throws(CLIError) {
-        if interleaved.count < 3 * b.count { interleaved = [Double](repeating: 0, count: 3 * b.count) }
-        for k in 0..<b.count {
-            interleaved[3 * k] = b.f[k]
-            interleaved[3 * k + 1] = b.dfdx[k]
-            interleaved[3 * k + 2] = b.dfdy[k]
+    var temporaryPaths: [String] { [writer.temporaryPath, sidecar.temporaryPath] }
+
+    func consume(_ b: GridBlock) throws(CLIError) {
+        let width = b.columns.count
+        if interleaved.count < width * b.count { interleaved = [Double](repeating: 0, count: width * b.count) }
+        interleaved.withUnsafeMutableBufferPointer { out in
+            for (c, column) in b.columns.enumerated() {
+                for i in 0..<b.count { out[i * width + c] = column[i] }
+            }
         }
         do throws(FileError) {
             try interleaved.withUnsafeBufferPointer { (buf) throws(FileError) in
-                try writer.write(UnsafeBufferPointer(rebasing: buf[0..<3 * b.count]))
+                try writer.write(UnsafeBufferPointer(rebasing: buf[0..<width * b.count]))
             }
         } catch {
             throw .file(error)
         }
     }
 
-    func finish(grid: GridSpec) throws(CLIError) {
-        do throws(FileError) { try writer.finish() } catch { throw .file(error) }
+    func finish() throws(CLIError) {
+        do throws(FileError) {
+            try writer.finish()
+            try sidecar.commit()
+        } catch {
+            throw .file(error)
+        }
     }
 }
 
-/// Streams `x,y,f,df/dx,df/dy` rows into a CSV file.
-final class CSVSink: GridSink {
+/// Rows of text, one per point: CSV (a header row, then values) or JSON lines (one object per
+/// point, keyed by name). Each row has the axis coordinates, then the columns.
+final class TextGridSink: GridSink {
     let file: OutputFile
-    let names: [String]
+    let format: GridFileFormat
+    let axisSlots: [Int]
+    /// JSON lines: each key, quoted, with its `: ` (and `, ` after the first).
+    private let keys: [String]
 
-    init(path: String, inputs: [String], output: String) throws(CLIError) {
-        file = try OutputFile(path: path)
-        names = inputs
-        try file.write("\(inputs[0]),\(inputs[1]),\(output),d\(output)/d\(inputs[0]),d\(output)/d\(inputs[1])\n")
-    }
-
-    func consume(_ b: GridBlock, grid: GridSpec) throws(CLIError) {
-        var text = ""
-        text.reserveCapacity(b.count * 80)
-        for k in 0..<b.count {
-            text += csvCell(b.x[k]); text += ","
-            text += csvCell(b.y[k]); text += ","
-            text += csvCell(b.f[k]); text += ","
-            text += csvCell(b.dfdx[k]); text += ","
-            text += csvCell(b.dfdy[k]); text += "\n"
+    init(path: String, format: GridFileFormat, grid: GridSpec, columns: [String]) throws(CLIError) {
+        self.format = format
+        axisSlots = grid.axes.map(\.slot)
+        let names = grid.axes.map(\.name) + columns
+        keys = names.enumerated().map { ($0 == 0 ? "{" : ", ") + JSONValue.quote($1) + ": " }
+        do throws(FileError) {
+            file = try OutputFile(path: path)
+            if format == .csv { try file.write(names.map(TextGridSink.csvName).joined(separator: ",") + "\n") }
+        } catch {
+            throw .file(error)
         }
-        try file.write(text)
     }
 
-    func finish(grid: GridSpec) throws(CLIError) { try file.close() }
+    var temporaryPaths: [String] { [file.temporaryPath] }
+
+    /// A CSV header cell, quoted when it holds a comma, quote or space.
+    static func csvName(_ name: String) -> String {
+        name.contains(where: { $0 == "," || $0 == "\"" || $0 == " " }) ? "\"" + name.replacing("\"", with: "\"\"") + "\"" : name
+    }
+
+    func consume(_ b: GridBlock) throws(CLIError) {
+        let fields = axisSlots.map { b.inputs[$0] } + b.columns
+        var text = ""
+        text.reserveCapacity(b.count * fields.count * 22)
+        for i in 0..<b.count {
+            for (c, field) in fields.enumerated() {
+                if format == .csv {
+                    if c > 0 { text += "," }
+                    text += csvCell(field[i])
+                } else {
+                    text += keys[c]
+                    text += JSONValue.format(field[i])
+                }
+            }
+            text += format == .csv ? "\n" : "}\n"
+        }
+        do throws(FileError) { try file.write(text) } catch { throw .file(error) }
+    }
+
+    func finish() throws(CLIError) {
+        do throws(FileError) { try file.commit() } catch { throw .file(error) }
+    }
 }

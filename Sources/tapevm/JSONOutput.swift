@@ -1,4 +1,5 @@
 import TapeVM
+import TapeVMIO
 
 /// The value, gradient and parameter gradient of every output at one point.
 struct PointResult {

@@ -17,7 +17,8 @@ struct TapeVMCommand: ParsableCommand {
             TAPEVM_ISA=swift, avx2 or avx512 to choose one.
             """,
         version: TapeVMCommand.version,
-        subcommands: [GradCommand.self, GridCommand.self, BatchCommand.self, OpsCommand.self])
+        subcommands: [GradCommand.self, GridCommand.self, EvalCommand.self, BatchCommand.self, InspectCommand.self,
+                      CompileCommand.self, JoinCommand.self, OpsCommand.self])
 
     /// The version printed by `--version`.
     static let version = "0.1.0"

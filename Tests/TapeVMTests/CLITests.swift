@@ -1,9 +1,10 @@
 import Foundation
 import Testing
 import TapeVM
+import TapeVMIO
 
 /// The `tapevm` executable built next to this test bundle, if it was built.
-private let tapevmPath: String? = {
+let tapevmPath: String? = {
     let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
     var dir = bundle.deletingLastPathComponent()
     // swift test runs .../debug/TapeVMPackageTests.xctest (Linux) or .../debug/X.xctest/Contents/MacOS/X.
@@ -15,12 +16,14 @@ private let tapevmPath: String? = {
     return nil
 }()
 
-private struct Run { var status: Int32; var stdout: String; var stderr: String }
+struct Run { var status: Int32; var stdout: String; var stderr: String }
 
-private func tapevm(_ arguments: [String]) throws -> Run {
+/// Runs the built `tapevm` with `arguments` (in `directory`, if given).
+func tapevm(_ arguments: [String], in directory: String? = nil) throws -> Run {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: tapevmPath!)
     process.arguments = arguments
+    if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
     process.standardError = err
@@ -72,7 +75,7 @@ struct CLITests {
         defer { try? FileManager.default.removeItem(atPath: path) }
         let r = try tapevm(["grid", "f(a, b) = a * b^2", "--size", "4x3", "--x", "-1:2", "--y=0:1", "--out", path])
         #expect(r.status == 0)
-        #expect(r.stdout.contains("4 × 3 = 12 points"))
+        #expect(r.stdout.contains("3 × 4 = 12 points: b ∈ [0, 1] (3), a ∈ [-1, 2] (4)"))
         let npy = try NPYReader(path: path)
         #expect(npy.header.shape == [3, 4, 3])
         let data = try npy.readAll()
@@ -85,9 +88,9 @@ struct CLITests {
                 #expect(data[k + 2] == a * (2 * b))
             }
         }
-        let wrongArity = try tapevm(["grid", "f(x) = x"])
-        #expect(wrongArity.status == 65)
-        #expect(wrongArity.stderr.contains("exactly 2 inputs"))
+        let notCovered = try tapevm(["grid", "f(x) = x"])
+        #expect(notCovered.status == 64)
+        #expect(notCovered.stderr == "Error: input x has no value: give --grid x=start:stop:count or --at x=value\n")
     }
 
     @Test func opsListsTheWholeTable() throws {

@@ -131,7 +131,11 @@ import Testing
         let ordinary: [Double] = [-1.3, -0.7, -0.2, 0.15, 0.6, 1.1, 2.4]
         let positive: [Double] = [0.05, 0.3, 0.9, 1.7, 3.2, 10]
         switch op {
-        case .log, .sqrt: return positive.map { [$0] }
+        case .log, .sqrt, .log2, .log10: return positive.map { [$0] }
+        case .asin, .acos, .atanh: return [-0.95, -0.6, -0.2, 0.1, 0.5, 0.9].map { [$0] }
+        case .acosh: return [1.05, 1.4, 2.2, 5, 30].map { [$0] }
+        case .cbrt: return [-8, -1.3, -0.2, 0.15, 0.6, 27].map { [$0] }
+        case .tan: return [-1.3, -0.7, -0.2, 0.15, 0.6, 1.1].map { [$0] }
         case .log1p: return [-0.9, -0.4, 0.2, 1.5, 7].map { [$0] }
         case .recip: return [-3, -0.5, -0.05, 0.07, 0.8, 4].map { [$0] }
         case .abs, .relu: return ordinary.map { [$0] }

@@ -1,5 +1,7 @@
 import Testing
 import TapeVM
+import TapeVMIO
+import CZlib
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -156,37 +158,29 @@ private func bigEndianUInt32(_ b: ArraySlice<UInt8>) -> UInt32 {
         }
         #expect(types == ["IHDR", "IDAT", "IEND"])
         #expect(offset == png.count)
-        // The zlib stream holds the scanlines, each after a filter byte 0.
-        let scanlines = [0] + rgb[0..<9] + [0] + rgb[9..<18]
-        #expect(idat == PNGWriter.zlibStored(Array(scanlines)))
-        #expect(Array(idat[0..<2]) == [0x78, 0x01])
+        // The zlib stream inflates to the scanlines, each after its filter byte, which undo to the pixels.
+        let scanlines = try #require(inflate(idat, expected: 2 * (1 + 3 * w)))
+        #expect(unfilter(scanlines, width: w, height: h) == rgb)
         #expect((Int(idat[0]) << 8 | Int(idat[1])) % 31 == 0)
     }
 
-    @Test func storedBlocksSplitAt65535Bytes() {
-        let data = (0..<150_000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
-        let z = PNGWriter.zlibStored(data)
-        // Walk the blocks and put the data back together.
-        var i = 2
-        var out: [UInt8] = []
-        var final = false
-        var blocks = 0
-        while !final {
-            final = z[i] & 1 == 1
-            #expect(z[i] >> 1 == 0, "stored block type")
-            let len = Int(z[i + 1]) | Int(z[i + 2]) << 8
-            let nlen = Int(z[i + 3]) | Int(z[i + 4]) << 8
-            #expect(len ^ nlen == 0xFFFF)
-            out += z[i + 5..<i + 5 + len]
-            i += 5 + len
-            blocks += 1
+    /// A smooth picture compresses far below its raw size, and decodes to its pixels.
+    @Test func smoothImagesCompress() throws {
+        let (w, h) = (600, 400)
+        var rgb = [UInt8](repeating: 0, count: 3 * w * h)
+        for y in 0..<h {
+            for x in 0..<w {
+                rgb[3 * (y * w + x)] = UInt8(x * 255 / w)
+                rgb[3 * (y * w + x) + 1] = UInt8(y * 255 / h)
+                rgb[3 * (y * w + x) + 2] = UInt8((x + y) % 256)
+            }
         }
-        #expect(blocks == 3)
-        #expect(out == data)
-        #expect(bigEndianUInt32(z[i..<i + 4]) == Adler32.checksum(data))
-        #expect(i + 4 == z.count)
-        // An empty stream still has one (final, empty) block.
-        #expect(PNGWriter.zlibStored([]) == [0x78, 0x01, 1, 0, 0, 0xFF, 0xFF, 0, 0, 0, 1])
+        let png = try #require(PNGWriter.encode(width: w, height: h, rgb: rgb))
+        #expect(png.count < 3 * w * h / 20, "\(png.count) bytes")
+        let idatLength = Int(bigEndianUInt32(png[33..<37]))
+        let idat = Array(png[41..<41 + idatLength])
+        let scanlines = try #require(inflate(idat, expected: h * (1 + 3 * w)))
+        #expect(unfilter(scanlines, width: w, height: h) == rgb)
     }
 
     @Test func rejectsMismatchedSizes() {
@@ -227,4 +221,35 @@ private func bigEndianUInt32(_ b: ArraySlice<UInt8>) -> UInt32 {
         #expect(v.serialized() == #"{"value": -12, "gradient": {"x": -4, "y": "NaN"}, "a\"b\\c\n\u0001": [true, null, "é"]}"#)
         #expect(JSONValue.object([(String, JSONValue)]()).serialized() == "{}")
     }
+}
+
+/// The bytes of a zlib stream, which must inflate to exactly `expected` bytes.
+private func inflate(_ z: [UInt8], expected: Int) -> [UInt8]? {
+    var out = [UInt8](repeating: 0, count: expected + 1)
+    var size = uLong(out.count)
+    let status = out.withUnsafeMutableBufferPointer { o in
+        z.withUnsafeBufferPointer { uncompress(o.baseAddress, &size, $0.baseAddress, uLong($0.count)) }
+    }
+    guard status == Z_OK, Int(size) == expected else { return nil }
+    return Array(out[0..<expected])
+}
+
+/// Undoes PNG filtering (method 0) of RGB scanlines: the decoder's half, written from the spec.
+private func unfilter(_ lines: [UInt8], width: Int, height: Int) -> [UInt8] {
+    let row = 3 * width
+    var out = [UInt8](repeating: 0, count: row * height)
+    for y in 0..<height {
+        let type = lines[y * (row + 1)]
+        for i in 0..<row {
+            let x = lines[y * (row + 1) + 1 + i]
+            let a = i >= 3 ? Int(out[y * row + i - 3]) : 0
+            let b = y > 0 ? Int(out[(y - 1) * row + i]) : 0
+            let c = y > 0 && i >= 3 ? Int(out[(y - 1) * row + i - 3]) : 0
+            let p = a + b - c
+            let paeth = abs(p - a) <= abs(p - b) && abs(p - a) <= abs(p - c) ? a : abs(p - b) <= abs(p - c) ? b : c
+            let predicted = [0, a, b, (a + b) / 2, paeth][Int(type)]
+            out[y * row + i] = x &+ UInt8(predicted & 0xFF)
+        }
+    }
+    return out
 }

@@ -2,6 +2,7 @@ import CTapeKernels
 import Foundation
 import Testing
 @testable import TapeVM
+import TapeVMIO
 
 /// Regressions for faults a code review found: each was a crash or a false claim.
 @Suite struct ReviewRegressionTests {

@@ -1,5 +1,6 @@
 import Testing
 import TapeVM
+import TapeVMIO
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -81,6 +82,21 @@ private func fileErrorMessage(_ body: () throws -> Void) -> String? {
         writeText("\n\n", to: path)
         #expect(fileErrorMessage { _ = try CSVReader(path: path) } == "empty file: expected a header row of column names")
         #expect(fileErrorMessage { _ = try CSVReader(path: temporaryPath("missing.csv")) }?.hasPrefix("cannot open for reading") == true)
+    }
+}
+
+/// The initializer's two throwing paths: before the file is open (the buffer must not exist
+/// yet, or it leaks: nothing frees a partly initialized object) and after (`deinit` frees it).
+/// Run under `swift test --sanitize=address` to have LeakSanitizer check the buffers.
+@Suite struct CSVReaderFailedOpenTests {
+    @Test func failedOpensThrowAndFreeTheBuffer() {
+        let missing = temporaryPath("missing.csv"), empty = temporaryPath("empty.csv")
+        writeText("\n  \n", to: empty)
+        defer { unlink(empty) }
+        for _ in 0..<4 {
+            #expect(fileErrorMessage { _ = try CSVReader(path: missing, bufferSize: 1 << 20) }?.hasPrefix("cannot open for reading") == true)
+            #expect(fileErrorMessage { _ = try CSVReader(path: empty, bufferSize: 1 << 20) } == "empty file: expected a header row of column names")
+        }
     }
 }
 

@@ -1,15 +1,16 @@
-// TapeVM's per-tile sweep kernels.
+// TapeVM's AVX2 and AVX-512 sweep kernels, and SLEEF's entry points for the Swift paths.
 //
 // A tile holds `tile` points (a multiple of 8). Plane r of a tile is `planes[r]`, `tile`
 // doubles, 64-byte aligned in the workspace, or the caller's own input, output or gradient
-// column for the tile's points (so full tiles read and write the caller's arrays directly). The forward sweep runs each instruction over the whole
-// tile before the next; the reverse sweep runs them backwards and adds each instruction's
-// contributions into its operands' adjoint planes. Decode and dispatch happen once per
-// instruction per tile; the inner loops run over 8-lane blocks (the C form of SIMD8<Double>).
+// column for the tile's points (so full tiles read and write the caller's arrays directly). The
+// forward sweep runs each instruction over the whole tile before the next; the reverse sweep runs
+// them backwards and adds each instruction's contributions into its operands' adjoint planes.
+// Decode and dispatch happen once per instruction per tile; the inner loops run over 8-lane blocks.
 //
-// The kernels are compiled three times from one template (sweep_template.h): for AVX-512, for
-// AVX2 + FMA and for the portable baseline (SSE2 on x86-64, NEON on arm64), with per-function
-// target attributes, and chosen at run time. No build flags are needed.
+// The same plans run on TapeVM's Swift interpreter (SIMD8<Double>, the `swift` path). Here the
+// loops (sweep_template.h) are compiled twice, for AVX2 + FMA and for AVX-512, with per-function
+// target attributes, and chosen at run time; their per-opcode code is generated from the Swift
+// rules (generated/*.h, tapevm_opcodes.h). No build flags are needed.
 #ifndef TAPEVM_KERNELS_H
 #define TAPEVM_KERNELS_H
 
@@ -19,18 +20,8 @@
 extern "C" {
 #endif
 
-/// Opcode numbers; the same order as TapeVM's `Opcode` enum (a test checks the names).
-typedef enum {
-    TV_INPUT, TV_PARAM, TV_CONST,
-    TV_NEG, TV_RECIP, TV_SQUARE, TV_SQRT, TV_EXP, TV_LOG, TV_SIGMOID, TV_TANH, TV_SIN, TV_COS,
-    TV_ABS, TV_RELU, TV_SOFTPLUS, TV_LOG1P, TV_EXPM1, TV_POWI,
-    TV_ADD, TV_SUB, TV_MUL, TV_DIV, TV_POW, TV_MAX, TV_MIN, TV_LOGADDEXP,
-    TV_LT, TV_LE, TV_GT, TV_GE, TV_EQ, TV_NE,
-    TV_SELECT, TV_MULADD,
-    TV_ADDK, TV_MULK, TV_RSUBK, TV_DIVK, TV_RDIVK,
-    TV_SQDIFF, TV_MULKADD, TV_SQDIFFK,
-    TV_OPCODE_COUNT
-} tv_opcode;
+#include "tapevm_opcodes.h"
+#include "tapevm_sleef_functions.h"
 
 /// One forward instruction: `dst = op(a, b, c; imm)`; the fields are value-plane numbers.
 typedef struct {
@@ -84,27 +75,22 @@ void tv_accumulate_lanes(const double *plane, long n, double *acc);
 /// CPUs this process may run on (its affinity mask on Linux), at least 1.
 int tv_cpu_count(void);
 
-/// Scalar forms of the transcendental functions, computed by the same SLEEF routine as the
-/// portable path's vector form (so the Swift reference interpreter agrees bit for bit).
-double tv_scalar_exp(double x);
-double tv_scalar_log(double x);
-double tv_scalar_sin(double x);
-double tv_scalar_cos(double x);
-double tv_scalar_log1p(double x);
-double tv_scalar_expm1(double x);
-double tv_scalar_pow(double x, double y);
-
-/// SLEEF's functions on 8 lanes, memory to memory (`x`, `y`, `z` each 8 doubles), at the widest
-/// vector width this CPU has: the transcendental functions of the Swift interpreter's
-/// SIMD8<Double> lane (Swift itself is built for the baseline ISA, so it cannot call SLEEF's
-/// AVX-512 forms directly).
-void tv_lane_exp(const void *x, void *y);
-void tv_lane_log(const void *x, void *y);
-void tv_lane_sin(const void *x, void *y);
-void tv_lane_cos(const void *x, void *y);
-void tv_lane_log1p(const void *x, void *y);
-void tv_lane_expm1(const void *x, void *y);
-void tv_lane_pow(const void *x, const void *y, void *z);
+/// SLEEF's functions, one pair per entry of tapevm_sleef_functions.h:
+/// - `double tv_scalar_<name>(double x [, double y])`: the scalar form, computed by the same SLEEF
+///   routine (2-lane, FMA where the CPU has it) as the vector forms, so the reference agrees bit
+///   for bit with every path;
+/// - `void tv_lane_<name>(const void *x, [const void *y,] void *out)`: 8 lanes, memory to memory,
+///   at the widest vector width this CPU has (one AVX-512 call, two AVX2 calls, or four 2-lane
+///   calls), chosen once: the math of the Swift interpreter's SIMD8<Double> lane (Swift, built for
+///   the baseline ISA, cannot call SLEEF's AVX-512 forms itself).
+#define TV_SCALAR_DECL1(name, acc) double tv_scalar_##name(double x); \
+    void tv_lane_##name(const void *x, void *y);
+#define TV_SCALAR_DECL2(name, acc) double tv_scalar_##name(double x, double y); \
+    void tv_lane_##name(const void *x, const void *y, void *z);
+TV_SLEEF_UNARY(TV_SCALAR_DECL1)
+TV_SLEEF_BINARY(TV_SCALAR_DECL2)
+#undef TV_SCALAR_DECL1
+#undef TV_SCALAR_DECL2
 
 #ifdef __cplusplus
 }

@@ -91,3 +91,24 @@ extension Tape {
         self = try parser.parse()
     }
 }
+
+/// A function the expression language can call: its name, the instruction it records and how
+/// many arguments it takes.
+public struct ExpressionFunction: Sendable, Hashable {
+    /// The name a call uses: the opcode's mnemonic, or an alias (`where`, `logsumexp`).
+    public let name: String
+    /// The instruction a call records.
+    public let opcode: Opcode
+    /// The number of arguments: the opcode's operands, plus the integer exponent of `powi`.
+    public let argumentCount: Int
+}
+
+extension Tape {
+    /// Every function the expression language can call (see ``init(expression:)``), sorted by
+    /// name: each opcode that takes operands, by its mnemonic, and the aliases. Bindings in other
+    /// languages (the C ABI's `tvm_function_info`, Python's `tapevm.sigmoid` and `from_sympy`)
+    /// read this list, so a new opcode reaches them without a second table.
+    public static let expressionFunctions: [ExpressionFunction] = ExpressionParser.functions
+        .map { ExpressionFunction(name: $0.key, opcode: $0.value, argumentCount: ExpressionParser.argumentCount($0.value)) }
+        .sorted { $0.name < $1.name }
+}

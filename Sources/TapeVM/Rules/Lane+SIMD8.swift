@@ -30,7 +30,18 @@ extension SIMD8: Lane where Scalar == Double {
     @inline(__always) package static func abs(_ x: Self) -> Self {
         unsafeBitCast(unsafeBitCast(x, to: SIMD8<UInt64>.self) & SIMD8<UInt64>(repeating: ~(1 << 63)), to: Self.self)
     }
-    @inline(__always) package static func sqrt(_ x: Self) -> Self { x.squareRoot() }
+    @inline(__always) package static func copysign(_ magnitude: Self, _ sign: Self) -> Self {
+        let m = unsafeBitCast(magnitude, to: SIMD8<UInt64>.self) & SIMD8<UInt64>(repeating: ~(1 << 63))
+        let s = unsafeBitCast(sign, to: SIMD8<UInt64>.self) & SIMD8<UInt64>(repeating: 1 << 63)
+        return unsafeBitCast(m | s, to: Self.self)
+    }
+    /// Lane by lane: `SIMD8.squareRoot()` becomes eight libm calls on this toolchain, while
+    /// `Double.squareRoot()` in a loop becomes `sqrtpd`.
+    @inline(__always) package static func sqrt(_ x: Self) -> Self {
+        var r = x
+        for i in 0..<8 { r[i] = x[i].squareRoot() }
+        return r
+    }
     @inline(__always) package static func exp(_ x: Self) -> Self { lane(x, tv_lane_exp) }
     @inline(__always) package static func expm1(_ x: Self) -> Self { lane(x, tv_lane_expm1) }
     @inline(__always) package static func log(_ x: Self) -> Self { lane(x, tv_lane_log) }
@@ -38,6 +49,25 @@ extension SIMD8: Lane where Scalar == Double {
     @inline(__always) package static func pow(_ x: Self, _ y: Self) -> Self { lane(x, y, tv_lane_pow) }
     @inline(__always) package static func sin(_ x: Self) -> Self { lane(x, tv_lane_sin) }
     @inline(__always) package static func cos(_ x: Self) -> Self { lane(x, tv_lane_cos) }
+    @inline(__always) package static func exp2(_ x: Self) -> Self { lane(x, tv_lane_exp2) }
+    @inline(__always) package static func log2(_ x: Self) -> Self { lane(x, tv_lane_log2) }
+    @inline(__always) package static func log10(_ x: Self) -> Self { lane(x, tv_lane_log10) }
+    @inline(__always) package static func cbrt(_ x: Self) -> Self { lane(x, tv_lane_cbrt) }
+    @inline(__always) package static func tan(_ x: Self) -> Self { lane(x, tv_lane_tan) }
+    @inline(__always) package static func asin(_ x: Self) -> Self { lane(x, tv_lane_asin) }
+    @inline(__always) package static func acos(_ x: Self) -> Self { lane(x, tv_lane_acos) }
+    @inline(__always) package static func atan(_ x: Self) -> Self { lane(x, tv_lane_atan) }
+    @inline(__always) package static func sinh(_ x: Self) -> Self { lane(x, tv_lane_sinh) }
+    @inline(__always) package static func cosh(_ x: Self) -> Self { lane(x, tv_lane_cosh) }
+    @inline(__always) package static func asinh(_ x: Self) -> Self { lane(x, tv_lane_asinh) }
+    @inline(__always) package static func acosh(_ x: Self) -> Self { lane(x, tv_lane_acosh) }
+    @inline(__always) package static func atanh(_ x: Self) -> Self { lane(x, tv_lane_atanh) }
+    @inline(__always) package static func erf(_ x: Self) -> Self { lane(x, tv_lane_erf) }
+    @inline(__always) package static func erfc(_ x: Self) -> Self { lane(x, tv_lane_erfc) }
+    @inline(__always) package static func atan2(_ x: Self, _ y: Self) -> Self { lane(x, y, tv_lane_atan2) }
+    @inline(__always) package static func hypot(_ x: Self, _ y: Self) -> Self { lane(x, y, tv_lane_hypot) }
+    @inline(__always) package static func floor(_ x: Self) -> Self { x.rounded(.down) }
+    @inline(__always) package static func ceil(_ x: Self) -> Self { x.rounded(.up) }
 
     /// One SLEEF call on 8 lanes, through memory (a direct call once inlined).
     @inline(__always)

@@ -55,6 +55,8 @@ package protocol Lane {
 
     /// `|x|`: the sign bit cleared (`|-0| = +0`, NaN stays NaN).
     static func abs(_ x: Self) -> Self
+    /// `magnitude` with the sign bit of `sign` (C's `copysign`).
+    static func copysign(_ magnitude: Self, _ sign: Self) -> Self
     /// Correctly rounded square root.
     static func sqrt(_ x: Self) -> Self
     // The math functions SLEEF provides (1.0 ULP forms unless noted), one per lane type.
@@ -63,8 +65,31 @@ package protocol Lane {
     static func log(_ x: Self) -> Self
     static func log1p(_ x: Self) -> Self
     static func pow(_ x: Self, _ y: Self) -> Self
+    static func exp2(_ x: Self) -> Self
+    static func log2(_ x: Self) -> Self
+    static func log10(_ x: Self) -> Self
+    static func cbrt(_ x: Self) -> Self
+    /// √(x² + y²) without overflow (SLEEF's 0.5 ULP form).
+    static func hypot(_ x: Self, _ y: Self) -> Self
     static func sin(_ x: Self) -> Self
     static func cos(_ x: Self) -> Self
+    static func tan(_ x: Self) -> Self
+    static func asin(_ x: Self) -> Self
+    static func acos(_ x: Self) -> Self
+    static func atan(_ x: Self) -> Self
+    /// The angle of the point (x, y): `atan2(y, x)`, in C's argument order.
+    static func atan2(_ y: Self, _ x: Self) -> Self
+    static func sinh(_ x: Self) -> Self
+    static func cosh(_ x: Self) -> Self
+    static func asinh(_ x: Self) -> Self
+    static func acosh(_ x: Self) -> Self
+    static func atanh(_ x: Self) -> Self
+    static func erf(_ x: Self) -> Self
+    /// `1 - erf(x)` without cancellation (SLEEF's 1.5 ULP form).
+    static func erfc(_ x: Self) -> Self
+    /// Rounding toward -∞ and +∞ (exact; not SLEEF).
+    static func floor(_ x: Self) -> Self
+    static func ceil(_ x: Self) -> Self
 
     /// tanh, built from ``exp(_:)`` (see the default implementation).
     static func tanh(_ x: Self) -> Self
@@ -75,9 +100,9 @@ package protocol Lane {
 }
 
 extension Lane {
-    package static func choose(_ m: Mask, _ a: () -> Self, _ b: () -> Self) -> Self { select(m, a(), b()) }
+    @inline(__always) package static func choose(_ m: Mask, _ a: () -> Self, _ b: () -> Self) -> Self { select(m, a(), b()) }
 
-    package static func sigmoid(_ x: Self) -> Self { Self(1) / (Self(1) + exp(-x)) }
+    @inline(__always) package static func sigmoid(_ x: Self) -> Self { Self(1) / (Self(1) + exp(-x)) }
 
     /// tanh from ``exp(_:)`` with plain multiplies and adds, on every lane. With `a = |x|`:
     /// - `a < 0.5625`: `a + a³·P(a²)`, `P` an 11-term minimax fit of `(tanh a - a)/a³`;
@@ -92,7 +117,7 @@ extension Lane {
     /// log-uniform magnitudes 1e-300…20, around the switch point): max 0.826 ULP, mean 0.194 ULP.
     /// SLEEF's `tanh` u10 measured max 1.0005 (near 18.7, where it returns 1 early, and near
     /// 1e-16), mean 0.191, but only 0.503 within [-1, 1], where this is 0.81.
-    package static func tanh(_ x: Self) -> Self {
+    @inline(__always) package static func tanh(_ x: Self) -> Self {
         let a = abs(x)
         let t = choose(a .< Self(0.5625), {
             let s = a * a
@@ -122,18 +147,17 @@ extension Lane {
             let s1 = Self(1) - q, sLo = (Self(1) - s1) - q // s1 + sLo = 1 - q exactly
             return select(a .> Self(19.1), Self(1), s1 + (sLo - qLo))
         })
-        // The sign of x: t ≥ 0 is tanh|x|; ±0 is returned as it is.
-        return select(x .< Self(0), -t, select(x .== Self(0), x, t))
+        return copysign(t, x)
     }
 }
 
 extension Lane where Immediate == Double {
-    package static func splat(_ k: Double) -> Self { Self(k) }
+    @inline(__always) package static func splat(_ k: Double) -> Self { Self(k) }
 
     /// Binary exponentiation, the same multiplications on every lane; a negative exponent takes
     /// the reciprocal at the end. Exponents are clamped to ±2⁴⁰ (tapes hold |k| ≤ 10⁶; folding
     /// and tracing may meet any double first).
-    package static func powi(_ x: Self, _ k: Double, plus offset: Int) -> Self {
+    @inline(__always) package static func powi(_ x: Self, _ k: Double, plus offset: Int) -> Self {
         let n = (Int(exactly: k) ?? (k.isNaN ? 0 : k > 0 ? 1 << 40 : -(1 << 40))) + offset
         var m = n.magnitude
         var result = Self(1)

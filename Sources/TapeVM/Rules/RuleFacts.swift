@@ -60,6 +60,7 @@ package struct Provenance: Lane {
     package static func or(_ m: Provenance, _ n: Provenance) -> Provenance { from(m, n) }
     package static func select(_ m: Provenance, _ a: Provenance, _ b: Provenance) -> Provenance { from(m, a, b) }
     package static func abs(_ x: Provenance) -> Provenance { from(x) }
+    package static func copysign(_ x: Provenance, _ y: Provenance) -> Provenance { from(x, y) }
     package static func sqrt(_ x: Provenance) -> Provenance { from(x) }
     package static func exp(_ x: Provenance) -> Provenance { from(x) }
     package static func expm1(_ x: Provenance) -> Provenance { from(x) }
@@ -68,6 +69,25 @@ package struct Provenance: Lane {
     package static func pow(_ x: Provenance, _ y: Provenance) -> Provenance { from(x, y) }
     package static func sin(_ x: Provenance) -> Provenance { from(x) }
     package static func cos(_ x: Provenance) -> Provenance { from(x) }
+    package static func exp2(_ x: Provenance) -> Provenance { from(x) }
+    package static func log2(_ x: Provenance) -> Provenance { from(x) }
+    package static func log10(_ x: Provenance) -> Provenance { from(x) }
+    package static func cbrt(_ x: Provenance) -> Provenance { from(x) }
+    package static func tan(_ x: Provenance) -> Provenance { from(x) }
+    package static func asin(_ x: Provenance) -> Provenance { from(x) }
+    package static func acos(_ x: Provenance) -> Provenance { from(x) }
+    package static func atan(_ x: Provenance) -> Provenance { from(x) }
+    package static func sinh(_ x: Provenance) -> Provenance { from(x) }
+    package static func cosh(_ x: Provenance) -> Provenance { from(x) }
+    package static func asinh(_ x: Provenance) -> Provenance { from(x) }
+    package static func acosh(_ x: Provenance) -> Provenance { from(x) }
+    package static func atanh(_ x: Provenance) -> Provenance { from(x) }
+    package static func erf(_ x: Provenance) -> Provenance { from(x) }
+    package static func erfc(_ x: Provenance) -> Provenance { from(x) }
+    package static func floor(_ x: Provenance) -> Provenance { from(x) }
+    package static func ceil(_ x: Provenance) -> Provenance { from(x) }
+    package static func atan2(_ x: Provenance, _ y: Provenance) -> Provenance { from(x, y) }
+    package static func hypot(_ x: Provenance, _ y: Provenance) -> Provenance { from(x, y) }
     package static func powi(_ x: Provenance, _ k: Provenance, plus offset: Int) -> Provenance { from(x, k) }
 }
 

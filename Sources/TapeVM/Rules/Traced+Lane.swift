@@ -24,6 +24,12 @@ extension Traced: Lane {
     }
 
     package static func abs(_ x: Traced) -> Traced { apply(.abs, [x]) }
+    /// No opcode copies a sign bit: `-|m|` where `sign` is negative, -0 included (`1/-0 = -∞`),
+    /// else `|m|` (exact for every sign but NaN's).
+    package static func copysign(_ magnitude: Traced, _ sign: Traced) -> Traced {
+        let m = abs(magnitude)
+        return select(or(sign .< Traced(0), Traced(1) / sign .< Traced(0)), -m, m)
+    }
     package static func sqrt(_ x: Traced) -> Traced { apply(.sqrt, [x]) }
     package static func exp(_ x: Traced) -> Traced { apply(.exp, [x]) }
     package static func expm1(_ x: Traced) -> Traced { apply(.expm1, [x]) }
@@ -32,6 +38,25 @@ extension Traced: Lane {
     package static func pow(_ x: Traced, _ y: Traced) -> Traced { apply(.pow, [x, y]) }
     package static func sin(_ x: Traced) -> Traced { apply(.sin, [x]) }
     package static func cos(_ x: Traced) -> Traced { apply(.cos, [x]) }
+    package static func exp2(_ x: Traced) -> Traced { apply(.exp2, [x]) }
+    package static func log2(_ x: Traced) -> Traced { apply(.log2, [x]) }
+    package static func log10(_ x: Traced) -> Traced { apply(.log10, [x]) }
+    package static func cbrt(_ x: Traced) -> Traced { apply(.cbrt, [x]) }
+    package static func tan(_ x: Traced) -> Traced { apply(.tan, [x]) }
+    package static func asin(_ x: Traced) -> Traced { apply(.asin, [x]) }
+    package static func acos(_ x: Traced) -> Traced { apply(.acos, [x]) }
+    package static func atan(_ x: Traced) -> Traced { apply(.atan, [x]) }
+    package static func sinh(_ x: Traced) -> Traced { apply(.sinh, [x]) }
+    package static func cosh(_ x: Traced) -> Traced { apply(.cosh, [x]) }
+    package static func asinh(_ x: Traced) -> Traced { apply(.asinh, [x]) }
+    package static func acosh(_ x: Traced) -> Traced { apply(.acosh, [x]) }
+    package static func atanh(_ x: Traced) -> Traced { apply(.atanh, [x]) }
+    package static func erf(_ x: Traced) -> Traced { apply(.erf, [x]) }
+    package static func erfc(_ x: Traced) -> Traced { apply(.erfc, [x]) }
+    package static func floor(_ x: Traced) -> Traced { apply(.floor, [x]) }
+    package static func ceil(_ x: Traced) -> Traced { apply(.ceil, [x]) }
+    package static func atan2(_ x: Traced, _ y: Traced) -> Traced { apply(.atan2, [x, y]) }
+    package static func hypot(_ x: Traced, _ y: Traced) -> Traced { apply(.hypot, [x, y]) }
     package static func tanh(_ x: Traced) -> Traced { apply(.tanh, [x]) }
     package static func sigmoid(_ x: Traced) -> Traced { apply(.sigmoid, [x]) }
     package static func powi(_ x: Traced, _ k: Double, plus offset: Int) -> Traced {

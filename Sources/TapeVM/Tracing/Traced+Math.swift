@@ -174,3 +174,96 @@ public func select(_ condition: Traced, _ ifNonzero: Traced, _ ifZero: Traced) -
 
 /// Records `a·b + c` as one `muladd` instruction (rounded twice, like `a * b + c`).
 public func muladd(_ a: Traced, _ b: Traced, _ c: Traced) -> Traced { Traced.apply(.muladd, [a, b, c]) }
+
+// MARK: - More functions (Foundation's names, so disfavored as above)
+
+/// Records the tangent of `x` (radians).
+@_disfavoredOverload
+public func tan(_ x: Traced) -> Traced { Traced.apply(.tan, [x]) }
+
+/// Records the arc tangent of `x`.
+@_disfavoredOverload
+public func atan(_ x: Traced) -> Traced { Traced.apply(.atan, [x]) }
+
+/// Records the arc sine of `x`.
+@_disfavoredOverload
+public func asin(_ x: Traced) -> Traced { Traced.apply(.asin, [x]) }
+
+/// Records the arc cosine of `x`.
+@_disfavoredOverload
+public func acos(_ x: Traced) -> Traced { Traced.apply(.acos, [x]) }
+
+/// Records the hyperbolic sine of `x`.
+@_disfavoredOverload
+public func sinh(_ x: Traced) -> Traced { Traced.apply(.sinh, [x]) }
+
+/// Records the hyperbolic cosine of `x`.
+@_disfavoredOverload
+public func cosh(_ x: Traced) -> Traced { Traced.apply(.cosh, [x]) }
+
+/// Records the inverse hyperbolic sine of `x`.
+@_disfavoredOverload
+public func asinh(_ x: Traced) -> Traced { Traced.apply(.asinh, [x]) }
+
+/// Records the inverse hyperbolic cosine of `x`.
+@_disfavoredOverload
+public func acosh(_ x: Traced) -> Traced { Traced.apply(.acosh, [x]) }
+
+/// Records the inverse hyperbolic tangent of `x`.
+@_disfavoredOverload
+public func atanh(_ x: Traced) -> Traced { Traced.apply(.atanh, [x]) }
+
+/// Records the error function of `x`.
+@_disfavoredOverload
+public func erf(_ x: Traced) -> Traced { Traced.apply(.erf, [x]) }
+
+/// Records `1 - erf(x)`, accurate for large `x`.
+@_disfavoredOverload
+public func erfc(_ x: Traced) -> Traced { Traced.apply(.erfc, [x]) }
+
+/// Records the real cube root of `x`.
+@_disfavoredOverload
+public func cbrt(_ x: Traced) -> Traced { Traced.apply(.cbrt, [x]) }
+
+/// Records 2 to the power `x`.
+@_disfavoredOverload
+public func exp2(_ x: Traced) -> Traced { Traced.apply(.exp2, [x]) }
+
+/// Records the base-2 logarithm of `x`.
+@_disfavoredOverload
+public func log2(_ x: Traced) -> Traced { Traced.apply(.log2, [x]) }
+
+/// Records the base-10 logarithm of `x`.
+@_disfavoredOverload
+public func log10(_ x: Traced) -> Traced { Traced.apply(.log10, [x]) }
+
+/// Records `x` rounded toward -∞ (no gradient).
+@_disfavoredOverload
+public func floor(_ x: Traced) -> Traced { Traced.apply(.floor, [x]) }
+
+/// Records `x` rounded toward +∞ (no gradient).
+@_disfavoredOverload
+public func ceil(_ x: Traced) -> Traced { Traced.apply(.ceil, [x]) }
+
+/// Records the sign of `x`: 1, -1, or `x` itself for ±0 and NaN (no gradient).
+public func sign(_ x: Traced) -> Traced { Traced.apply(.sign, [x]) }
+
+/// Records the angle of the point (x, y), `atan2(y, x)` in C's argument order (gradient NaN at the origin).
+@_disfavoredOverload
+public func atan2(_ y: Traced, _ x: Traced) -> Traced { Traced.apply(.atan2, [y, x]) }
+/// Records the angle of the point (x, y), `atan2(y, x)` in C's argument order (gradient NaN at the origin).
+@_disfavoredOverload
+public func atan2(_ y: Traced, _ x: Double) -> Traced { Traced.apply(.atan2, [y, Traced(x)]) }
+/// Records the angle of the point (x, y), `atan2(y, x)` in C's argument order (gradient NaN at the origin).
+@_disfavoredOverload
+public func atan2(_ y: Double, _ x: Traced) -> Traced { Traced.apply(.atan2, [Traced(y), x]) }
+
+/// Records `√(a² + b²)` without overflow (gradient 0 at the origin).
+@_disfavoredOverload
+public func hypot(_ a: Traced, _ b: Traced) -> Traced { Traced.apply(.hypot, [a, b]) }
+/// Records `√(a² + b²)` without overflow (gradient 0 at the origin).
+@_disfavoredOverload
+public func hypot(_ a: Traced, _ b: Double) -> Traced { Traced.apply(.hypot, [a, Traced(b)]) }
+/// Records `√(a² + b²)` without overflow (gradient 0 at the origin).
+@_disfavoredOverload
+public func hypot(_ a: Double, _ b: Traced) -> Traced { Traced.apply(.hypot, [Traced(a), b]) }

@@ -230,6 +230,53 @@ int tvm_value_and_gradient(const tvm_program *program, size_t n,
                            double *param_gradient_sum,
                            double *const *param_gradients, size_t param_gradient_count);
 
+/* ---------------------------------------------------------------------------------------- */
+/* Functions of the expression language                                                     */
+/* ---------------------------------------------------------------------------------------- */
+
+/** How many functions the expression language can call, stored in *out_count (for bindings
+ *  that record calls themselves, such as Python's tapevm.trace and tapevm.from_sympy).
+ *  Errors: TVM_ERROR_NULL_ARGUMENT. */
+int tvm_function_count(size_t *out_count);
+
+/** Function `index` (0-based; sorted by name) of the expression language:
+ *  - *out_name: the name a call uses ("sigmoid", "where", ...);
+ *  - *out_mnemonic: the tape text mnemonic of the instruction it records ("select" for "where");
+ *  - *out_argument_count: how many arguments a call takes;
+ *  - *out_integer_exponent: 1 if the last argument is an integer exponent written into the
+ *    instruction (powi: "r1 = powi r0 3" in tape text), else 0;
+ *  - *out_summary: a one-line description of the instruction ("y = 1/(1+e⁻ᵃ); ∂a = y(1-y)").
+ *  Strings are static: never free them. No out-parameter may be NULL.
+ *  Errors: TVM_ERROR_NULL_ARGUMENT, TVM_ERROR_INVALID_ARGUMENT (index out of range). */
+int tvm_function_info(size_t index, const char **out_name, const char **out_mnemonic,
+                      size_t *out_argument_count, int *out_integer_exponent,
+                      const char **out_summary);
+
+/* ---------------------------------------------------------------------------------------- */
+/* Several gradients in one run                                                             */
+/* ---------------------------------------------------------------------------------------- */
+
+/** Values and request_count gradients at n points, from one forward sweep and one reverse
+ *  sweep per request on each tile. Request r is the gradient of sum_k seeds[r][k] * output k
+ *  (a vector-Jacobian product; identity rows give the Jacobian, one row per output).
+ *  Arguments as for tvm_value_and_gradient, except:
+ *  - seeds: request_count rows of output_count doubles, row after row (NULL only when
+ *    request_count is 0); request_count at most 1048576;
+ *  - input_gradients: NULL with count 0, or request_count * input_count entries, row after
+ *    row: input_gradients[r * input_count + j][i] is request r's derivative with respect to
+ *    input j at point i (entries may be NULL to skip them);
+ *  - param_gradient_sums: NULL, or request_count * param_count doubles, row after row;
+ *  - param_gradients: NULL with count 0, or request_count * param_count entries, row after row.
+ *  Results are bit for bit those of tvm_value_and_gradient with the same seeds. */
+int tvm_gradients(const tvm_program *program, size_t n,
+                  const double *const *inputs, size_t input_count,
+                  const double *params, size_t param_count,
+                  const double *seeds, size_t request_count,
+                  double *const *values, size_t value_count,
+                  double *const *input_gradients, size_t input_gradient_count,
+                  double *param_gradient_sums,
+                  double *const *param_gradients, size_t param_gradient_count);
+
 #ifdef __cplusplus
 }
 #endif

@@ -52,9 +52,12 @@ public final class CSVReader {
     /// - Throws: ``FileError`` when the file cannot be read or has no header row.
     public init(path: String, bufferSize: Int = 1 << 20) throws(FileError) {
         self.path = path
+        // Open first: a throw before every stored property is set does not run `deinit`, so
+        // the buffer must not exist yet (it leaked here when the file could not be opened).
+        // Throws after this point run `deinit`, which frees it.
+        file = try CFile(path: path, mode: "rb")
         capacity = Swift.max(64, bufferSize)
         storage = .allocate(capacity: capacity)
-        file = try CFile(path: path, mode: "rb")
         var header: UnsafeBufferPointer<UInt8>?
         repeat { header = try nextLine() } while header.map(CSVReader.isBlank) == true
         guard var line = header else {

@@ -194,6 +194,9 @@ private struct DictionaryParser {
 /// Writes a `.npy` file of doubles incrementally: the header first, then the data in as many
 /// pieces as the caller likes, so an array larger than memory can be streamed to disk.
 ///
+/// The file is written under a temporary name and gets its own only when ``finish()``
+/// succeeds, so a failed run leaves no file that looks whole.
+///
 /// ```swift
 /// let npy = try NPYWriter(path: "grid.npy", shape: [ny, nx, 3])
 /// for block in blocks { try npy.write(block) }   // row-major order
@@ -213,7 +216,7 @@ public final class NPYWriter {
     public let path: String
     /// Elements written so far.
     public private(set) var elementsWritten = 0
-    private let file: CFile
+    private let file: OutputFile
     /// With an open first dimension: the shape of one row, and the bytes reserved for the header.
     private let openRows: (rowShape: [Int], headerLength: Int)?
 
@@ -224,7 +227,7 @@ public final class NPYWriter {
         self.path = path
         self.header = NPYHeader(shape: shape)
         self.openRows = nil
-        self.file = try CFile(path: path, mode: "wb")
+        self.file = try OutputFile(path: path)
         try file.write(header.encoded())
     }
 
@@ -242,7 +245,7 @@ public final class NPYWriter {
         // The widest first dimension there can be, so any row count fits in the same bytes.
         let reserved = NPYHeader(shape: [Int.max] + rowShape).encoded()
         self.openRows = (rowShape, reserved.count)
-        self.file = try CFile(path: path, mode: "wb")
+        self.file = try OutputFile(path: path)
         try file.write(reserved)
     }
 
@@ -270,26 +273,37 @@ public final class NPYWriter {
         if let failure { throw failure }
     }
 
-    /// Flushes and closes the file; with an open first dimension, first rewrites the header
-    /// with the number of rows written.
+    /// Completes the file: with an open first dimension, first rewrites the header with the
+    /// number of rows written; then flushes it and gives it its name (until then it is a
+    /// temporary file, see ``OutputFile``).
     ///
     /// - Throws: ``FileError`` when fewer elements were written than the shape holds, or not a
-    ///   whole number of rows (the file would not load), or when the final flush fails.
+    ///   whole number of rows (the file would not load), or when the final flush fails. The
+    ///   temporary file is then removed and nothing is left at ``path``.
     public func finish() throws(FileError) {
         if let (rowShape, headerLength) = openRows {
             let rowElements = rowShape.reduce(1, *)
             guard rowElements == 0 ? elementsWritten == 0 : elementsWritten % rowElements == 0 else {
+                file.discard()
                 throw FileError(path: path, "incomplete .npy file: \(elementsWritten) element(s) is not a whole number of rows of \(rowElements)")
             }
             header.shape = [rowElements == 0 ? 0 : elementsWritten / rowElements] + rowShape
             try file.seek(to: 0)
             try file.write(header.encoded(length: headerLength))
         }
-        try file.close()
         guard elementsWritten == header.elementCount else {
+            file.discard()
             throw FileError(path: path, "incomplete .npy file: \(elementsWritten) of \(header.elementCount) element(s) written")
         }
+        try file.commit()
     }
+
+    /// The temporary file written until ``finish()`` gives it its name (see ``OutputFile``).
+    public var temporaryPath: String { file.temporaryPath }
+
+    /// Abandons the file: removes the temporary file (also done when the writer is released
+    /// without ``finish()``).
+    public func discard() { file.discard() }
 }
 
 /// Reads a `.npy` file of doubles (`<f8` or `>f8`).

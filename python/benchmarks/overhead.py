@@ -1,0 +1,127 @@
+"""The Python package's cost on top of the library, and threads in parallel (release build).
+
+    swift build -c release --product TapeVMC
+    PYTHONPATH=python/src TAPEVM_LIBRARY=.build/release/libTapeVMC.so python3 python/benchmarks/overhead.py
+
+For each batch size it times, in interleaved batches in one process:
+- api: Function.value_and_grad on an (N, 2) Fortran-ordered array (no input copy), which
+  allocates its results and converts arguments on every call;
+- raw: the same C function (tvm_gradients) called through ctypes with preallocated outputs and
+  prebuilt pointer arrays: the library's own time plus one foreign call;
+and reports the overhead (api - raw) per call and as a share of api, in CPU time of the
+calling thread (with --threads 1 the whole run happens on it; insensitive to other processes
+taking the cores) and in wall-clock time (the minimum: the least disturbed batch). Then two Python threads,
+each running a one-worker Function, against one thread doing both calls: the speed-up shows
+whether the GIL is released while the library computes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import statistics
+import threading
+import time
+
+import numpy as np
+
+import tapevm
+
+EXPRESSION = "f(x, y) = (x + sigmoid(y)) / (sigmoid(x) + (x + y)^2)"
+
+
+def median_time(fn, repeats):
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def raw_call(f, X):
+    """A closure calling tvm_gradients with everything prepared in advance."""
+    lib = tapevm.library()
+    n = X.shape[0]
+    cols = np.asfortranarray(X)
+    P = ctypes.c_void_p
+    inputs = (P * 2)(cols.ctypes.data, cols.ctypes.data + 8 * n)
+    values = np.empty((1, n))
+    grads = np.empty((2, n))
+    value_rows = (P * 1)(values.ctypes.data)
+    grad_rows = (P * 2)(grads.ctypes.data, grads.ctypes.data + 8 * n)
+    seeds = np.ones(1)
+    args = (f._handle, n, ctypes.addressof(inputs), 2, None, 0, seeds.ctypes.data, 1,
+            ctypes.addressof(value_rows), 1, ctypes.addressof(grad_rows), 2, None, None, 0)
+    keep = (cols, inputs, values, grads, value_rows, grad_rows, seeds)
+
+    def call():
+        assert lib.tvm_gradients(*args) == 0, keep
+    return call
+
+
+def overhead(sizes, threads):
+    f = tapevm.compile(EXPRESSION, threads=threads)
+    print(f"library {tapevm.library().path}, {f.instruction_set}, threads={threads or 'all'}")
+    print("per call, minimum over interleaved batches; CPU time of the calling thread (what the call costs")
+    print("whatever else the machine runs; complete only with threads=1) and wall-clock time:")
+    print(f"{'points':>9} | {'api cpu':>11} {'raw cpu':>11} {'overhead':>11} {'share':>7} |"
+          f" {'api wall':>11} {'raw wall':>11} {'overhead':>11} {'share':>7}")
+    for n in sizes:
+        X = np.asfortranarray(np.random.default_rng(0).uniform(-3, 3, size=(n, 2)))
+        raw = raw_call(f, X)
+        api = lambda: f.value_and_grad(X)
+        api(), raw()
+        batch = max(1, int(2000 / (1 + n / 100)))
+        rounds = max(40, min(200, int(2e7 / (batch * (200 + 20 * n)))))
+        cpu = {api: [], raw: []}
+        wall = {api: [], raw: []}
+        for _ in range(rounds):          # interleaved: both see the same machine
+            for fn in (api, raw):
+                c0, w0 = time.thread_time_ns(), time.perf_counter_ns()
+                for _ in range(batch):
+                    fn()
+                cpu[fn].append((time.thread_time_ns() - c0) / batch * 1e-9)
+                wall[fn].append((time.perf_counter_ns() - w0) / batch * 1e-9)
+
+        def us(t):
+            return f"{t * 1e6:>8.2f} us" if abs(t) < 1e-2 else f"{t * 1e3:>8.2f} ms"
+
+        line = f"{n:>9} |"
+        for table in (cpu, wall):
+            a, r = min(table[api]), min(table[raw])
+            line += f" {us(a)} {us(r)} {us(a - r)} {100 * (a - r) / a:>6.1f}% |"
+        print(line.rstrip(" |"))
+
+
+def parallel(n):
+    f = tapevm.compile(EXPRESSION, threads=1)
+    X = np.asfortranarray(np.random.default_rng(1).uniform(-3, 3, size=(n, 2)))
+    f.value_and_grad(X)
+
+    def serial():
+        f.value_and_grad(X)
+        f.value_and_grad(X)
+
+    def two_threads():
+        ts = [threading.Thread(target=f.value_and_grad, args=(X,)) for _ in range(2)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+
+    rounds = [(median_time(serial, 5), median_time(two_threads, 5)) for _ in range(5)]
+    t_serial = statistics.median(r[0] for r in rounds)
+    t_threads = statistics.median(r[1] for r in rounds)
+    print(f"two calls of {n} points on a one-worker Function: one Python thread {t_serial * 1e3:.1f} ms, "
+          f"two Python threads {t_threads * 1e3:.1f} ms: speed-up {t_serial / t_threads:.2f}x")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", default="1,1000,1000000")
+    parser.add_argument("--threads", type=int, default=1, help="workers per run (0: every core)")
+    parser.add_argument("--parallel-points", type=int, default=1_000_000)
+    a = parser.parse_args()
+    overhead([int(s) for s in a.sizes.split(",")], a.threads or None)
+    parallel(a.parallel_points)
