@@ -79,9 +79,19 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Reliability checks: fuzz targets' properties, the differential check and its driver
+        // (tapevm-check: replay, differential, and fuzz in a -sanitize=fuzzer build; scripts/fuzz).
+        .target(
+            name: "TapeVMCheck",
+            dependencies: ["TapeVM", "TapeVMIO", "TapeVMC"]
+        ),
+        .executableTarget(
+            name: "tapevm-check",
+            dependencies: ["TapeVMCheck"]
+        ),
         .testTarget(
             name: "TapeVMTests",
-            dependencies: ["TapeVM", "TapeVMIO", "TapeVMC", "TapeVMKernelGen", "CZlib"]
+            dependencies: ["TapeVM", "TapeVMIO", "TapeVMC", "TapeVMKernelGen", "CZlib", "TapeVMCheck"]
         ),
     ],
     swiftLanguageModes: [.v6]

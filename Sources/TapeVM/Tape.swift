@@ -1,3 +1,18 @@
+/// The largest tapes TapeVM accepts. Every way of making a tape (``TapeBuilder``, tracing, the
+/// expression language, tape text, `Codable`) ends in the validating initializer, which refuses
+/// anything beyond these with a ``TapeError`` saying which limit and by how much; the parsers
+/// report it at a line and column. Time and memory are linear in the tape's size up to them.
+public enum TapeLimits {
+    /// Instructions (and so registers) in one tape: 2²⁶ = 67,108,864.
+    public static let maximumInstructions = 1 << 26
+    /// Inputs, parameters or outputs (each) in one tape: 2²⁰ = 1,048,576.
+    public static let maximumSlots = 1 << 20
+    /// UTF-8 bytes in one name (of an input, a parameter or an output): 4096.
+    public static let maximumNameBytes = 4096
+    /// The largest |k| of an integer power `powi(x, k)`: 1,000,000.
+    public static let maximumExponent = 1_000_000
+}
+
 /// A register of a tape: the result of the instruction at the same index.
 ///
 /// Tapes are in static single-assignment form: instruction `i` writes register `i` and reads
@@ -122,8 +137,8 @@ extension Tape {
         if let clash = Set(inputs).intersection(parameters).sorted().first {
             throw TapeError(.duplicateName, "'\(clash)' is both an input and a parameter")
         }
-        guard instructions.count <= Int(Int32.max) else {
-            throw TapeError(.invalidInstruction, "a tape holds at most \(Int32.max) instructions")
+        guard instructions.count <= TapeLimits.maximumInstructions else {
+            throw TapeError(.tooLarge, "the tape has \(instructions.count) instructions; at most \(TapeLimits.maximumInstructions) are allowed")
         }
         for (i, ins) in instructions.enumerated() {
             let info = ins.opcode.info
@@ -143,8 +158,8 @@ extension Tape {
                         instruction: i)
                 }
             case .exponent:
-                guard ins.immediate.rounded() == ins.immediate, Swift.abs(ins.immediate) <= 1_000_000 else {
-                    throw TapeError(.invalidInstruction, "powi needs an integer exponent with |k| ≤ 1000000, got \(ins.immediate)", instruction: i)
+                guard ins.immediate.rounded() == ins.immediate, Swift.abs(ins.immediate) <= Double(TapeLimits.maximumExponent) else {
+                    throw TapeError(.invalidInstruction, "powi needs an integer exponent with |k| ≤ \(TapeLimits.maximumExponent), got \(ins.immediate)", instruction: i)
                 }
             case .none:
                 guard ins.immediate == 0 else {
@@ -162,9 +177,15 @@ extension Tape {
     }
 
     private static func checkNames(_ names: [String], kind: String) throws(TapeError) {
+        guard names.count <= TapeLimits.maximumSlots else {
+            throw TapeError(.tooLarge, "the tape has \(names.count) \(kind)s; at most \(TapeLimits.maximumSlots) are allowed")
+        }
         var seen = Set<String>()
         for name in names {
             guard !name.isEmpty else { throw TapeError(.invalidName, "\(kind == "input" ? "an" : "a") \(kind) name is empty") }
+            guard name.utf8.count <= TapeLimits.maximumNameBytes else {
+                throw TapeError(.tooLarge, "\(kind == "input" ? "an" : "a") \(kind) name has \(name.utf8.count) bytes; at most \(TapeLimits.maximumNameBytes) are allowed ('\(name.prefix(20))…')")
+            }
             guard seen.insert(name).inserted else { throw TapeError(.duplicateName, "\(kind) '\(name)' is named twice") }
         }
     }

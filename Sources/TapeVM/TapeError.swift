@@ -4,6 +4,8 @@ public struct TapeError: Error, Hashable, Sendable, CustomStringConvertible {
     public enum Kind: String, Hashable, Sendable {
         case wrongArity, operandOutOfOrder, slotOutOfRange, invalidInstruction
         case noOutputs, outputOutOfRange, duplicateName, invalidName, unknownName
+        /// Beyond one of the ``TapeLimits``.
+        case tooLarge
     }
 
     /// What kind of fault.

@@ -343,7 +343,9 @@ public final class NPYReader {
             throw FileError(path: path, error.message)
         }
         guard header.descr == "<f8" || header.descr == ">f8" else {
-            throw FileError(path: path, "unsupported element type '\(header.descr)': only 64-bit floats ('<f8', '>f8') are read")
+            // The descr is the file's bytes: escaped and shortened, so the error stays one line.
+            let shown = String(header.descr.unicodeScalars.prefix(40).map { $0.escaped(asASCII: true) }.joined())
+            throw FileError(path: path, "unsupported element type '\(shown)\(header.descr.unicodeScalars.count > 40 ? "…" : "")': only 64-bit floats ('<f8', '>f8') are read")
         }
     }
 

@@ -240,6 +240,48 @@ struct BatchCLITests {
         #expect(notNPY.status == 74)
         #expect(notNPY.stderr.hasPrefix("Error: \(csv): not a .npy file"))
     }
+
+    /// A hostile input of each documented kind (README, Limits) is one error line (expression
+    /// errors add the source line and a caret), a non-zero exit code, and no output file.
+    @Test func hostileInputsGetOneLineErrors() throws {
+        let (npy, out) = (temporary("hostile.npy"), temporary("out.npy"))
+        defer { for p in [npy, out] { try? FileManager.default.removeItem(atPath: p) } }
+        let deep = ExpressionError.maximumNesting + 10
+        let expressions = [
+            "f(x) = " + String(repeating: "(", count: deep) + "x" + String(repeating: ")", count: deep),   // nesting
+            "f(x) = powi(x, \(TapeLimits.maximumExponent + 1))",                                          // exponent
+            "f(" + String(repeating: "n", count: TapeLimits.maximumNameBytes + 1) + ") = 1",               // name
+            "f(x) = x\u{1} + 1",                                                                           // garbage
+        ]
+        for e in expressions {
+            let r = try tapevm(["grad", e, "--at", "1"])
+            #expect(r.status == 65, "\(r.stderr.prefix(200))")
+            #expect(r.stderr.hasPrefix("<expression>:1:"))
+            #expect(r.stderr.split(separator: "\n").count <= 3)
+        }
+        // A .npy header announcing more than the file holds, a shape beyond any array size, a
+        // header longer than the file.
+        func header(_ dictionary: String) -> [UInt8] {
+            var text = Array(dictionary.utf8)
+            while (10 + text.count + 1) % 64 != 0 { text.append(0x20) }
+            text.append(0x0A)
+            return [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(text.count & 255), UInt8(text.count >> 8)] + text
+        }
+        let files: [([UInt8], String)] = [
+            (header("{'descr': '<f8', 'fortran_order': False, 'shape': (1000000000,), }") + [UInt8](repeating: 0, count: 80),
+             "truncated .npy data"),
+            (header("{'descr': '<f8', 'fortran_order': False, 'shape': (99999999999, 99999999999), }"), "is not a valid array size"),
+            ([0x93] + Array("NUMPY".utf8) + [2, 0, 0, 0, 0, 128], "announces"),
+        ]
+        for (bytes, message) in files {
+            try Data(bytes).write(to: URL(fileURLWithPath: npy))
+            let r = try tapevm(["batch", "f(x) = x", "--in", npy, "--out", out])
+            #expect(r.status == 74)
+            #expect(r.stderr.hasPrefix("Error: \(npy): ") && r.stderr.contains(message), "\(r.stderr)")
+            #expect(r.stderr.split(separator: "\n").count == 1)
+            #expect(!FileManager.default.fileExists(atPath: out))
+        }
+    }
 }
 
 /// `tapevm grad --jvp/--hessian` (forward mode and second order).

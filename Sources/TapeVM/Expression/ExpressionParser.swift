@@ -51,7 +51,7 @@ struct ExpressionParser {
     }
 
     /// The largest exponent magnitude a `powi` instruction accepts.
-    static let maximumExponent = 1_000_000
+    static let maximumExponent = TapeLimits.maximumExponent
 
     private static let comparisonPrecedence = 1
     fileprivate static let unaryPrecedence = 4

@@ -223,7 +223,7 @@ struct TapeTextParser {
             throw error(.invalidNumber, line, at: t, "powi needs an integer exponent, got '\(shown(t))'")
         }
         guard let k = Int(s) else {
-            throw error(.invalidNumber, line, at: t, "powi exponent \(shown(t)) is out of range (|k| ≤ 1000000)")
+            throw error(.invalidNumber, line, at: t, "powi exponent \(shown(t)) is out of range (|k| ≤ \(TapeLimits.maximumExponent))")
         }
         return k == 0 && s.hasPrefix("-") ? -0.0 : Double(k)
     }
