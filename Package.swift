@@ -56,6 +56,12 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // A small symbolic-regression loop on the population API (README: "Many expressions at once").
+        .executableTarget(
+            name: "symbolic-regression",
+            dependencies: ["TapeVM"],
+            path: "Examples/SymbolicRegression"
+        ),
         .testTarget(
             name: "TapeVMTests",
             dependencies: ["TapeVM", "TapeVMC"]
