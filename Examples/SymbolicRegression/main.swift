@@ -111,10 +111,10 @@ struct Evolution {
         return .binary(Expr.Binary.allCases.randomElement(using: &rng)!, random(depth: depth - 1), random(depth: depth - 1))
     }
 
-    /// One random change: a subtree replaced, a term added or multiplied in, or a node's operator changed.
+    /// One random change: a term `c·g` added, a subtree replaced, or a leaf or operator changed.
     mutating func mutate(_ e: Expr) -> Expr {
         switch Int.random(in: 0..<4, using: &rng) {
-        case 0: return .binary(chance(0.5) ? .add : .mul, e, random(depth: 2))
+        case 0: return .binary(.add, e, .binary(.mul, .constant, random(depth: Int.random(in: 1...2, using: &rng))))
         case 1: return replace(e)
         default: return tweak(e)
         }
@@ -177,8 +177,8 @@ func argument(_ name: String, _ fallback: Int) -> Int {
     return fallback
 }
 
-let seed = UInt64(argument("--seed", 1))
-let populationSize = argument("--population", 200)
+let seed = UInt64(argument("--seed", 4))
+let populationSize = argument("--population", 100)
 let generations = argument("--generations", 40)
 let rows = 64
 
@@ -197,7 +197,7 @@ struct Candidate {
     var expr: Expr
     var constants: [Double]
     var loss = Double.infinity
-    var score: Double { loss / variance + 0.002 * Double(expr.size) }
+    var score: Double { loss / variance + 1e-4 * Double(expr.size) }
 }
 
 var evolution = Evolution(rng: SplitMix64(seed: seed))
@@ -239,8 +239,8 @@ let clock = ContinuousClock()
 let start = clock.now
 var evaluated = 0
 for generation in 1...generations {
-    try fit(&population, steps: 4)
-    evaluated += population.count * 5
+    try fit(&population, steps: 3)
+    evaluated += population.count * 4
     population.sort { $0.score < $1.score }
     best = population[0]
     let b = population[0]

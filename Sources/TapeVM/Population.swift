@@ -93,6 +93,8 @@ public enum Population {
         var nonFinite = [Int](repeating: 0, count: Swift.max(1, tapes.count))
         var stopped = [Bool](repeating: false, count: Swift.max(1, tapes.count))
         let flatParameters = parameters.joined().map { $0 }
+        var given = [0]  // offsets of the parameter lists as given (run checks them against the tapes)
+        for list in parameters { given.append(given.last! + list.count) }
         try withColumns(columns.map(\.values) + (target.map { [$0] } ?? [])) { (pointers) throws(EvaluationError) in
             try flatParameters.withUnsafeBufferPointer { (p) throws(EvaluationError) in
                 try values.withUnsafeMutableBufferPointer { (v) throws(EvaluationError) in
@@ -111,7 +113,7 @@ public enum Population {
                                         try run(tapes, count: n, names: columns.map(\.name),
                                                 columns: Array(pointers.prefix(columns.count)),
                                                 target: target != nil ? pointers.last : nil,
-                                                parameters: tapes.indices.map { UnsafeBufferPointer(rebasing: p[offsets[$0]..<offsets[$0 + 1]]) },
+                                                parameters: tapes.indices.map { UnsafeBufferPointer(rebasing: p[given[$0]..<given[$0 + 1]]) },
                                                 destinations: destinations, request: request, options: options)
                                     }
                                 }
