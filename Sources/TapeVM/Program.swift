@@ -37,14 +37,13 @@ public final class Program: Sendable {
 
     /// Optimizes and plans `tape` for execution.
     public convenience init(_ tape: Tape, options: ExecutionOptions = ExecutionOptions()) {
-        var optimizer = FlatOptimizer()
-        self.init(tape, flat: FlatTape(tape), options: options, optimizer: &optimizer)
+        self.init(tape, flat: FlatTape(tape), options: options, optimizer: FlatOptimizer())
     }
 
     /// Optimizes and plans `flat` (the flat form of `tape`, possibly extended with more inputs
     /// and outputs), with the caller's optimizer scratch.
     init(_ tape: Tape, flat: FlatTape, inputs: Int? = nil, outputs: Int? = nil,
-         options: ExecutionOptions, optimizer: inout FlatOptimizer) {
+         options: ExecutionOptions, optimizer: FlatOptimizer) {
         self.tape = tape
         self.options = options
         inputCount = inputs ?? tape.inputs.count

@@ -4,207 +4,302 @@
 ///
 /// Every pass but dead code rebuilds the tape instruction by instruction: it looks at each
 /// instruction, with its operands already renamed to registers of the new tape, and either
-/// emits instructions or maps the old register onto an existing new one. Emitting a constant
+/// emits an instruction or maps the old register onto an existing new one. Emitting a constant
 /// that is already there (same bits) reuses it. Outputs follow the mapping.
-struct FlatOptimizer {
-    private var out: [FlatInstruction] = []
-    private var map: [Int32] = []
+///
+/// A pass first scans the tape without copying it, as long as it keeps every instruction as
+/// it is: most passes change nothing on most tapes (the second round especially), and then
+/// cost one read of the tape. From the first change on, it writes the new tape.
+final class FlatOptimizer {
+    /// The tape being rewritten and the new one (ping-pong buffers), with their capacity.
+    private var source = UnsafeMutablePointer<FlatInstruction>.allocate(capacity: 1)
+    private var out = UnsafeMutablePointer<FlatInstruction>.allocate(capacity: 1)
+    /// Where the new tape's instructions are read: `source` while the pass has changed nothing
+    /// (the new tape is then the same as the old one so far), `out` after.
+    private var prefix: UnsafeMutablePointer<FlatInstruction>
+    private var outCount = 0
+    private var map = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
+    private var uses = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
+    private var flags = UnsafeMutablePointer<Bool>.allocate(capacity: 1)
+    private var capacity = 1
     private var constants = FlatInstructionSet()
     private var seen = FlatInstructionSet()
-    private var uses: [Int32] = []
-    private var flags: [Bool] = []
+    /// The rewriting passes in the order they run.
+    private static let rewrites: [OptimizationPasses] = [.constantFolding, .identities, .constantOperands,
+                                                         .commonSubexpressions, .multiplyAdd, .squaredDifference]
 
-    init() {}
+    init() { prefix = source }
+
+    deinit { release() }
+
+    private func release() {
+        source.deallocate()
+        out.deallocate()
+        map.deallocate()
+        uses.deallocate()
+        flags.deallocate()
+    }
+
+    private func reserve(_ n: Int) {
+        if n <= capacity { return }
+        release()
+        capacity = Swift.max(n, 2 * capacity)
+        source = .allocate(capacity: capacity)
+        out = .allocate(capacity: capacity)
+        map = .allocate(capacity: capacity)
+        uses = .allocate(capacity: capacity)
+        flags = .allocate(capacity: capacity)
+    }
 
     /// Runs the passes in a fixed order (folding, identities, constant operands, common
     /// subexpressions, multiply-add, squared difference, dead code), twice so that each pass
     /// sees the others' results.
-    mutating func optimize(_ tape: inout FlatTape, _ passes: OptimizationPasses) {
+    func optimize(_ tape: inout FlatTape, _ passes: OptimizationPasses) {
         if passes.isEmpty { return }
+        var n = tape.instructions.count
+        reserve(n)
+        tape.instructions.withUnsafeBufferPointer { source.update(from: $0.baseAddress!, count: n) }
+        var outputs = tape.outputs
         for _ in 0..<2 {
-            if passes.contains(.constantFolding) { rewrite(&tape, .constantFolding) }
-            if passes.contains(.identities) { rewrite(&tape, .identities) }
-            if passes.contains(.constantOperands) { rewrite(&tape, .constantOperands) }
-            if passes.contains(.commonSubexpressions) { rewrite(&tape, .commonSubexpressions) }
-            if passes.contains(.multiplyAdd) { rewrite(&tape, .multiplyAdd) }
-            if passes.contains(.squaredDifference) { rewrite(&tape, .squaredDifference) }
-            if passes.contains(.deadCode) { removeDeadCode(&tape) }
+            for pass in Self.rewrites where passes.contains(pass) {
+                n = rewrite(n, &outputs, pass)
+            }
+            if passes.contains(.deadCode) { n = removeDeadCode(n, &outputs) }
         }
+        tape.instructions = Array(UnsafeBufferPointer(start: source, count: n))
+        tape.outputs = outputs
     }
 
-    /// Appends an instruction to the new tape (a constant already there is reused).
-    @inline(__always) private mutating func emit(_ x: FlatInstruction) -> Int32 {
-        if x.opcode == .const, let r = constants.find(x, in: out) { return r }
-        out.append(x)
-        let r = Int32(out.count - 1)
-        if x.opcode == .const { constants.insert(r, in: out) }
-        return r
+    /// What a pass does with one instruction (operands renamed).
+    private enum Step {
+        /// Emit this instruction (the same one keeps it).
+        case emit(FlatInstruction)
+        /// Map the register onto an existing register of the new tape.
+        case alias(Int32)
     }
 
     /// The constant value of new register `r`, if it is a `const`.
     @inline(__always) private func constantValue(_ r: Int32) -> Double? {
-        let x = out[Int(r)]
+        let x = prefix[Int(r)]
         return x.opcode == .const ? x.immediate : nil
     }
 
     /// Whether new register `r` is a constant with exactly these bits.
     @inline(__always) private func isConstant(_ r: Int32, _ bits: Double) -> Bool {
-        let x = out[Int(r)]
+        let x = prefix[Int(r)]
         return x.opcode == .const && x.immediate.bitPattern == bits.bitPattern
     }
 
-    private mutating func rewrite(_ tape: inout FlatTape, _ pass: OptimizationPasses) {
-        let n = tape.instructions.count
-        out.removeAll(keepingCapacity: true)
-        out.reserveCapacity(n)
-        map.removeAll(keepingCapacity: true)
-        map.reserveCapacity(n)
+    /// Rewrites the `n` instructions of `source` with `pass`; returns the new count, the new
+    /// tape in `source`.
+    private func rewrite(_ n: Int, _ outputs: inout [Int32], _ pass: OptimizationPasses) -> Int {
         constants.reset(for: n)
         if pass == .commonSubexpressions { seen.reset(for: n) }
         if pass == .multiplyAdd || pass == .squaredDifference {
-            tape.useCounts(into: &uses)
-            flags.removeAll(keepingCapacity: true)
-            flags.append(contentsOf: repeatElement(false, count: n))
+            for i in 0..<n { uses[i] = 0 }
+            for i in 0..<n {
+                let x = source[i]
+                let arity = x.opcode.flatArity
+                if arity > 0 { uses[Int(x.a)] += 1 }
+                if arity > 1 { uses[Int(x.b)] += 1 }
+                if arity > 2 { uses[Int(x.c)] += 1 }
+            }
+            for o in outputs { uses[Int(o)] += 1 }
+            flags.update(repeating: false, count: n)
         }
-        for i in 0..<n {
-            var x = tape.instructions[i]
+        // Scan while every instruction is kept as it is and no constant repeats an earlier one
+        // (emitting it would reuse the earlier one): up to there, the new tape is the old one.
+        prefix = source
+        var i = 0
+        while i < n {
+            let x = source[i]
+            guard case .emit(let y) = step(x, i, pass), y == x else { break }
+            if x.opcode == .const {
+                if constants.find(x, in: source) != nil { break }
+                constants.insert(Int32(i), in: source)
+            }
+            record(x, Int32(i), source: i, pass, appended: true)
+            i += 1
+        }
+        if i == n { return n }
+        // From the first change: the prefix as it is, then the rewritten rest.
+        out.update(from: source, count: i)
+        for k in 0..<i { map[k] = Int32(k) }
+        outCount = i
+        prefix = out
+        while i < n {
+            var x = source[i]
             let arity = x.opcode.flatArity
             if arity > 0 { x.a = map[Int(x.a)] }
             if arity > 1 { x.b = map[Int(x.b)] }
             if arity > 2 { x.c = map[Int(x.c)] }
-            let r: Int32
-            switch pass {
-            case .constantFolding: r = foldConstants(x, arity)
-            case .identities: r = removeIdentity(x)
-            case .constantOperands: r = fuseConstantOperand(x, arity)
-            case .commonSubexpressions: r = mergeCommonSubexpression(x)
-            case .multiplyAdd: r = fuseMultiplyAdd(x, source: i)
-            default: r = fuseSquaredDifference(x, source: i)
+            switch step(x, i, pass) {
+            case .alias(let r): map[i] = r
+            case .emit(let y):
+                let before = outCount
+                let r = emit(y)
+                map[i] = r
+                record(x, r, source: i, pass, appended: outCount > before)
             }
-            map.append(r)
+            i += 1
         }
-        for k in tape.outputs.indices { tape.outputs[k] = map[Int(tape.outputs[k])] }
-        swap(&tape.instructions, &out)
+        for k in outputs.indices { outputs[k] = map[Int(outputs[k])] }
+        swap(&source, &out)
+        prefix = source
+        return outCount
+    }
+
+    /// Appends an instruction to the new tape (a constant already there is reused).
+    @inline(__always) private func emit(_ x: FlatInstruction) -> Int32 {
+        if x.opcode == .const, let r = constants.find(x, in: out) { return r }
+        out[outCount] = x
+        outCount += 1
+        let r = Int32(outCount - 1)
+        if x.opcode == .const { constants.insert(r, in: out) }
+        return r
+    }
+
+    /// What a pass remembers of an instruction it emitted as register `r` of the new tape.
+    @inline(__always) private func record(_ x: FlatInstruction, _ r: Int32, source i: Int,
+                                                   _ pass: OptimizationPasses, appended: Bool) {
+        switch pass {
+        case .commonSubexpressions:
+            if appended { seen.insert(r, in: prefix) }
+        case .multiplyAdd:
+            // A product used once may be fused into the add that reads it.
+            if (x.opcode == .mul || x.opcode == .mulk) && uses[i] == 1 { flags[Int(r)] = true }
+        case .squaredDifference:
+            // A difference used once may be fused into the square that reads it.
+            if (x.opcode == .sub || x.opcode == .rsubk) && uses[i] == 1 { flags[Int(r)] = true }
+        default: break
+        }
+    }
+
+    @inline(__always) private func step(_ x: FlatInstruction, _ i: Int, _ pass: OptimizationPasses) -> Step {
+        switch pass {
+        case .constantFolding: foldConstants(x)
+        case .identities: removeIdentity(x)
+        case .constantOperands: fuseConstantOperand(x)
+        case .commonSubexpressions: mergeCommonSubexpression(x)
+        case .multiplyAdd: fuseMultiplyAdd(x)
+        default: fuseSquaredDifference(x)
+        }
     }
 
     /// Constant folding: an instruction whose operands are all constants becomes a constant,
     /// computed by the opcode table's forward rule, which is what every path computes. Exact.
-    private mutating func foldConstants(_ x: FlatInstruction, _ arity: Int) -> Int32 {
-        guard arity > 0, let a = constantValue(x.a) else { return emit(x) }
+    private func foldConstants(_ x: FlatInstruction) -> Step {
+        let arity = x.opcode.flatArity
+        guard arity > 0, let a = constantValue(x.a) else { return .emit(x) }
         var b = 0.0, c = 0.0
-        if arity > 1 { guard let v = constantValue(x.b) else { return emit(x) }; b = v }
-        if arity > 2 { guard let v = constantValue(x.c) else { return emit(x) }; c = v }
-        return emit(FlatInstruction(.const, immediate: x.opcode.info.forward(a, b, c, x.immediate)))
+        if arity > 1 { guard let v = constantValue(x.b) else { return .emit(x) }; b = v }
+        if arity > 2 { guard let v = constantValue(x.c) else { return .emit(x) }; c = v }
+        return .emit(FlatInstruction(.const, immediate: x.opcode.info.forward(a, b, c, x.immediate)))
     }
 
     /// Identities that hold bit for bit in IEEE arithmetic, signed zeros included: `x·1`, `1·x`,
     /// `x/1`, `x + (-0)`, `(-0) + x`, `x - (+0)`, `-(-x)` are all `x`. (`x + 0` is not:
     /// `-0 + 0 = +0`.)
-    private mutating func removeIdentity(_ x: FlatInstruction) -> Int32 {
+    private func removeIdentity(_ x: FlatInstruction) -> Step {
         switch x.opcode {
-        case .mul where isConstant(x.b, 1): return x.a
-        case .mul where isConstant(x.a, 1): return x.b
-        case .div where isConstant(x.b, 1): return x.a
-        case .add where isConstant(x.b, -0.0): return x.a
-        case .add where isConstant(x.a, -0.0): return x.b
-        case .sub where isConstant(x.b, 0.0): return x.a
-        case .mulk where x.immediate == 1, .divk where x.immediate == 1: return x.a
-        case .addk where x.immediate.bitPattern == (-0.0).bitPattern: return x.a
-        case .neg where out[Int(x.a)].opcode == .neg: return out[Int(x.a)].a
-        default: return emit(x)
+        case .mul where isConstant(x.b, 1): .alias(x.a)
+        case .mul where isConstant(x.a, 1): .alias(x.b)
+        case .div where isConstant(x.b, 1): .alias(x.a)
+        case .add where isConstant(x.b, -0.0): .alias(x.a)
+        case .add where isConstant(x.a, -0.0): .alias(x.b)
+        case .sub where isConstant(x.b, 0.0): .alias(x.a)
+        case .mulk where x.immediate == 1, .divk where x.immediate == 1: .alias(x.a)
+        case .addk where x.immediate.bitPattern == (-0.0).bitPattern: .alias(x.a)
+        case .neg where prefix[Int(x.a)].opcode == .neg: .alias(prefix[Int(x.a)].a)
+        default: .emit(x)
         }
     }
 
     /// Folds a constant operand into the immediate of a fused opcode: `x + k → addk`,
     /// `x·k → mulk`, `k - x → rsubk`, `x/k → divk`, `k/x → rdivk` (`x - k` is `x + (-k)`
     /// exactly), and `powi(x, 2) → square(x)` (the same multiplications). Exact.
-    private mutating func fuseConstantOperand(_ x: FlatInstruction, _ arity: Int) -> Int32 {
+    private func fuseConstantOperand(_ x: FlatInstruction) -> Step {
+        let arity = x.opcode.flatArity
         let k0 = arity > 0 ? constantValue(x.a) : nil
         let k1 = arity > 1 ? constantValue(x.b) : nil
         switch x.opcode {
-        case .add where k1 != nil: return emit(FlatInstruction(.addk, x.a, immediate: k1!))
-        case .add where k0 != nil: return emit(FlatInstruction(.addk, x.b, immediate: k0!))
-        case .sub where k1 != nil: return emit(FlatInstruction(.addk, x.a, immediate: -k1!))
-        case .sub where k0 != nil: return emit(FlatInstruction(.rsubk, x.b, immediate: k0!))
-        case .mul where k1 != nil: return emit(FlatInstruction(.mulk, x.a, immediate: k1!))
-        case .mul where k0 != nil: return emit(FlatInstruction(.mulk, x.b, immediate: k0!))
-        case .div where k1 != nil: return emit(FlatInstruction(.divk, x.a, immediate: k1!))
-        case .div where k0 != nil: return emit(FlatInstruction(.rdivk, x.b, immediate: k0!))
+        case .add where k1 != nil: return .emit(FlatInstruction(.addk, x.a, immediate: k1!))
+        case .add where k0 != nil: return .emit(FlatInstruction(.addk, x.b, immediate: k0!))
+        case .sub where k1 != nil: return .emit(FlatInstruction(.addk, x.a, immediate: -k1!))
+        case .sub where k0 != nil: return .emit(FlatInstruction(.rsubk, x.b, immediate: k0!))
+        case .mul where k1 != nil: return .emit(FlatInstruction(.mulk, x.a, immediate: k1!))
+        case .mul where k0 != nil: return .emit(FlatInstruction(.mulk, x.b, immediate: k0!))
+        case .div where k1 != nil: return .emit(FlatInstruction(.divk, x.a, immediate: k1!))
+        case .div where k0 != nil: return .emit(FlatInstruction(.rdivk, x.b, immediate: k0!))
         // powi by 2 computes 1·(a·a) and ∂ = g·(2·(1·a)): exactly square's a·a and g·(2·a).
-        case .powi where x.immediate == 2: return emit(FlatInstruction(.square, x.a))
-        default: return emit(x)
+        case .powi where x.immediate == 2: return .emit(FlatInstruction(.square, x.a))
+        default: return .emit(x)
         }
     }
 
     /// Common-subexpression elimination: an instruction identical to an earlier one (same
     /// opcode, operands and immediate bits; `add`/`mul` operands in either order) reuses it.
-    private mutating func mergeCommonSubexpression(_ x: FlatInstruction) -> Int32 {
-        if let r = seen.find(x, in: out) { return r }
-        let before = out.count
-        let r = emit(x)
-        if out.count > before { seen.insert(r, in: out) }
-        return r
+    private func mergeCommonSubexpression(_ x: FlatInstruction) -> Step {
+        if let r = seen.find(x, in: prefix) { return .alias(r) }
+        return .emit(x)
     }
 
     /// Fuses `a·b + c` (and `c + a·b`) into one `muladd`, and `a·k + c` into `mulkadd`, where
-    /// the product has no other use. `flags` marks new registers holding such a product.
-    private mutating func fuseMultiplyAdd(_ x: FlatInstruction, source i: Int) -> Int32 {
+    /// the product has no other use (`flags` marks new registers holding such a product).
+    private func fuseMultiplyAdd(_ x: FlatInstruction) -> Step {
         if x.opcode == .add && x.a != x.b {
             // The first operand is tried as the product first.
             let product = flags[Int(x.a)] ? x.a : (flags[Int(x.b)] ? x.b : -1)
             if product >= 0 {
-                let m = out[Int(product)]
+                let m = prefix[Int(product)]
                 let addend = product == x.a ? x.b : x.a
-                if m.opcode == .mulk { return emit(FlatInstruction(.mulkadd, m.a, addend, immediate: m.immediate)) }
-                return emit(FlatInstruction(.muladd, m.a, m.b, addend))
+                if m.opcode == .mulk { return .emit(FlatInstruction(.mulkadd, m.a, addend, immediate: m.immediate)) }
+                return .emit(FlatInstruction(.muladd, m.a, m.b, addend))
             }
         }
-        let r = emit(x)
-        if (x.opcode == .mul || x.opcode == .mulk) && uses[i] == 1 { flags[Int(r)] = true }
-        return r
+        return .emit(x)
     }
 
     /// Fuses `square(a - b)` into `sqdiff` and `square(k - a)` into `sqdiffk` where the
-    /// difference has no other use. `flags` marks new registers holding such a difference.
-    private mutating func fuseSquaredDifference(_ x: FlatInstruction, source i: Int) -> Int32 {
+    /// difference has no other use (`flags` marks new registers holding such a difference).
+    private func fuseSquaredDifference(_ x: FlatInstruction) -> Step {
         if x.opcode == .square, flags[Int(x.a)] {
-            let d = out[Int(x.a)]
-            if d.opcode == .rsubk { return emit(FlatInstruction(.sqdiffk, d.a, immediate: d.immediate)) }
-            return emit(FlatInstruction(.sqdiff, d.a, d.b))
+            let d = prefix[Int(x.a)]
+            if d.opcode == .rsubk { return .emit(FlatInstruction(.sqdiffk, d.a, immediate: d.immediate)) }
+            return .emit(FlatInstruction(.sqdiff, d.a, d.b))
         }
-        let r = emit(x)
-        if (x.opcode == .sub || x.opcode == .rsubk) && uses[i] == 1 { flags[Int(r)] = true }
-        return r
+        return .emit(x)
     }
 
     /// Dead-code elimination: keeps only the instructions some output depends on. Unused
     /// inputs and parameters keep their slots (and get a zero gradient).
-    private mutating func removeDeadCode(_ tape: inout FlatTape) {
-        let n = tape.instructions.count
-        flags.removeAll(keepingCapacity: true)
-        flags.append(contentsOf: repeatElement(false, count: n))
-        for o in tape.outputs { flags[Int(o)] = true }
+    private func removeDeadCode(_ n: Int, _ outputs: inout [Int32]) -> Int {
+        flags.update(repeating: false, count: n)
+        for o in outputs { flags[Int(o)] = true }
+        var live = 0
         for i in stride(from: n - 1, through: 0, by: -1) where flags[i] {
-            let x = tape.instructions[i]
+            live += 1
+            let x = source[i]
             let arity = x.opcode.flatArity
             if arity > 0 { flags[Int(x.a)] = true }
             if arity > 1 { flags[Int(x.b)] = true }
             if arity > 2 { flags[Int(x.c)] = true }
         }
-        out.removeAll(keepingCapacity: true)
-        map.removeAll(keepingCapacity: true)
-        map.append(contentsOf: repeatElement(-1, count: n))
+        if live == n { return n }
+        outCount = 0
         for i in 0..<n where flags[i] {
-            var x = tape.instructions[i]
+            var x = source[i]
             let arity = x.opcode.flatArity
             if arity > 0 { x.a = map[Int(x.a)] }
             if arity > 1 { x.b = map[Int(x.b)] }
             if arity > 2 { x.c = map[Int(x.c)] }
-            out.append(x)
-            map[i] = Int32(out.count - 1)
+            out[outCount] = x
+            map[i] = Int32(outCount)
+            outCount += 1
         }
-        for k in tape.outputs.indices { tape.outputs[k] = map[Int(tape.outputs[k])] }
-        swap(&tape.instructions, &out)
+        for k in outputs.indices { outputs[k] = map[Int(outputs[k])] }
+        swap(&source, &out)
+        return outCount
     }
 }
 
@@ -214,8 +309,7 @@ extension Tape {
     /// that each pass sees the others' results.
     public func optimized(_ passes: OptimizationPasses = .all) -> Tape {
         var flat = FlatTape(self)
-        var optimizer = FlatOptimizer()
-        optimizer.optimize(&flat, passes)
+        FlatOptimizer().optimize(&flat, passes)
         return flat.tape(names: self)
     }
 }

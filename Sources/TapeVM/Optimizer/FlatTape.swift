@@ -118,7 +118,7 @@ struct FlatTape {
 }
 
 /// An open-addressing hash set of instructions, stored as their indices into an instruction
-/// array the caller passes to each call: the optimizer's table of constants and of common
+/// buffer the caller passes to each call: the optimizer's table of constants and of common
 /// subexpressions. Members are compared in ``FlatInstruction/canonical`` form. Reset in time
 /// proportional to the tape; its storage only grows.
 struct FlatInstructionSet {
@@ -132,27 +132,34 @@ struct FlatInstructionSet {
         if slots.count < capacity {
             slots = [Int32](repeating: -1, count: capacity)
         } else {
-            for i in 0..<capacity { slots[i] = -1 }
+            slots.withUnsafeMutableBufferPointer { s in
+                for i in 0..<capacity { s[i] = -1 }
+            }
         }
         mask = capacity - 1
     }
 
     /// The index of a member equal to `x`, or nil.
-    func find(_ x: FlatInstruction, in instructions: [FlatInstruction]) -> Int32? {
+    func find(_ x: FlatInstruction, in instructions: UnsafePointer<FlatInstruction>) -> Int32? {
         let key = x.canonical
-        var i = Int(truncatingIfNeeded: key.hashValue64) & mask
-        while true {
-            let s = slots[i]
-            if s < 0 { return nil }
-            if instructions[Int(s)].canonical == key { return s }
-            i = (i + 1) & mask
+        return slots.withUnsafeBufferPointer { slots in
+            var i = Int(truncatingIfNeeded: key.hashValue64) & mask
+            while true {
+                let s = slots[i]
+                if s < 0 { return nil }
+                if instructions[Int(s)].canonical == key { return s }
+                i = (i + 1) & mask
+            }
         }
     }
 
     /// Adds `index` (whose instruction is not yet a member).
-    mutating func insert(_ index: Int32, in instructions: [FlatInstruction]) {
-        var i = Int(truncatingIfNeeded: instructions[Int(index)].canonical.hashValue64) & mask
-        while slots[i] >= 0 { i = (i + 1) & mask }
-        slots[i] = index
+    mutating func insert(_ index: Int32, in instructions: UnsafePointer<FlatInstruction>) {
+        let mask = self.mask
+        slots.withUnsafeMutableBufferPointer { slots in
+            var i = Int(truncatingIfNeeded: instructions[Int(index)].canonical.hashValue64) & mask
+            while slots[i] >= 0 { i = (i + 1) & mask }
+            slots[i] = index
+        }
     }
 }
