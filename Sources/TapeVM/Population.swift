@@ -238,7 +238,7 @@ struct PopulationJob: @unchecked Sendable {
 /// One thread's reusable state for evaluating tapes one after another: the optimizer's
 /// scratch, the run workspace, scratch columns and the argument arrays of each run.
 final class PopulationWorker {
-    private let optimizer = FlatOptimizer()
+    private var optimizer = FlatOptimizer()
     private let workspace = Workspace()
     private var scratch: UnsafeMutablePointer<Double>?
     private var scratchCapacity = 0
@@ -282,7 +282,7 @@ final class PopulationWorker {
         var options = job.options
         options.threads = threads
         let program = Program(tape, flat: flat, inputs: inputs.count, outputs: flat.outputs.count,
-                              options: options, optimizer: optimizer)
+                              options: options, optimizer: &optimizer)
         let wantsGradients = request.gradient || request.jacobian
         // Scratch: the values when not requested (the loss and the non-finite count read them),
         // the per-row gradient when no Jacobian is requested (the non-finite count reads it),

@@ -3,11 +3,11 @@ import Synchronization
 
 /// An executable plan for a ``Tape``: what the SIMD executor runs.
 ///
-/// Making a program runs the optimizer passes chosen in ``ExecutionOptions/optimization`` and
-/// plans the tile workspace for runs that only evaluate (registers reused as soon as they are
-/// dead). The layout for runs with gradients (values the reverse sweep reads kept, adjoints
-/// only where they can be non-zero) is planned on the first run that needs it, or eagerly for
-/// tapes large enough that it decides the tile size. Both are linear in the tape's length.
+/// Making a program runs the optimizer passes chosen in ``ExecutionOptions/optimization``. The
+/// tile workspace is planned on the first run that needs it: for runs that only evaluate
+/// (registers reused as soon as they are dead), and for runs with gradients (values the
+/// reverse sweep reads kept, adjoints only where they can be non-zero). Optimizing and
+/// planning are linear in the tape's length.
 /// Make one per tape and reuse it: it is immutable and `Sendable`, so many threads may run it
 /// at once; each thread's workspace is kept with the program and reused by its next run.
 public final class Program: Sendable {
@@ -27,8 +27,8 @@ public final class Program: Sendable {
     let inputCount: Int
     let parameterCount: Int
     let outputCount: Int
-    let valuesOnly: SweepPlan
-    private let gradientPlan: Mutex<SweepPlan?>
+    private let valuePlan = Mutex<SweepPlan?>(nil)
+    private let gradientPlan = Mutex<SweepPlan?>(nil)
     /// Reverse plans for requests that seed only some outputs, made on first use.
     private let partialReverse = Mutex<[[Bool]: ReversePlan]>([:])
     private let optimizedTapeCache = Mutex<Tape?>(nil)
@@ -37,13 +37,14 @@ public final class Program: Sendable {
 
     /// Optimizes and plans `tape` for execution.
     public convenience init(_ tape: Tape, options: ExecutionOptions = ExecutionOptions()) {
-        self.init(tape, flat: FlatTape(tape), options: options, optimizer: FlatOptimizer())
+        var optimizer = FlatOptimizer()
+        self.init(tape, flat: FlatTape(tape), options: options, optimizer: &optimizer)
     }
 
     /// Optimizes and plans `flat` (the flat form of `tape`, possibly extended with more inputs
     /// and outputs), with the caller's optimizer scratch.
     init(_ tape: Tape, flat: FlatTape, inputs: Int? = nil, outputs: Int? = nil,
-         options: ExecutionOptions, optimizer: FlatOptimizer) {
+         options: ExecutionOptions, optimizer: inout FlatOptimizer) {
         self.tape = tape
         self.options = options
         inputCount = inputs ?? tape.inputs.count
@@ -53,12 +54,6 @@ public final class Program: Sendable {
         var flat = flat
         optimizer.optimize(&flat, options.optimization)
         self.flat = flat
-        valuesOnly = SweepPlan(flat, gradients: false)
-        // The tile size depends on the gradient plan's planes only above 64 of them (see
-        // ExecutionOptions.resolvedTileSize); a tape that cannot reach that plans it when first needed.
-        let bound = 2 * flat.instructions.count + 1
-        let eager = options.tileSize == nil && bound * 512 * MemoryLayout<Double>.stride > 256 * 1024
-        gradientPlan = Mutex(eager ? SweepPlan(flat, gradients: true) : nil)
     }
 
     /// The tape after the optimizer: what actually runs.
@@ -68,6 +63,16 @@ public final class Program: Sendable {
             let t = flat.tape(names: tape)
             cached = t
             return t
+        }
+    }
+
+    /// The plan for runs without gradients.
+    var valuesOnly: SweepPlan {
+        valuePlan.withLock { plan in
+            if let plan { return plan }
+            let p = SweepPlan(flat, gradients: false)
+            plan = p
+            return p
         }
     }
 

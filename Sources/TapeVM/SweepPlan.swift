@@ -60,7 +60,7 @@ final class SweepPlan: @unchecked Sendable {
             let runsReverse = Self.runsReverse(tape, active, seeded: nil)
             for i in 0..<n where runsReverse[i] {
                 let x = ins[i]
-                let reads = OpcodeFacts.reverseReads[Int(x.opcode.rawValue)]
+                let reads = x.opcode.reverseReads
                 if reads.contains(.y) { lastUse[i] = end }
                 if reads.contains(.a) { lastUse[Int(x.a)] = end }
                 if reads.contains(.b) { lastUse[Int(x.b)] = end }
@@ -130,12 +130,12 @@ final class SweepPlan: @unchecked Sendable {
     /// instructions reading an active register.
     static func active(_ tape: FlatTape) -> [Bool] {
         var active = [Bool](repeating: false, count: tape.instructions.count)
+        let differentiable = OpcodeFacts.isDifferentiable
         for (i, x) in tape.instructions.enumerated() {
-            let raw = Int(x.opcode.rawValue)
             if x.opcode == .input || x.opcode == .param {
                 active[i] = true
-            } else if OpcodeFacts.isDifferentiable[raw] {
-                let arity = OpcodeFacts.arity[raw]
+            } else if differentiable[Int(x.opcode.rawValue)] {
+                let arity = x.opcode.flatArity
                 active[i] = (arity > 0 && active[Int(x.a)]) || (arity > 1 && active[Int(x.b)]) || (arity > 2 && active[Int(x.c)])
             }
         }

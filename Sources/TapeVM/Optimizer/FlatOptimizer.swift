@@ -10,51 +10,76 @@
 /// A pass first scans the tape without copying it, as long as it keeps every instruction as
 /// it is: most passes change nothing on most tapes (the second round especially), and then
 /// cost one read of the tape. From the first change on, it writes the new tape.
-final class FlatOptimizer {
-    /// The tape being rewritten and the new one (ping-pong buffers), with their capacity.
-    private var source = UnsafeMutablePointer<FlatInstruction>.allocate(capacity: 1)
-    private var out = UnsafeMutablePointer<FlatInstruction>.allocate(capacity: 1)
+struct FlatOptimizer {
+    /// The buffers: ping-pong tapes, the register map, use counts and flags. Their owner frees
+    /// them; the optimizer itself is a struct so that its hot loops touch no class properties
+    /// (which Swift would check for exclusive access at run time).
+    private final class Storage {
+        let capacity: Int
+        let a: UnsafeMutablePointer<FlatInstruction>
+        let b: UnsafeMutablePointer<FlatInstruction>
+        let map: UnsafeMutablePointer<Int32>
+        let uses: UnsafeMutablePointer<Int32>
+        let flags: UnsafeMutablePointer<Bool>
+
+        init(capacity: Int) {
+            self.capacity = capacity
+            a = .allocate(capacity: capacity)
+            b = .allocate(capacity: capacity)
+            map = .allocate(capacity: capacity)
+            uses = .allocate(capacity: capacity)
+            flags = .allocate(capacity: capacity)
+        }
+
+        deinit {
+            a.deallocate()
+            b.deallocate()
+            map.deallocate()
+            uses.deallocate()
+            flags.deallocate()
+        }
+    }
+
+    private var storage = Storage(capacity: 64)
+    /// The tape being rewritten and the new one (`storage.a` and `storage.b`, in turns).
+    private var source: UnsafeMutablePointer<FlatInstruction>
+    private var out: UnsafeMutablePointer<FlatInstruction>
     /// Where the new tape's instructions are read: `source` while the pass has changed nothing
     /// (the new tape is then the same as the old one so far), `out` after.
     private var prefix: UnsafeMutablePointer<FlatInstruction>
     private var outCount = 0
-    private var map = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
-    private var uses = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
-    private var flags = UnsafeMutablePointer<Bool>.allocate(capacity: 1)
-    private var capacity = 1
+    private var map: UnsafeMutablePointer<Int32>
+    private var uses: UnsafeMutablePointer<Int32>
+    private var flags: UnsafeMutablePointer<Bool>
     private var constants = FlatInstructionSet()
     private var seen = FlatInstructionSet()
     /// The rewriting passes in the order they run.
     private static let rewrites: [OptimizationPasses] = [.constantFolding, .identities, .constantOperands,
                                                          .commonSubexpressions, .multiplyAdd, .squaredDifference]
 
-    init() { prefix = source }
-
-    deinit { release() }
-
-    private func release() {
-        source.deallocate()
-        out.deallocate()
-        map.deallocate()
-        uses.deallocate()
-        flags.deallocate()
+    init() {
+        source = storage.a
+        out = storage.b
+        prefix = source
+        map = storage.map
+        uses = storage.uses
+        flags = storage.flags
     }
 
-    private func reserve(_ n: Int) {
-        if n <= capacity { return }
-        release()
-        capacity = Swift.max(n, 2 * capacity)
-        source = .allocate(capacity: capacity)
-        out = .allocate(capacity: capacity)
-        map = .allocate(capacity: capacity)
-        uses = .allocate(capacity: capacity)
-        flags = .allocate(capacity: capacity)
+    private mutating func reserve(_ n: Int) {
+        if n > storage.capacity { storage = Storage(capacity: Swift.max(n, 2 * storage.capacity)) }
+        source = storage.a
+        out = storage.b
+        prefix = source
+        map = storage.map
+        uses = storage.uses
+        flags = storage.flags
     }
 
     /// Runs the passes in a fixed order (folding, identities, constant operands, common
     /// subexpressions, multiply-add, squared difference, dead code), twice so that each pass
     /// sees the others' results.
-    func optimize(_ tape: inout FlatTape, _ passes: OptimizationPasses) {
+    mutating func optimize(_ tape: inout FlatTape, _ passes: OptimizationPasses) {
         if passes.isEmpty { return }
         var n = tape.instructions.count
         reserve(n)
@@ -92,7 +117,7 @@ final class FlatOptimizer {
 
     /// Rewrites the `n` instructions of `source` with `pass`; returns the new count, the new
     /// tape in `source`.
-    private func rewrite(_ n: Int, _ outputs: inout [Int32], _ pass: OptimizationPasses) -> Int {
+    private mutating func rewrite(_ n: Int, _ outputs: inout [Int32], _ pass: OptimizationPasses) -> Int {
         constants.reset(for: n)
         if pass == .commonSubexpressions { seen.reset(for: n) }
         if pass == .multiplyAdd || pass == .squaredDifference {
@@ -150,7 +175,7 @@ final class FlatOptimizer {
     }
 
     /// Appends an instruction to the new tape (a constant already there is reused).
-    @inline(__always) private func emit(_ x: FlatInstruction) -> Int32 {
+    @inline(__always) private mutating func emit(_ x: FlatInstruction) -> Int32 {
         if x.opcode == .const, let r = constants.find(x, in: out) { return r }
         out[outCount] = x
         outCount += 1
@@ -160,7 +185,7 @@ final class FlatOptimizer {
     }
 
     /// What a pass remembers of an instruction it emitted as register `r` of the new tape.
-    @inline(__always) private func record(_ x: FlatInstruction, _ r: Int32, source i: Int,
+    @inline(__always) private mutating func record(_ x: FlatInstruction, _ r: Int32, source i: Int,
                                                    _ pass: OptimizationPasses, appended: Bool) {
         switch pass {
         case .commonSubexpressions:
@@ -273,7 +298,7 @@ final class FlatOptimizer {
 
     /// Dead-code elimination: keeps only the instructions some output depends on. Unused
     /// inputs and parameters keep their slots (and get a zero gradient).
-    private func removeDeadCode(_ n: Int, _ outputs: inout [Int32]) -> Int {
+    private mutating func removeDeadCode(_ n: Int, _ outputs: inout [Int32]) -> Int {
         flags.update(repeating: false, count: n)
         for o in outputs { flags[Int(o)] = true }
         var live = 0
@@ -309,7 +334,8 @@ extension Tape {
     /// that each pass sees the others' results.
     public func optimized(_ passes: OptimizationPasses = .all) -> Tape {
         var flat = FlatTape(self)
-        FlatOptimizer().optimize(&flat, passes)
+        var optimizer = FlatOptimizer()
+        optimizer.optimize(&flat, passes)
         return flat.tape(names: self)
     }
 }

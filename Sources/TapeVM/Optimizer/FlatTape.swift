@@ -42,20 +42,26 @@ struct FlatInstruction: Equatable {
     }
 }
 
-/// Per-opcode facts read in the hot loops of the optimizer and planner, copied once from the
-/// opcode table (``Opcode/info`` holds closures and strings, too heavy to fetch per instruction).
+/// Per-opcode facts read in the hot loops of the planner, copied once from the opcode table
+/// (``Opcode/info`` holds closures and strings, too heavy to fetch per instruction).
 enum OpcodeFacts {
-    /// Arity by raw value.
-    static let arity: [Int] = Opcode.allCases.map(\.info.arity)
     /// Whether the opcode has a derivative, by raw value.
     static let isDifferentiable: [Bool] = Opcode.allCases.map(\.info.isDifferentiable)
-    /// ``Opcode/reverseReads`` by raw value.
-    static let reverseReads: [ReverseReads] = Opcode.allCases.map(\.reverseReads)
 }
 
 extension Opcode {
-    /// The arity, from ``OpcodeFacts`` (cheaper than `info.arity`).
-    @inline(__always) var flatArity: Int { OpcodeFacts.arity[Int(rawValue)] }
+    /// The arity as a plain switch, for the optimizer's and planner's loops (``info`` holds
+    /// closures and strings, too heavy to fetch per instruction). `PlannerTests` holds it
+    /// to `info.arity` for every opcode; a new opcode fails to compile here until it is added.
+    @inline(__always) var flatArity: Int {
+        switch self {
+        case .input, .param, .const: 0
+        case .neg, .recip, .square, .sqrt, .exp, .log, .sigmoid, .tanh, .sin, .cos, .abs, .relu, .softplus, .log1p,
+             .expm1, .powi, .addk, .mulk, .rsubk, .divk, .rdivk, .sqdiffk: 1
+        case .add, .sub, .mul, .div, .pow, .max, .min, .logaddexp, .lt, .le, .gt, .ge, .eq, .ne, .sqdiff, .mulkadd: 2
+        case .select, .muladd: 3
+        }
+    }
 }
 
 /// A tape as flat arrays: what the optimizer and the planner work on. Converting from and to
