@@ -219,6 +219,7 @@ final class SweepPlan: @unchecked Sendable {
         var uses: [Int32] = []
         tape.useCounts(into: &uses)
         var reversed: [tv_rinstr] = []
+        reversed.reserveCapacity(n)
         for i in stride(from: n - 1, through: 0, by: -1) where runsReverse[i] {
             let x = ins[i]
             let arity = x.opcode.flatArity

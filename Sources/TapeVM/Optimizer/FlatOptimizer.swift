@@ -53,9 +53,6 @@ struct FlatOptimizer {
     private var flags: UnsafeMutablePointer<Bool>
     private var constants = FlatInstructionSet()
     private var seen = FlatInstructionSet()
-    /// The rewriting passes in the order they run.
-    private static let rewrites: [OptimizationPasses] = [.constantFolding, .identities, .constantOperands,
-                                                         .commonSubexpressions, .multiplyAdd, .squaredDifference]
 
     init() {
         source = storage.a
@@ -86,9 +83,13 @@ struct FlatOptimizer {
         tape.instructions.withUnsafeBufferPointer { source.update(from: $0.baseAddress!, count: n) }
         var outputs = tape.outputs
         for _ in 0..<2 {
-            for pass in Self.rewrites where passes.contains(pass) {
-                n = rewrite(n, &outputs, pass)
-            }
+            // One call per pass with a constant argument: each is inlined and specialized.
+            if passes.contains(.constantFolding) { n = rewrite(n, &outputs, .constantFolding) }
+            if passes.contains(.identities) { n = rewrite(n, &outputs, .identities) }
+            if passes.contains(.constantOperands) { n = rewrite(n, &outputs, .constantOperands) }
+            if passes.contains(.commonSubexpressions) { n = rewrite(n, &outputs, .commonSubexpressions) }
+            if passes.contains(.multiplyAdd) { n = rewrite(n, &outputs, .multiplyAdd) }
+            if passes.contains(.squaredDifference) { n = rewrite(n, &outputs, .squaredDifference) }
             if passes.contains(.deadCode) { n = removeDeadCode(n, &outputs) }
         }
         tape.instructions = Array(UnsafeBufferPointer(start: source, count: n))
@@ -117,7 +118,7 @@ struct FlatOptimizer {
 
     /// Rewrites the `n` instructions of `source` with `pass`; returns the new count, the new
     /// tape in `source`.
-    private mutating func rewrite(_ n: Int, _ outputs: inout [Int32], _ pass: OptimizationPasses) -> Int {
+    @inline(__always) private mutating func rewrite(_ n: Int, _ outputs: inout [Int32], _ pass: OptimizationPasses) -> Int {
         constants.reset(for: n)
         if pass == .commonSubexpressions { seen.reset(for: n) }
         if pass == .multiplyAdd || pass == .squaredDifference {
@@ -213,7 +214,7 @@ struct FlatOptimizer {
 
     /// Constant folding: an instruction whose operands are all constants becomes a constant,
     /// computed by the opcode table's forward rule, which is what every path computes. Exact.
-    private func foldConstants(_ x: FlatInstruction) -> Step {
+    @inline(__always) private func foldConstants(_ x: FlatInstruction) -> Step {
         let arity = x.opcode.flatArity
         guard arity > 0, let a = constantValue(x.a) else { return .emit(x) }
         var b = 0.0, c = 0.0
@@ -225,7 +226,7 @@ struct FlatOptimizer {
     /// Identities that hold bit for bit in IEEE arithmetic, signed zeros included: `x·1`, `1·x`,
     /// `x/1`, `x + (-0)`, `(-0) + x`, `x - (+0)`, `-(-x)` are all `x`. (`x + 0` is not:
     /// `-0 + 0 = +0`.)
-    private func removeIdentity(_ x: FlatInstruction) -> Step {
+    @inline(__always) private func removeIdentity(_ x: FlatInstruction) -> Step {
         switch x.opcode {
         case .mul where isConstant(x.b, 1): .alias(x.a)
         case .mul where isConstant(x.a, 1): .alias(x.b)
@@ -243,7 +244,7 @@ struct FlatOptimizer {
     /// Folds a constant operand into the immediate of a fused opcode: `x + k → addk`,
     /// `x·k → mulk`, `k - x → rsubk`, `x/k → divk`, `k/x → rdivk` (`x - k` is `x + (-k)`
     /// exactly), and `powi(x, 2) → square(x)` (the same multiplications). Exact.
-    private func fuseConstantOperand(_ x: FlatInstruction) -> Step {
+    @inline(__always) private func fuseConstantOperand(_ x: FlatInstruction) -> Step {
         let arity = x.opcode.flatArity
         let k0 = arity > 0 ? constantValue(x.a) : nil
         let k1 = arity > 1 ? constantValue(x.b) : nil
@@ -264,14 +265,14 @@ struct FlatOptimizer {
 
     /// Common-subexpression elimination: an instruction identical to an earlier one (same
     /// opcode, operands and immediate bits; `add`/`mul` operands in either order) reuses it.
-    private func mergeCommonSubexpression(_ x: FlatInstruction) -> Step {
+    @inline(__always) private func mergeCommonSubexpression(_ x: FlatInstruction) -> Step {
         if let r = seen.find(x, in: prefix) { return .alias(r) }
         return .emit(x)
     }
 
     /// Fuses `a·b + c` (and `c + a·b`) into one `muladd`, and `a·k + c` into `mulkadd`, where
     /// the product has no other use (`flags` marks new registers holding such a product).
-    private func fuseMultiplyAdd(_ x: FlatInstruction) -> Step {
+    @inline(__always) private func fuseMultiplyAdd(_ x: FlatInstruction) -> Step {
         if x.opcode == .add && x.a != x.b {
             // The first operand is tried as the product first.
             let product = flags[Int(x.a)] ? x.a : (flags[Int(x.b)] ? x.b : -1)
@@ -287,7 +288,7 @@ struct FlatOptimizer {
 
     /// Fuses `square(a - b)` into `sqdiff` and `square(k - a)` into `sqdiffk` where the
     /// difference has no other use (`flags` marks new registers holding such a difference).
-    private func fuseSquaredDifference(_ x: FlatInstruction) -> Step {
+    @inline(__always) private func fuseSquaredDifference(_ x: FlatInstruction) -> Step {
         if x.opcode == .square, flags[Int(x.a)] {
             let d = prefix[Int(x.a)]
             if d.opcode == .rsubk { return .emit(FlatInstruction(.sqdiffk, d.a, immediate: d.immediate)) }
