@@ -20,8 +20,9 @@ let package = Package(
             pkgConfig: "sleef",
             providers: [.apt(["libsleef-dev"])]
         ),
-        // The per-tile sweep kernels, compiled for AVX-512, AVX2 and a portable baseline
-        // with per-function target attributes and chosen at run time (no CPU build flags).
+        // The AVX2 and AVX-512 sweep kernels (their per-opcode code generated from the Swift rules),
+        // compiled with per-function target attributes and chosen at run time (no CPU build flags);
+        // SLEEF's scalar and 8-lane entry points for the Swift paths.
         .target(
             name: "CTapeKernels",
             dependencies: ["CSleef"]
@@ -35,6 +36,15 @@ let package = Package(
         .target(
             name: "TapeVM",
             dependencies: ["CTapeKernels"]
+        ),
+        // The printing lane: writes the C kernels' per-opcode code from the rules (tapevm-kernelgen).
+        .target(
+            name: "TapeVMKernelGen",
+            dependencies: ["TapeVM"]
+        ),
+        .executableTarget(
+            name: "tapevm-kernelgen",
+            dependencies: ["TapeVMKernelGen"]
         ),
         // The C ABI (@_cdecl functions); include/tapevm.h is its header, for C and ctypes consumers.
         .target(
@@ -64,7 +74,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TapeVMTests",
-            dependencies: ["TapeVM", "TapeVMC"]
+            dependencies: ["TapeVM", "TapeVMC", "TapeVMKernelGen"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -10,8 +10,6 @@ typedef long long v8l __attribute__((vector_size(64)));
 typedef double v4d __attribute__((vector_size(32)));
 typedef double v2d __attribute__((vector_size(16)));
 
-#define TV_LN2 0.6931471805599453
-
 // The helpers are macros, not inline functions: clang rejects passing a 64-byte vector to any
 // function (even an inlined one) from code not compiled for AVX-512.
 #define ld(p) ({ v8d _v; __builtin_memcpy(&_v, (p), sizeof _v); _v; })
@@ -19,73 +17,23 @@ typedef double v2d __attribute__((vector_size(16)));
 #define splat(s) ({ double _k = (s); (v8d){_k, _k, _k, _k, _k, _k, _k, _k}; })
 /// Lanes of x where the mask m is set, else lanes of y.
 #define sel(m, x, y) ((v8d)(((v8l)(x) & (m)) | ((v8l)(y) & ~(m))))
-#define vabs(x) ((v8d)((v8l)(x) & (v8l){TV_ABSMASK, TV_ABSMASK, TV_ABSMASK, TV_ABSMASK, \
-                                          TV_ABSMASK, TV_ABSMASK, TV_ABSMASK, TV_ABSMASK}))
-#define TV_ABSMASK 0x7fffffffffffffffLL
-#define vmax(a, b) ({ v8d _a = (a), _b = (b); sel((_a > _b) | (_a != _a), _a, _b); })
+#define vabs(x) ((v8d)((v8l)(x) & (v8l){TV_MAGNITUDE_BITS, TV_MAGNITUDE_BITS, TV_MAGNITUDE_BITS, TV_MAGNITUDE_BITS, \
+                                          TV_MAGNITUDE_BITS, TV_MAGNITUDE_BITS, TV_MAGNITUDE_BITS, TV_MAGNITUDE_BITS}))
+#define TV_MAGNITUDE_BITS 0x7fffffffffffffffLL
 #define vsqrt(x) __builtin_elementwise_sqrt(x)
-/// x to the integer power n: the same multiplications as ScalarMath.powi.
+/// x to the integer power n by binary exponentiation: the same multiplications as the Lane
+/// default `powi` (Sources/TapeVM/Rules/Lane.swift) that the Swift paths run.
 #define vpowi(x, n) ({ int _n = (n); unsigned _m = _n < 0 ? 0u - (unsigned)_n : (unsigned)_n; \
     v8d _r = splat(1.0), _b = (x); \
     while (_m > 0) { if (_m & 1u) _r = _r * _b; _b = _b * _b; _m >>= 1; } \
     _n < 0 ? splat(1.0) / _r : _r; })
-
-/// tanh from VEXP (SLEEF's exp on every path) with plain multiplies and adds, never fused, so every
-/// path and ScalarMath.tanh (the same operations in the same order) agree bit for bit. With
-/// a = |x|: for a < 0.5625, a + a³·P(a²), P an 11-term minimax fit of (tanh a - a)/a³; for
-/// 0.5625 <= a <= 19.1, 1 - 2/(e+1) with e = exp(2a), the rounding errors of e+1, of the division
-/// (residual by Dekker's exact product) and of 1 - q carried as a correction, so the error is
-/// exp's error scaled by at most 1/2 plus the final rounding; above 19.1, 1 (tanh rounds to 1 from
-/// 19.06). The sign of x is OR-ed back in: tanh(±0) = ±0, tanh(±inf) = ±1, NaN stays NaN.
-/// A block whose 8 lanes are all on one side of 0.5625 computes only that side (same results).
-/// Measured against long double tanhl on 4·10⁶ points: max 0.826 ULP, mean 0.194 (SLEEF's tanh
-/// u10: max 1.0005, mean 0.191; 0.503 within [-1, 1], where this is 0.81).
-#define TV_TANH_CUT 0.5625
-#define TV_TANH_BIG 19.1
-#define TV_TANH_SPLIT 134217729.0
-#define TV_TANH_P0 (-0.3333333333333333)
-#define TV_TANH_P1 0.13333333333332392
-#define TV_TANH_P2 (-0.053968253967059995)
-#define TV_TANH_P3 0.021869488476986772
-#define TV_TANH_P4 (-0.008863234022025001)
-#define TV_TANH_P5 0.0035921055379605073
-#define TV_TANH_P6 (-0.0014556240191643602)
-#define TV_TANH_P7 0.0005887538963165787
-#define TV_TANH_P8 (-0.0002341060656593313)
-#define TV_TANH_P9 8.426595878475474e-05
-#define TV_TANH_P10 (-2.002720499945591e-05)
-#define VTANH_EXP(VEXPF, x) ({ v8d _x = (x), _a = vabs(_x), _small = splat(0.0), _big = splat(0.0); \
-    v8l _m = _a < splat(TV_TANH_CUT); \
-    if (__builtin_reduce_or(_m)) { \
-        v8d _s = _a * _a, _p = splat(TV_TANH_P10); \
-        _p = _p * _s + splat(TV_TANH_P9); _p = _p * _s + splat(TV_TANH_P8); _p = _p * _s + splat(TV_TANH_P7); \
-        _p = _p * _s + splat(TV_TANH_P6); _p = _p * _s + splat(TV_TANH_P5); _p = _p * _s + splat(TV_TANH_P4); \
-        _p = _p * _s + splat(TV_TANH_P3); _p = _p * _s + splat(TV_TANH_P2); _p = _p * _s + splat(TV_TANH_P1); \
-        _p = _p * _s + splat(TV_TANH_P0); \
-        _small = _a + (_a * _s) * _p; \
-    } \
-    if (!__builtin_reduce_and(_m)) { \
-        v8d _e = VEXPF(_a + _a), _d = _e + splat(1.0); \
-        v8d _derr = splat(1.0) - (_d - _e); \
-        v8d _q = splat(2.0) / _d; \
-        v8d _cq = splat(TV_TANH_SPLIT) * _q, _qh = _cq - (_cq - _q), _ql = _q - _qh; \
-        v8d _cd = splat(TV_TANH_SPLIT) * _d, _dh = _cd - (_cd - _d), _dl = _d - _dh; \
-        v8d _pr = _q * _d; \
-        v8d _pe = ((_qh * _dh - _pr) + _qh * _dl + _ql * _dh) + _ql * _dl; \
-        v8d _r = (splat(2.0) - _pr) - _pe; \
-        v8d _qlo = (_r - _q * _derr) * (splat(0.5) * _q); \
-        v8d _s1 = splat(1.0) - _q, _sl = (splat(1.0) - _s1) - _q; \
-        _big = sel(_a > splat(TV_TANH_BIG), splat(1.0), _s1 + (_sl - _qlo)); \
-    } \
-    v8d _t = sel(_m, _small, _big); \
-    (v8d)((v8l)_t | ((v8l)_x & (v8l)splat(-0.0))); })
 
 // SLEEF, declared here rather than through sleef.h: sleef.h shows the AVX and AVX-512 forms only
 // to translation units built with those CPU flags, and this one is built without any.
 #define TV_SLEEF1(T, name) extern T Sleef_##name(T);
 #define TV_SLEEF2(T, name) extern T Sleef_##name(T, T);
 
-// ---- portable path: SLEEF's 2-lane functions (SSE2/SSE4/AVX2-128 dispatch on x86-64,
+// ---- SLEEF's 2-lane functions (SSE2/SSE4/AVX2-128 dispatch on x86-64,
 // NEON on arm64), scalar SLEEF elsewhere.
 #if defined(__x86_64__) || defined(__aarch64__)
 TV_SLEEF1(v2d, expd2_u10) TV_SLEEF1(v2d, logd2_u10)
@@ -116,30 +64,6 @@ extern double Sleef_exp_u10(double), Sleef_log_u10(double), Sleef_sin_u10(double
 #define TV_SCALAR2(fn, x, y) Sleef_##fn##_u10(x, y)
 #endif
 
-#define TV_FORWARD forward_portable
-#define TV_REVERSE reverse_portable
-#define TV_TARGET
-#define VEXP(x) TV_P1(exp, x)
-#define VLOG(x) TV_P1(log, x)
-#define VTANH(x) VTANH_EXP(VEXP, x)
-#define VSIN(x) TV_P1(sin, x)
-#define VCOS(x) TV_P1(cos, x)
-#define VLOG1P(x) TV_P1(log1p, x)
-#define VEXPM1(x) TV_P1(expm1, x)
-#define VPOW(x, y) TV_P2(pow, x, y)
-#include "sweep_template.h"
-#undef TV_FORWARD
-#undef TV_REVERSE
-#undef TV_TARGET
-#undef VEXP
-#undef VLOG
-#undef VTANH
-#undef VSIN
-#undef VCOS
-#undef VLOG1P
-#undef VEXPM1
-#undef VPOW
-
 double tv_scalar_exp(double x) { return TV_SCALAR1(exp, x); }
 double tv_scalar_log(double x) { return TV_SCALAR1(log, x); }
 double tv_scalar_sin(double x) { return TV_SCALAR1(sin, x); }
@@ -167,7 +91,6 @@ extern void tv_sleef4_pow2(const double *, const double *, double *);
 #define TV_TARGET TV_AVX2
 #define VEXP(x) TV_T1(4, exp, x)
 #define VLOG(x) TV_T1(4, log, x)
-#define VTANH(x) VTANH_EXP(VEXP, x)
 #define VSIN(x) TV_T1(4, sin, x)
 #define VCOS(x) TV_T1(4, cos, x)
 #define VLOG1P(x) TV_T1(4, log1p, x)
@@ -179,7 +102,6 @@ extern void tv_sleef4_pow2(const double *, const double *, double *);
 #undef TV_TARGET
 #undef VEXP
 #undef VLOG
-#undef VTANH
 #undef VSIN
 #undef VCOS
 #undef VLOG1P
@@ -192,7 +114,6 @@ extern void tv_sleef4_pow2(const double *, const double *, double *);
 #define TV_TARGET TV_AVX512
 #define VEXP(x) TV_T1(8, exp, x)
 #define VLOG(x) TV_T1(8, log, x)
-#define VTANH(x) VTANH_EXP(VEXP, x)
 #define VSIN(x) TV_T1(8, sin, x)
 #define VCOS(x) TV_T1(8, cos, x)
 #define VLOG1P(x) TV_T1(8, log1p, x)
@@ -203,7 +124,7 @@ extern void tv_sleef4_pow2(const double *, const double *, double *);
 int tv_isa_supported(int isa) {
     __builtin_cpu_init();
     switch (isa) {
-    case TV_ISA_PORTABLE: return 1;
+    case TV_ISA_SWIFT: return 1;
     case TV_ISA_AVX2: return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
     case TV_ISA_AVX512:
         return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq")
@@ -212,47 +133,83 @@ int tv_isa_supported(int isa) {
     }
 }
 #else
-int tv_isa_supported(int isa) { return isa == TV_ISA_PORTABLE; }
+int tv_isa_supported(int isa) { return isa == TV_ISA_SWIFT; }
 #endif
 
 int tv_isa_best(void) {
     if (tv_isa_supported(TV_ISA_AVX512)) return TV_ISA_AVX512;
     if (tv_isa_supported(TV_ISA_AVX2)) return TV_ISA_AVX2;
-    return TV_ISA_PORTABLE;
+    return TV_ISA_SWIFT;
 }
 
-/// `isa` if this CPU runs it, else the portable path: the last guard against an illegal
-/// instruction (the Swift side already resolves unsupported requests).
-static int tv_checked_isa(int isa) {
+/// Whether this CPU runs `isa` (cached): the last guard against an illegal instruction (the
+/// Swift side already resolves unsupported requests).
+static int tv_checked(int isa) {
     static int supported[3] = {-1, -1, -1};
-    if (isa < 0 || isa > 2) return TV_ISA_PORTABLE;
+    if (isa < 0 || isa > 2) return 0;
     int s = __atomic_load_n(&supported[isa], __ATOMIC_RELAXED);
     if (s < 0) {
         s = tv_isa_supported(isa);
         __atomic_store_n(&supported[isa], s, __ATOMIC_RELAXED);
     }
-    return s ? isa : TV_ISA_PORTABLE;
+    return s;
 }
 
-void tv_forward(int isa, const tv_instr *code, long count, double *const *values, long tile) {
-    switch (tv_checked_isa(isa)) {
+int tv_forward(int isa, const tv_instr *code, long count, double *const *values, long tile) {
+    if (!tv_checked(isa)) return -1;
+    switch (isa) {
 #if defined(__x86_64__) && defined(__linux__)
-    case TV_ISA_AVX512: forward_avx512(code, count, values, tile); return;
-    case TV_ISA_AVX2: forward_avx2(code, count, values, tile); return;
+    case TV_ISA_AVX512: forward_avx512(code, count, values, tile); return 0;
+    case TV_ISA_AVX2: forward_avx2(code, count, values, tile); return 0;
 #endif
-    default: forward_portable(code, count, values, tile); return;
+    default: return -1;
     }
 }
 
-void tv_reverse(int isa, const tv_rinstr *code, long count, double *const *values, double *const *adjoints, long tile) {
-    switch (tv_checked_isa(isa)) {
+int tv_reverse(int isa, const tv_rinstr *code, long count, double *const *values, double *const *adjoints, long tile) {
+    if (!tv_checked(isa)) return -1;
+    switch (isa) {
 #if defined(__x86_64__) && defined(__linux__)
-    case TV_ISA_AVX512: reverse_avx512(code, count, values, adjoints, tile); return;
-    case TV_ISA_AVX2: reverse_avx2(code, count, values, adjoints, tile); return;
+    case TV_ISA_AVX512: reverse_avx512(code, count, values, adjoints, tile); return 0;
+    case TV_ISA_AVX2: reverse_avx2(code, count, values, adjoints, tile); return 0;
 #endif
-    default: reverse_portable(code, count, values, adjoints, tile); return;
+    default: return -1;
     }
 }
+
+// ---- Lane functions for the Swift interpreter: 8 lanes, memory to memory, at the widest SLEEF
+// width this CPU has (AVX-512: one d8 call; AVX2: two d4 calls; else four d2 calls), chosen once.
+static int tv_lane_isa(void) {
+    static int isa = -1;
+    int i = __atomic_load_n(&isa, __ATOMIC_RELAXED);
+    if (i < 0) {
+        i = tv_isa_best();
+        __atomic_store_n(&isa, i, __ATOMIC_RELAXED);
+    }
+    return i;
+}
+
+#if defined(__x86_64__) && defined(__linux__)
+#define TV_LANE1(fn) void tv_lane_##fn(const void *x, void *y) { \
+    switch (tv_lane_isa()) { \
+    case TV_ISA_AVX512: tv_sleef8_##fn((const double *)x, (double *)y); return; \
+    case TV_ISA_AVX2: tv_sleef4_##fn((const double *)x, (double *)y); return; \
+    default: st((double *)y, TV_P1(fn, ld((const double *)x))); return; \
+    } }
+#define TV_LANE2(fn) void tv_lane_##fn(const void *x, const void *y, void *z) { \
+    switch (tv_lane_isa()) { \
+    case TV_ISA_AVX512: tv_sleef8_##fn##2((const double *)x, (const double *)y, (double *)z); return; \
+    case TV_ISA_AVX2: tv_sleef4_##fn##2((const double *)x, (const double *)y, (double *)z); return; \
+    default: st((double *)z, TV_P2(fn, ld((const double *)x), ld((const double *)y))); return; \
+    } }
+#else
+#define TV_LANE1(fn) void tv_lane_##fn(const void *x, void *y) { \
+    (void)tv_lane_isa; st((double *)y, TV_P1(fn, ld((const double *)x))); }
+#define TV_LANE2(fn) void tv_lane_##fn(const void *x, const void *y, void *z) { \
+    st((double *)z, TV_P2(fn, ld((const double *)x), ld((const double *)y))); }
+#endif
+TV_LANE1(exp) TV_LANE1(log) TV_LANE1(sin) TV_LANE1(cos) TV_LANE1(log1p) TV_LANE1(expm1)
+TV_LANE2(pow)
 
 void tv_accumulate_lanes(const double *plane, long n, double *acc) {
     v8d sum = ld(acc);
@@ -262,15 +219,6 @@ void tv_accumulate_lanes(const double *plane, long n, double *acc) {
     for (; i < n; ++i) acc[i % 8] += plane[i];
 }
 
-static const char *const tv_names[TV_OPCODE_COUNT] = {
-    "input", "param", "const",
-    "neg", "recip", "square", "sqrt", "exp", "log", "sigmoid", "tanh", "sin", "cos",
-    "abs", "relu", "softplus", "log1p", "expm1", "powi",
-    "add", "sub", "mul", "div", "pow", "max", "min", "logaddexp",
-    "lt", "le", "gt", "ge", "eq", "ne",
-    "select", "muladd",
-    "addk", "mulk", "rsubk", "divk", "rdivk",
-    "sqdiff", "mulkadd", "sqdiffk",
-};
+static const char *const tv_names[TV_OPCODE_COUNT] = { TV_OPCODE_NAMES };
 
 const char *tv_opcode_name(int op) { return op >= 0 && op < TV_OPCODE_COUNT ? tv_names[op] : NULL; }

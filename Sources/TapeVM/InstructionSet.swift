@@ -1,33 +1,47 @@
 import CTapeKernels
 
-/// A SIMD code path of the sweep kernels.
+/// A code path of the sweeps.
 ///
-/// The kernels are compiled for each path with per-function target attributes and chosen at
-/// run time, so one binary runs everywhere: AVX-512 where the CPU has it, AVX2 + FMA on older
-/// x86-64, and the portable path (SSE2 on x86-64, NEON on arm64) elsewhere. All paths give
-/// bit-identical results on a CPU with FMA (SLEEF's FMA variants agree, and the arithmetic is
-/// IEEE with no contraction).
+/// - ``swift``: the Swift interpreter over `SIMD8<Double>` lanes (``SIMD8Interpreter``),
+///   available on every platform, with SLEEF's math functions at the widest vector width the CPU
+///   has. It is the path on arm64 and on any x86-64 without AVX2.
+/// - ``avx2``, ``avx512``: the same rules printed as C (generated from the Swift rules) and
+///   compiled per function for AVX2 + FMA and for AVX-512, chosen at run time on x86-64 (Swift
+///   cannot compile one function for a wider ISA than the whole build, and the library takes no
+///   CPU build flags).
+///
+/// Every path gives the reference interpreter's bits (the arithmetic is IEEE with no
+/// contraction, and SLEEF's FMA forms agree with each other), with the exceptions stated in the
+/// README: NaN payloads, and sin/cos lanes next to a huge or NaN lane.
 public enum InstructionSet: String, CaseIterable, Sendable, Hashable, CustomStringConvertible {
-    case portable
+    case swift
     case avx2
     case avx512
 
     /// Whether this CPU can run the path.
-    public var isSupported: Bool { tv_isa_supported(cValue) != 0 }
+    public var isSupported: Bool { self == .swift || tv_isa_supported(cValue) != 0 }
 
     /// The paths this CPU can run, slowest first.
     public static var supported: [InstructionSet] { allCases.filter(\.isSupported) }
 
+    /// A path by name: its raw value, or `portable`, the former name of the baseline path (now
+    /// ``swift``).
+    public init?(name: String) {
+        if name == "portable" { self = .swift; return }
+        self.init(rawValue: name)
+    }
+
     /// The fastest path this CPU supports, unless the environment variable `TAPEVM_ISA`
-    /// names a supported path (`portable`, `avx2`, `avx512`), which then wins.
+    /// names a supported path (`swift`, `avx2`, `avx512`), which then wins.
     public static var preferred: InstructionSet {
-        if let name = getenvString("TAPEVM_ISA"), let isa = InstructionSet(rawValue: name), isa.isSupported {
+        if let name = getenvString("TAPEVM_ISA"), let isa = InstructionSet(name: name), isa.isSupported {
             return isa
         }
         return best
     }
 
-    /// The fastest path this CPU supports.
+    /// The fastest path this CPU supports (measured with tapevm-bench on AVX-512 hardware:
+    /// AVX-512, then AVX2, then the Swift interpreter).
     public static var best: InstructionSet {
         InstructionSet(cValue: tv_isa_best())
     }
@@ -36,14 +50,31 @@ public enum InstructionSet: String, CaseIterable, Sendable, Hashable, CustomStri
 
     var cValue: Int32 {
         switch self {
-        case .portable: Int32(TV_ISA_PORTABLE.rawValue)
+        case .swift: Int32(TV_ISA_SWIFT.rawValue)
         case .avx2: Int32(TV_ISA_AVX2.rawValue)
         case .avx512: Int32(TV_ISA_AVX512.rawValue)
         }
     }
 
     init(cValue: Int32) {
-        self = InstructionSet.allCases.first { $0.cValue == cValue } ?? .portable
+        self = InstructionSet.allCases.first { $0.cValue == cValue } ?? .swift
+    }
+
+    /// The forward sweep of one tile on this path (the Swift interpreter when the C kernels
+    /// cannot run here).
+    @inline(__always)
+    func forward(_ code: UnsafePointer<tv_instr>, _ count: Int, _ values: UnsafePointer<UnsafeMutablePointer<Double>?>,
+                 _ tile: Int) {
+        if self != .swift, tv_forward(cValue, code, count, values, tile) == 0 { return }
+        SIMD8Interpreter.forward(code, count, values, tile)
+    }
+
+    /// The reverse sweep of one tile on this path.
+    @inline(__always)
+    func reverse(_ code: UnsafePointer<tv_rinstr>, _ count: Int, _ values: UnsafePointer<UnsafeMutablePointer<Double>?>,
+                 _ adjoints: UnsafePointer<UnsafeMutablePointer<Double>?>, _ tile: Int) {
+        if self != .swift, tv_reverse(cValue, code, count, values, adjoints, tile) == 0 { return }
+        SIMD8Interpreter.reverse(code, count, values, adjoints, tile)
     }
 }
 

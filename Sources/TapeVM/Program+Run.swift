@@ -35,8 +35,8 @@ extension Program {
     /// run: once warm, a run allocates nothing. Full tiles read the input columns and write
     /// value and gradient columns in place (the kernels use them as register planes), so
     /// destinations must not overlap the inputs or each other. Each tile runs one forward
-    /// sweep, then one reverse sweep per gradient request. Batches of fewer than 32 tiles run
-    /// on the calling thread.
+    /// sweep, then one reverse sweep per gradient request. A batch of one chunk (up to 16 tiles)
+    /// runs on the calling thread.
     ///
     /// - Parameters:
     ///   - count: the number of points.
@@ -182,7 +182,7 @@ extension Program {
             // The plans (and so the code buffers) outlive the run; raw pointers keep ARC out of the loop.
             ws.reverseCode.append((UnsafePointer(r.code.base), r.code.count))
         }
-        let isa = instructionSet.cValue
+        let isa = instructionSet
         let plan = job.plan
         ws.withTransfers { loads, stores, requests, seeds, gathers, gatherPlanes, sumPlanes, aTables, reverseCode in
             while true {
@@ -207,7 +207,7 @@ extension Program {
                     for s in stores where s.direct {
                         vTable[s.plane] = full ? s.destination + start : V + s.plane * tile
                     }
-                    tv_forward(isa, forward.base, forward.count, vTable, tile)
+                    isa.forward(forward.base, forward.count, vTable, tile)
                     for s in stores where !(full && s.direct) {
                         (s.destination + start).update(from: vTable[s.plane]!, count: n)
                     }
@@ -222,7 +222,7 @@ extension Program {
                             if seed.first { p.update(repeating: seed.value, count: tile) }
                             else { for i in 0..<tile { p[i] += seed.value } }
                         }
-                        tv_reverse(isa, reverseCode[r].0, reverseCode[r].1, vTable, aTable, tile)
+                        isa.reverse(reverseCode[r].0, reverseCode[r].1, vTable, aTable, tile)
                         for gather in gathers[request.gathers] where !(full && gather.direct) {
                             let dst = gather.destination + start
                             let planes = gatherPlanes[gather.planes]

@@ -1,5 +1,5 @@
-/// The plainest possible interpreter: one point at a time, in `Double`, straight from the
-/// opcode table.
+/// The plainest possible interpreter: one point at a time, in `Double`, running each opcode's
+/// rule on the `Double` lane.
 ///
 /// It is the oracle the SIMD executor is tested against (bit for bit), and the baseline that
 /// `tapevm-bench` compares with. It allocates per call and is slow on purpose: clarity first.
@@ -16,17 +16,21 @@ public struct ReferenceInterpreter: Sendable {
                      "ReferenceInterpreter: expected \(tape.inputs.count) inputs and \(tape.parameters.count) parameters")
         var v = [Double](repeating: 0, count: tape.registerCount)
         for (i, ins) in tape.instructions.enumerated() {
-            let o = ins.operands
             switch ins.opcode {
             case .input: v[i] = inputs[Int(ins.immediate)]
             case .param: v[i] = parameters[Int(ins.immediate)]
             default:
-                v[i] = ins.opcode.info.forward(
-                    o.count > 0 ? v[o[0].index] : 0, o.count > 1 ? v[o[1].index] : 0,
-                    o.count > 2 ? v[o[2].index] : 0, ins.immediate)
+                v[i] = ins.opcode.forward(operands(ins, v))
             }
         }
         return v
+    }
+
+    /// An instruction's operands, read from the register values `v`.
+    private func operands(_ ins: Instruction, _ v: [Double]) -> Operands<Double> {
+        let o = ins.operands
+        return Operands(o.count > 0 ? v[o[0].index] : 0, o.count > 1 ? v[o[1].index] : 0,
+                        o.count > 2 ? v[o[2].index] : 0, k: ins.immediate)
     }
 
     /// The outputs' values at one point.
@@ -60,13 +64,8 @@ public struct ReferenceInterpreter: Sendable {
             for r in ins.operands { reachesOutput[r.index] = true }
         }
         for (i, ins) in tape.instructions.enumerated().reversed() where ins.opcode.info.isDifferentiable && reachesOutput[i] {
-            let o = ins.operands
-            let d = ins.opcode.info.backward(
-                adj[i] ?? 0, o.count > 0 ? v[o[0].index] : 0, o.count > 1 ? v[o[1].index] : 0,
-                o.count > 2 ? v[o[2].index] : 0, ins.immediate, v[i])
-            if o.count > 0 { accumulate(o[0].index, d.0) }
-            if o.count > 1 { accumulate(o[1].index, d.1) }
-            if o.count > 2 { accumulate(o[2].index, d.2) }
+            let d = ins.opcode.reverse(operands(ins, v), y: v[i], g: adj[i] ?? 0)
+            for (k, r) in ins.operands.enumerated() { accumulate(r.index, d[k] ?? 0) }
         }
         // A slot's gradient: the sum of its leaves' adjoints, in instruction order (0 if none).
         var gi = [Double?](repeating: nil, count: tape.inputs.count)

@@ -64,6 +64,7 @@ final class SweepPlan: @unchecked Sendable {
                 if reads.contains(.y) { lastUse[i] = end }
                 if reads.contains(.a) { lastUse[Int(x.a)] = end }
                 if reads.contains(.b) { lastUse[Int(x.b)] = end }
+                if reads.contains(.c) { lastUse[Int(x.c)] = end }
             }
         }
 
@@ -274,7 +275,7 @@ final class SweepPlan: @unchecked Sendable {
             func a(_ position: Int) -> Int32 { position < keptCount ? get(keptIndex(position)) : 0 }
             reversed.append(tv_rinstr(op: Int32(op.rawValue), first: keptFirst,
                                       vdst: valuePlane[i], va: v(0), vb: v(1),
-                                      gdst: gdst, ga: a(0), gb: a(1), gc: a(2), reserved: 0, imm: x.immediate))
+                                      gdst: gdst, ga: a(0), gb: a(1), gc: a(2), vc: v(2), imm: x.immediate))
         }
         plan.code = CodeBuffer(reversed.reversed())  // the kernel runs it last to first
         plan.adjointPlaneCount = adjoints.count

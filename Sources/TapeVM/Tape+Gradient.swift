@@ -71,35 +71,27 @@ extension Tape {
     }
 }
 
-/// Writes reverse rules out as instructions, appended after the forward tape.
+/// Writes reverse rules out as instructions, appended after the forward tape: each rule runs on
+/// the recording lane (``Traced``), so every opcode's reverse rule is the one in `Rules`.
 private struct ReverseEmitter {
     let tape: Tape
-    var instructions: [Instruction]
+    let builder = TapeBuilder()
     /// The register holding each original register's adjoint so far.
     var adjoint: [Int: Register] = [:]
-    private var constants: [UInt64: Register] = [:]
+
+    var instructions: [Instruction] { builder.instructions }
 
     init(_ tape: Tape) {
         self.tape = tape
-        instructions = tape.instructions
+        for x in tape.instructions { builder.emit(x.opcode, x.operands, immediate: x.immediate) }
     }
 
-    mutating func emit(_ op: Opcode, _ operands: [Register], _ immediate: Double = 0) -> Register {
-        instructions.append(Instruction(op, operands, immediate: immediate))
-        return Register(instructions.count - 1)
-    }
-
-    mutating func constant(_ value: Double) -> Register {
-        if let r = constants[value.bitPattern] { return r }
-        let r = emit(.const, [], value)
-        constants[value.bitPattern] = r
-        return r
-    }
+    mutating func constant(_ value: Double) -> Register { builder.constant(value) }
 
     /// adj[r] = d the first time, adj[r] + d after: the executor's first-touch store and add.
     mutating func accumulate(_ r: Register, _ d: Register, active: [Bool]) {
         if let a = adjoint[r.index] {
-            adjoint[r.index] = emit(.add, [a, d])
+            adjoint[r.index] = builder.emit(.add, [a, d])
         } else {
             adjoint[r.index] = d
         }
@@ -109,90 +101,18 @@ private struct ReverseEmitter {
     mutating func leafGradient(_ op: Opcode, slot: Int) -> Register {
         var sum: Register?
         for (i, x) in tape.instructions.enumerated() where x.opcode == op && Int(x.immediate) == slot {
-            if let a = adjoint[i] { sum = sum.map { emit(.add, [$0, a]) } ?? a }
+            if let a = adjoint[i] { sum = sum.map { builder.emit(.add, [$0, a]) } ?? a }
         }
         return sum ?? constant(0)
     }
 
-    /// Instruction `i`'s reverse rule applied to adjoint `g`: the contribution to each operand.
-    /// Each case spells the opcode table's `backward` rule with the same operations in order.
+    /// Instruction `i`'s reverse rule applied to adjoint `g`, recorded: the contribution to each operand.
     mutating func contributions(of i: Int, adjoint g: Register) -> [Register] {
         let x = tape.instructions[i]
-        let o = x.operands
-        let y = Register(i)
-        let k = x.immediate
-        let zero = constant(0)
-        switch x.opcode {
-        case .input, .param, .const, .lt, .le, .gt, .ge, .eq, .ne:
-            return o.map { _ in zero }
-        case .neg: return [emit(.neg, [g])]
-        case .recip: return [emit(.neg, [emit(.mul, [emit(.mul, [g, y]), y])])]
-        case .square: return [emit(.mul, [g, emit(.mul, [constant(2), o[0]])])]
-        case .sqrt: return [emit(.div, [g, emit(.mul, [constant(2), y])])]
-        case .exp: return [emit(.mul, [g, y])]
-        case .log: return [emit(.div, [g, o[0]])]
-        case .sigmoid: return [emit(.mul, [g, emit(.mul, [y, emit(.sub, [constant(1), y])])])]
-        case .tanh: return [emit(.mul, [g, emit(.sub, [constant(1), emit(.mul, [y, y])])])]
-        case .sin: return [emit(.mul, [g, emit(.cos, [o[0]])])]
-        case .cos: return [emit(.neg, [emit(.mul, [g, emit(.sin, [o[0]])])])]
-        case .abs:
-            // a > 0 ? g : a < 0 ? -g : a == 0 ? 0 : a
-            let a = o[0]
-            let inner = emit(.select, [emit(.eq, [a, zero]), zero, a])
-            let mid = emit(.select, [emit(.lt, [a, zero]), emit(.neg, [g]), inner])
-            return [emit(.select, [emit(.gt, [a, zero]), g, mid])]
-        case .relu:
-            // a > 0 ? g : a == a ? 0 : a
-            let a = o[0]
-            return [emit(.select, [emit(.gt, [a, zero]), g, emit(.select, [emit(.eq, [a, a]), zero, a])])]
-        case .softplus: return [emit(.mul, [g, emit(.sigmoid, [o[0]])])]
-        case .log1p: return [emit(.div, [g, emit(.add, [constant(1), o[0]])])]
-        case .expm1: return [emit(.mul, [g, emit(.add, [y, constant(1)])])]
-        case .powi:
-            if k == 0 { return [zero] }
-            return [emit(.mul, [g, emit(.mul, [constant(k), emit(.powi, [o[0]], k - 1)])])]
-        case .add: return [g, g]
-        case .sub: return [g, emit(.neg, [g])]
-        case .mul: return [emit(.mul, [g, o[1]]), emit(.mul, [g, o[0]])]
-        case .div: return [emit(.div, [g, o[1]]), emit(.neg, [emit(.div, [emit(.mul, [g, y]), o[1]])])]
-        case .pow:
-            let (a, b) = (o[0], o[1])
-            let da = emit(.mul, [g, emit(.mul, [b, emit(.pow, [a, emit(.sub, [b, constant(1)])])])])
-            let db = emit(.mul, [g, emit(.mul, [emit(.log, [a]), y])])
-            return [emit(.select, [emit(.eq, [b, zero]), zero, da]), emit(.select, [emit(.eq, [a, zero]), zero, db])]
-        case .max, .min:
-            // a beats b ? g : a loses ? 0 : a == b ? g/2 : a + b (NaN)
-            let (a, b) = (o[0], o[1])
-            let (wins, loses): (Opcode, Opcode) = x.opcode == .max ? (.gt, .lt) : (.lt, .gt)
-            let tie = emit(.select, [emit(.eq, [a, b]), emit(.mul, [constant(0.5), g]), emit(.add, [a, b])])
-            let da = emit(.select, [emit(wins, [a, b]), g, emit(.select, [emit(loses, [a, b]), zero, tie])])
-            let db = emit(.select, [emit(wins, [b, a]), g, emit(.select, [emit(loses, [b, a]), zero, tie])])
-            return [da, db]
-        case .logaddexp:
-            let (a, b) = (o[0], o[1])
-            let tie = emit(.eq, [a, b])
-            let half = emit(.mul, [constant(0.5), g])
-            let da = emit(.select, [tie, half, emit(.div, [g, emit(.add, [constant(1), emit(.exp, [emit(.sub, [b, a])])])])])
-            let db = emit(.select, [tie, half, emit(.div, [g, emit(.add, [constant(1), emit(.exp, [emit(.sub, [a, b])])])])])
-            return [da, db]
-        case .select:
-            // (0, a ≠ 0 and a = a ? g : 0, a == 0 ? g : 0)
-            let a = o[0]
-            let chosen = emit(.select, [emit(.eq, [a, a]), emit(.select, [emit(.ne, [a, zero]), g, zero]), zero])
-            return [zero, chosen, emit(.select, [emit(.eq, [a, zero]), g, zero])]
-        case .muladd: return [emit(.mul, [g, o[1]]), emit(.mul, [g, o[0]]), g]
-        case .addk: return [g]
-        case .mulk: return [emit(.mulk, [g], k)]
-        case .rsubk: return [emit(.neg, [g])]
-        case .divk: return [emit(.divk, [g], k)]
-        case .rdivk: return [emit(.neg, [emit(.div, [emit(.mul, [g, y]), o[0]])])]
-        case .sqdiff:
-            let c = emit(.mul, [g, emit(.mul, [constant(2), emit(.sub, [o[0], o[1]])])])
-            return [c, emit(.neg, [c])]
-        case .mulkadd: return [emit(.mulk, [g], k), g]
-        case .sqdiffk:
-            let c = emit(.mul, [g, emit(.mul, [constant(2), emit(.rsubk, [o[0]], k)])])
-            return [emit(.neg, [c])]
-        }
+        let b = builder
+        func operand(_ k: Int) -> Traced { k < x.operands.count ? Traced(x.operands[k], on: b) : Traced(0) }
+        let d = x.opcode.reverse(Operands(operand(0), operand(1), operand(2), k: x.immediate),
+                                 y: Traced(Register(i), on: b), g: Traced(g, on: b))
+        return x.operands.indices.map { (d[$0] ?? Traced(0)).register(on: b) }
     }
 }

@@ -162,7 +162,7 @@ public func tvm_tape_output_name(_ tape: OpaquePointer?, _ index: UInt, _ outNam
 /// `int tvm_program_new(const tvm_tape *tape, size_t threads, size_t tile_size, const char *isa,
 /// tvm_program **out_program)`: optimizes and plans a tape (see `Program.init(_:options:)`).
 /// `threads` 0 uses every core, `tile_size` 0 lets the program choose, `isa` `NULL` or `""` is
-/// the preferred path, else `"portable"`, `"avx2"`, `"avx512"` or `"best"`.
+/// the preferred path, else `"swift"` (or its former name `"portable"`), `"avx2"`, `"avx512"` or `"best"`.
 @_cdecl("tvm_program_new")
 public func tvm_program_new(_ tape: OpaquePointer?, _ threads: UInt, _ tileSize: UInt, _ isa: UnsafePointer<CChar>?,
                             _ outProgram: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 {
@@ -185,7 +185,7 @@ public func tvm_program_new(_ tape: OpaquePointer?, _ threads: UInt, _ tileSize:
                 let choice: InstructionSet
                 if name == "best" {
                     choice = .best
-                } else if let named = InstructionSet(rawValue: name) {
+                } else if let named = InstructionSet(name: name) {
                     choice = named
                 } else {
                     throw CallError(.invalidArgument, "isa '\(name)' is not an instruction set: expected NULL, \"\", \"best\", "

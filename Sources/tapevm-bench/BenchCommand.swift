@@ -8,14 +8,15 @@ struct BenchCommand: ParsableCommand {
         abstract: "Compare TapeVM with other ways of computing values + gradients over many points.",
         discussion: """
         Systems: tapevm (Program, 1 thread), tapevm-mt (all threads), tapevm-noopt (1 thread, no optimizer \
-        passes: the optimizer's effect), reference (ReferenceInterpreter, \
+        passes: the optimizer's effect), tapevm-swift (1 thread, the Swift SIMD8 interpreter path), \
+        reference (ReferenceInterpreter, \
         per point), swift-ad (Swift's _Differentiation, valueWithGradient per point), graph-ad (per-point \
         object-graph AD, micrograd style), handwritten (straight-line scalar Swift), handwritten-c \
         (straight-line AVX-512 C with SLEEF exp/tanh; n/a without AVX-512). All run in one \
         process on the same points, interleaved, after a warm-up; the median of the repeats is reported.
 
         --expr 'f(x, y) = ...' (repeatable) and --tape-file PATH (repeatable, the tape text format) add \
-        cases, run by the tape systems only (tapevm, tapevm-mt, tapevm-noopt, reference), with inputs \
+        cases, run by the tape systems only (tapevm, tapevm-mt, tapevm-noopt, tapevm-swift, reference), with inputs \
         uniform in [-1, 1] and every parameter 0.5. They run after the built-in cases; --filter applies to all.
 
         Time to first result starts from text: parse (Tape(expression:) for the staged function and \

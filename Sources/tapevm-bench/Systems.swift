@@ -23,10 +23,10 @@ struct BenchSystem {
         return prepareAny(c, batch, out)
     }
 
-    static let allNames = ["tapevm", "tapevm-mt", "tapevm-noopt", "reference", "swift-ad", "graph-ad", "handwritten", "handwritten-c"]
+    static let allNames = ["tapevm", "tapevm-mt", "tapevm-noopt", "tapevm-swift", "reference", "swift-ad", "graph-ad", "handwritten", "handwritten-c"]
 
     /// The systems that run a case's tape itself, and so any case (`--expr`, `--tape-file`).
-    static let tapeSystemNames: Set<String> = ["tapevm", "tapevm-mt", "tapevm-noopt", "reference"]
+    static let tapeSystemNames: Set<String> = ["tapevm", "tapevm-mt", "tapevm-noopt", "tapevm-swift", "reference"]
 
     static func all(threads: Int) -> [BenchSystem] {
         [
@@ -34,6 +34,8 @@ struct BenchSystem {
             tapevm(name: "tapevm-mt", threads: threads),
             // The optimizer's effect: the tape as given, no passes.
             tapevm(name: "tapevm-noopt", threads: 1, optimization: .none),
+            // The Swift SIMD8<Double> interpreter, whatever path is preferred.
+            tapevm(name: "tapevm-swift", threads: 1, instructionSet: .swift),
             BenchSystem(name: "reference", maxPoints: 65536) { c, batch, out in
                 let interpreter = ReferenceInterpreter(c.tape)
                 return { runReference(interpreter, batch, out) }
@@ -56,9 +58,11 @@ struct BenchSystem {
     }
 
     /// TapeVM's pointer API into preallocated buffers: one forward and one reverse sweep per tile.
-    static func tapevm(name: String, threads: Int, optimization: OptimizationPasses = .all) -> BenchSystem {
+    static func tapevm(name: String, threads: Int, optimization: OptimizationPasses = .all,
+                       instructionSet: InstructionSet = .preferred) -> BenchSystem {
         BenchSystem(name: name, maxPoints: nil) { c, batch, out in
-            let program = Program(c.tape, options: ExecutionOptions(threads: threads, optimization: optimization))
+            let program = Program(c.tape, options: ExecutionOptions(threads: threads, instructionSet: instructionSet,
+                                                                    optimization: optimization))
             let seeds = c.tape.outputs.indices.map { $0 == 0 ? 1.0 : 0.0 }
             let request = GradientRequest(
                 seeds: seeds, inputGradients: out.inputGradients.map { Optional($0) },

@@ -14,7 +14,7 @@ struct TapeVMCommand: ParsableCommand {
             gradient rules.
 
             The CPU code path is the fastest one the CPU supports; set
-            TAPEVM_ISA=portable, avx2 or avx512 to choose one.
+            TAPEVM_ISA=swift, avx2 or avx512 to choose one.
             """,
         version: TapeVMCommand.version,
         subcommands: [GradCommand.self, GridCommand.self, BatchCommand.self, OpsCommand.self])

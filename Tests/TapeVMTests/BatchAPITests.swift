@@ -281,8 +281,8 @@ import Testing
         for seed in UInt64(0)..<6 {
             let tape = Tape.random(instructions: 25, inputs: 2, parameters: 2, outputs: 2, opcodes: Self.exactOpcodes, seed: 950 + seed)
             let inputs = Self.points(2, n, in: -3...3, seed: 100 + seed)
-            let portable = try Self.fingerprint(tape, inputs, ExecutionOptions(threads: 2, tileSize: 16, instructionSet: .portable))
-            for isa in InstructionSet.supported where isa != .portable {
+            let portable = try Self.fingerprint(tape, inputs, ExecutionOptions(threads: 2, tileSize: 16, instructionSet: .swift))
+            for isa in InstructionSet.supported where isa != .swift {
                 let other = try Self.fingerprint(tape, inputs, ExecutionOptions(threads: 2, tileSize: 16, instructionSet: isa))
                 #expect(other == portable, "seed \(seed): \(isa) differs from portable")
             }

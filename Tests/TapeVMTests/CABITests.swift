@@ -244,7 +244,7 @@ import TapeVMC
         #expect(program == nil)
         Self.expectFailure(tvm_program_new(tape, 0, 0, nil, nil), Self.null, "out_program is NULL")
         Self.expectFailure(tvm_program_new(tape, 0, 0, "sse9", &program), Self.invalid,
-                           "isa 'sse9' is not an instruction set", "\"portable\", \"avx2\", \"avx512\"")
+                           "isa 'sse9' is not an instruction set", "\"swift\", \"avx2\", \"avx512\"")
         Self.expectFailure(tvm_program_new(tape, 100_000, 0, nil, &program), Self.invalid, "threads is 100000")
         Self.expectFailure(tvm_program_new(tape, 0, 1 << 21, nil, &program), Self.invalid, "tile_size is 2097152")
         if let missing = InstructionSet.allCases.first(where: { !$0.isSupported }) {

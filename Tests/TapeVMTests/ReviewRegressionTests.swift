@@ -46,13 +46,13 @@ import Testing
         #expect(ReferenceInterpreter(tape).evaluate(inputs: [1]) == [.infinity])
     }
 
-    /// A code path the CPU lacks is never run: the kernels fall back to the portable path.
+    /// A code path the CPU lacks is never run: the C kernels refuse it and the Swift interpreter runs.
     @Test func kernelsIgnoreAnUnknownCodePath() throws {
         let b = TapeBuilder()
         b.output("f", b.mul(b.input("x"), b.input("y")))
         let program = Program(try b.build(), options: ExecutionOptions(threads: 1))
         #expect(program.instructionSet.isSupported)
-        // The C entry points guard too: an out-of-range path number runs the portable kernels.
+        // The C entry points guard too: an out-of-range path number runs nothing and says so.
         let memory = UnsafeMutablePointer<Double>.allocate(capacity: 24)
         defer { memory.deallocate() }
         memory.initialize(repeating: 3, count: 24)
@@ -60,7 +60,10 @@ import Testing
         defer { table.deallocate() }
         for k in 0..<3 { table[k] = memory + 8 * k }
         var code = tv_instr(op: Int32(Opcode.mul.rawValue), dst: 2, a: 0, b: 1, c: 0, reserved: 0, imm: 0)
-        tv_forward(7, &code, 1, table, 8)
+        #expect(tv_forward(7, &code, 1, table, 8) == -1)
+        #expect(tv_forward(Int32(TV_ISA_SWIFT.rawValue), &code, 1, table, 8) == -1)
+        #expect(Array(UnsafeBufferPointer(start: memory + 16, count: 8)) == [Double](repeating: 3, count: 8))
+        InstructionSet.avx512.forward(&code, 1, table, 8)   // unsupported or not, the product comes out
         #expect(Array(UnsafeBufferPointer(start: memory + 16, count: 8)) == [Double](repeating: 9, count: 8))
     }
 

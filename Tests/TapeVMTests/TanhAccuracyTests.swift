@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import TapeVM
 
-/// `tanh` is computed by TapeVM itself from SLEEF's exp (ScalarMath.tanh, and VTANH_EXP in
+/// `tanh` is computed by TapeVM itself from SLEEF's exp (Double.tanh, and VTANH_EXP in
 /// kernels.c): its accuracy, its special values, and every SIMD path against it bit for bit.
 @Suite struct TanhAccuracyTests {
     /// The switch point between the polynomial and the exp formulation.
@@ -53,28 +53,28 @@ import Testing
     @Test func maximumErrorIsWithinTheMeasuredBound() {
         var worst = 0.0, worstX = 0.0
         for x in Self.points(100_000) {
-            let e = Self.ulpError(ScalarMath.tanh(x), x)
+            let e = Self.ulpError(Double.tanh(x), x)
             if e > worst { worst = e; worstX = x }
         }
         #expect(worst <= Self.bound, "max error \(worst) ULP at x = \(worstX)")
     }
 
     @Test func specialValues() {
-        let pz = ScalarMath.tanh(0.0), nz = ScalarMath.tanh(-0.0)
+        let pz = Double.tanh(0.0), nz = Double.tanh(-0.0)
         #expect(pz == 0 && pz.sign == .plus)
         #expect(nz == 0 && nz.sign == .minus)
-        #expect(ScalarMath.tanh(.infinity) == 1)
-        #expect(ScalarMath.tanh(-.infinity) == -1)
-        #expect(ScalarMath.tanh(.nan).isNaN)
-        #expect(ScalarMath.tanh(.leastNonzeroMagnitude) == .leastNonzeroMagnitude)
-        #expect(ScalarMath.tanh(-1e-300) == -1e-300)
-        #expect(ScalarMath.tanh(19.1.nextUp) == 1 && ScalarMath.tanh(-1e300) == -1)
-        #expect(ScalarMath.tanh(19.0) == 1.0.nextDown)   // tanh(19) = 1 - 6.3e-17: rounds below 1
+        #expect(Double.tanh(.infinity) == 1)
+        #expect(Double.tanh(-.infinity) == -1)
+        #expect(Double.tanh(.nan).isNaN)
+        #expect(Double.tanh(.leastNonzeroMagnitude) == .leastNonzeroMagnitude)
+        #expect(Double.tanh(-1e-300) == -1e-300)
+        #expect(Double.tanh(19.1.nextUp) == 1 && Double.tanh(-1e300) == -1)
+        #expect(Double.tanh(19.0) == 1.0.nextDown)   // tanh(19) = 1 - 6.3e-17: rounds below 1
         // Odd, monotone across the switch point and the cut-off.
-        for x in Self.points(2_000) { #expect(ScalarMath.tanh(-x).bitPattern == (-ScalarMath.tanh(x)).bitPattern) }
+        for x in Self.points(2_000) { #expect(Double.tanh(-x).bitPattern == (-Double.tanh(x)).bitPattern) }
         for x in [Self.cut, 19.1] {
-            #expect(ScalarMath.tanh(x.nextDown) <= ScalarMath.tanh(x))
-            #expect(ScalarMath.tanh(x) <= ScalarMath.tanh(x.nextUp))
+            #expect(Double.tanh(x.nextDown) <= Double.tanh(x))
+            #expect(Double.tanh(x) <= Double.tanh(x.nextUp))
         }
     }
 
@@ -87,7 +87,7 @@ import Testing
         let got = try Program(tape, options: ExecutionOptions(threads: 1, tileSize: 64, instructionSet: isa))
             .evaluate(inputs: [xs])[0]
         for (x, y) in zip(xs, got) {
-            let want = ScalarMath.tanh(x)
+            let want = Double.tanh(x)
             if !(y.bitPattern == want.bitPattern || (y.isNaN && want.isNaN)) {
                 Issue.record("tanh(\(x)) = \(y) on \(isa), reference \(want)")
                 return

@@ -155,7 +155,7 @@ import Testing
         #expect(tape.parameters == ["w"])
         let g = ReferenceInterpreter(tape).gradient(inputs: [1, 2, 16], parameters: [4])
         #expect(g.values == [4.5 * 4 + 4, 3])
-        #expect(g.inputs == [3 * 4, 3 * 4, 0.125])
+        #expect(g.inputs == [12.0, 12.0, 0.125])
         #expect(g.parameters == [4.5])
         // CRLF line ends read the same.
         let crlf = try Tape(text: source.replacingOccurrences(of: "\n", with: "\r\n"))

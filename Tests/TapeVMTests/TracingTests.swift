@@ -140,8 +140,8 @@ import Testing
         for (k, out) in tape.outputs.enumerated() {
             let ins = tape.instructions[out.register.index]
             let args = ins.operands.map { point[$0.index] }
-            let want = ins.opcode.info.forward(args.count > 0 ? args[0] : 0, args.count > 1 ? args[1] : 0,
-                                               args.count > 2 ? args[2] : 0, ins.immediate)
+            let want = ins.opcode.evaluate(args.count > 0 ? args[0] : 0, args.count > 1 ? args[1] : 0,
+                                           args.count > 2 ? args[2] : 0, immediate: ins.immediate)
             #expect(values[k] == want, "\(ins.opcode)")
         }
     }

@@ -19,18 +19,7 @@
 extern "C" {
 #endif
 
-/// Opcode numbers; the same order as TapeVM's `Opcode` enum (a test checks the names).
-typedef enum {
-    TV_INPUT, TV_PARAM, TV_CONST,
-    TV_NEG, TV_RECIP, TV_SQUARE, TV_SQRT, TV_EXP, TV_LOG, TV_SIGMOID, TV_TANH, TV_SIN, TV_COS,
-    TV_ABS, TV_RELU, TV_SOFTPLUS, TV_LOG1P, TV_EXPM1, TV_POWI,
-    TV_ADD, TV_SUB, TV_MUL, TV_DIV, TV_POW, TV_MAX, TV_MIN, TV_LOGADDEXP,
-    TV_LT, TV_LE, TV_GT, TV_GE, TV_EQ, TV_NE,
-    TV_SELECT, TV_MULADD,
-    TV_ADDK, TV_MULK, TV_RSUBK, TV_DIVK, TV_RDIVK,
-    TV_SQDIFF, TV_MULKADD, TV_SQDIFFK,
-    TV_OPCODE_COUNT
-} tv_opcode;
+#include "tapevm_opcodes.h"
 
 /// One forward instruction: `dst = op(a, b, c; imm)`; the fields are value-plane numbers.
 typedef struct {
@@ -50,13 +39,15 @@ typedef struct {
     int32_t first;
     int32_t vdst, va, vb;
     int32_t gdst, ga, gb, gc;
-    int32_t reserved;
+    /// Value plane of operand c (read by reverse rules that need it).
+    int32_t vc;
     double imm;
 } tv_rinstr;
 
-/// Instruction-set paths.
+/// Code paths. `TV_ISA_SWIFT` is TapeVM's Swift interpreter (no C kernels); the others are the
+/// C kernels compiled for AVX2 + FMA and AVX-512 on x86-64.
 typedef enum {
-    TV_ISA_PORTABLE = 0,
+    TV_ISA_SWIFT = 0,
     TV_ISA_AVX2 = 1,
     TV_ISA_AVX512 = 2,
 } tv_isa;
@@ -69,10 +60,11 @@ int tv_isa_best(void);
 const char *tv_opcode_name(int op);
 
 /// Forward sweep of `count` instructions over one tile; `values[r]` is value plane r.
-void tv_forward(int isa, const tv_instr *code, long count, double *const *values, long tile);
+/// Returns 0, or -1 without running when `isa` has no C kernels or this CPU cannot run them.
+int tv_forward(int isa, const tv_instr *code, long count, double *const *values, long tile);
 /// Reverse sweep of `count` instructions (run last to first) over one tile; `adjoints[r]` is
-/// adjoint plane r.
-void tv_reverse(int isa, const tv_rinstr *code, long count, double *const *values, double *const *adjoints, long tile);
+/// adjoint plane r. Returns 0, or -1 without running (as tv_forward).
+int tv_reverse(int isa, const tv_rinstr *code, long count, double *const *values, double *const *adjoints, long tile);
 
 /// Adds plane[i] into acc[i % 8] for i < n: a lane-parallel sum whose order depends only on
 /// n, so sums over a batch are the same on every path and for every thread count.
@@ -90,6 +82,18 @@ double tv_scalar_cos(double x);
 double tv_scalar_log1p(double x);
 double tv_scalar_expm1(double x);
 double tv_scalar_pow(double x, double y);
+
+/// SLEEF's functions on 8 lanes, memory to memory (`x`, `y`, `z` each 8 doubles), at the widest
+/// vector width this CPU has: the transcendental functions of the Swift interpreter's
+/// SIMD8<Double> lane (Swift itself is built for the baseline ISA, so it cannot call SLEEF's
+/// AVX-512 forms directly).
+void tv_lane_exp(const void *x, void *y);
+void tv_lane_log(const void *x, void *y);
+void tv_lane_sin(const void *x, void *y);
+void tv_lane_cos(const void *x, void *y);
+void tv_lane_log1p(const void *x, void *y);
+void tv_lane_expm1(const void *x, void *y);
+void tv_lane_pow(const void *x, const void *y, void *z);
 
 #ifdef __cplusplus
 }

@@ -220,7 +220,7 @@ struct FlatOptimizer {
         var b = 0.0, c = 0.0
         if arity > 1 { guard let v = constantValue(x.b) else { return .emit(x) }; b = v }
         if arity > 2 { guard let v = constantValue(x.c) else { return .emit(x) }; c = v }
-        return .emit(FlatInstruction(.const, immediate: x.opcode.info.forward(a, b, c, x.immediate)))
+        return .emit(FlatInstruction(.const, immediate: x.opcode.evaluate(a, b, c, immediate: x.immediate)))
     }
 
     /// Identities that hold bit for bit in IEEE arithmetic, signed zeros included: `x·1`, `1·x`,

@@ -100,7 +100,7 @@ public struct Traced {
         }
         guard let builder else {
             func c(_ i: Int) -> Double { i < operands.count ? operands[i].constantValue ?? 0 : 0 }
-            return Traced(opcode.info.forward(c(0), c(1), c(2), immediate))
+            return Traced(opcode.evaluate(c(0), c(1), c(2), immediate: immediate))
         }
         let registers = operands.map { $0.register(on: builder) }
         return Traced(builder.emit(opcode, registers, immediate: immediate), on: builder)

@@ -161,7 +161,7 @@ int tvm_tape_output_name(const tvm_tape *tape, size_t index, const char **out_na
  *    program choose. Parameter gradient sums depend on it in the last bits (never on threads).
  *  - isa: the SIMD path: NULL or "" for the preferred one (the fastest the CPU supports, unless
  *    the environment variable TAPEVM_ISA names a supported one), "best" for the fastest,
- *    or "portable", "avx2", "avx512".
+ *    or "swift" (the Swift SIMD8 interpreter; "portable" is accepted as its former name), "avx2", "avx512".
  *  On success, *out_program is a new handle the caller releases with tvm_program_free; it
  *  does not depend on the tape handle, which may be freed at once.
  *  Errors: TVM_ERROR_NULL_ARGUMENT, TVM_ERROR_INVALID_HANDLE, TVM_ERROR_INVALID_ARGUMENT
@@ -179,7 +179,7 @@ int tvm_program_free(tvm_program *program);
  *  Errors: TVM_ERROR_NULL_ARGUMENT, TVM_ERROR_INVALID_HANDLE. */
 int tvm_program_tape(const tvm_program *program, tvm_tape **out_tape);
 
-/** The SIMD path the program runs: "portable", "avx2" or "avx512", stored in *out_name.
+/** The code path the program runs: "swift", "avx2" or "avx512", stored in *out_name.
  *  Static: never free it. Errors: TVM_ERROR_NULL_ARGUMENT, TVM_ERROR_INVALID_HANDLE. */
 int tvm_program_instruction_set(const tvm_program *program, const char **out_name);
 

@@ -1,0 +1,154 @@
+import Foundation
+import TapeVM
+
+/// The printing lane: running a rule on `CLane` values writes the rule out as C statements over
+/// 8-lane vectors (`v8d`, masks `v8l`), the body of one block of the generated AVX2 and AVX-512
+/// kernels. Each operation appends `const v8d tN = <expr>;` to the printer's current block and
+/// returns the name `tN`; constants stay inline (`splat(2.0)`). The C helpers it names (`ld`,
+/// `splat`, `sel`, `vabs`, `vsqrt`, `vpowi`, `VEXP`, ...) are defined per path in kernels.c.
+struct CLane: Lane {
+    typealias Mask = CLane
+    typealias Immediate = CImmediate
+
+    /// A C expression: a name, or a constant.
+    let expr: String
+    /// The printer recording the statements this value came from (nil for constants).
+    let printer: CPrinter?
+
+    init(_ value: Double) {
+        expr = "splat(\(CPrinter.literal(value)))"
+        printer = nil
+    }
+
+    init(name: String, printer: CPrinter) {
+        expr = name
+        self.printer = printer
+    }
+
+    private init(constant expr: String) {
+        self.expr = expr
+        printer = nil
+    }
+
+    private static func value(_ expr: String, _ operands: CLane...) -> CLane { record("v8d", expr, operands) }
+    private static func mask(_ expr: String, _ operands: CLane...) -> CLane { record("v8l", expr, operands) }
+    private static func record(_ type: String, _ expr: String, _ operands: [CLane]) -> CLane {
+        guard let printer = operands.lazy.compactMap(\.printer).first else { return CLane(constant: "(\(expr))") }
+        return CLane(name: printer.declare(type, expr), printer: printer)
+    }
+
+    static func splat(_ k: CImmediate) -> CLane { CLane(constant: "splat(in.imm)") }
+    static func + (a: CLane, b: CLane) -> CLane { value("\(a.expr) + \(b.expr)", a, b) }
+    static func - (a: CLane, b: CLane) -> CLane { value("\(a.expr) - \(b.expr)", a, b) }
+    static func * (a: CLane, b: CLane) -> CLane { value("\(a.expr) * \(b.expr)", a, b) }
+    static func / (a: CLane, b: CLane) -> CLane { value("\(a.expr) / \(b.expr)", a, b) }
+    static prefix func - (a: CLane) -> CLane { value("-\(a.expr)", a) }
+    static func .< (a: CLane, b: CLane) -> CLane { mask("\(a.expr) < \(b.expr)", a, b) }
+    static func .<= (a: CLane, b: CLane) -> CLane { mask("\(a.expr) <= \(b.expr)", a, b) }
+    static func .> (a: CLane, b: CLane) -> CLane { mask("\(a.expr) > \(b.expr)", a, b) }
+    static func .>= (a: CLane, b: CLane) -> CLane { mask("\(a.expr) >= \(b.expr)", a, b) }
+    static func .== (a: CLane, b: CLane) -> CLane { mask("\(a.expr) == \(b.expr)", a, b) }
+    static func .!= (a: CLane, b: CLane) -> CLane { mask("\(a.expr) != \(b.expr)", a, b) }
+    static func and(_ m: CLane, _ n: CLane) -> CLane { mask("\(m.expr) & \(n.expr)", m, n) }
+    static func or(_ m: CLane, _ n: CLane) -> CLane { mask("\(m.expr) | \(n.expr)", m, n) }
+    static func select(_ m: CLane, _ a: CLane, _ b: CLane) -> CLane { value("sel(\(m.expr), \(a.expr), \(b.expr))", m, a, b) }
+
+    /// Each side in its own `if`, entered only when some lane of the block takes it.
+    static func choose(_ m: CLane, _ a: () -> CLane, _ b: () -> CLane) -> CLane {
+        guard let printer = m.printer else { return select(m, a(), b()) }
+        let (ta, tb) = (printer.newName(), printer.newName())
+        printer.statement("v8d \(ta) = splat(0.0), \(tb) = splat(0.0);")
+        printer.block("if (__builtin_reduce_or(\(m.expr)))") { printer.statement("\(ta) = \(a().expr);") }
+        printer.block("if (!__builtin_reduce_and(\(m.expr)))") { printer.statement("\(tb) = \(b().expr);") }
+        return value("sel(\(m.expr), \(ta), \(tb))", m)
+    }
+
+    static func abs(_ x: CLane) -> CLane { value("vabs(\(x.expr))", x) }
+    static func sqrt(_ x: CLane) -> CLane { value("vsqrt(\(x.expr))", x) }
+    static func exp(_ x: CLane) -> CLane { value("VEXP(\(x.expr))", x) }
+    static func expm1(_ x: CLane) -> CLane { value("VEXPM1(\(x.expr))", x) }
+    static func log(_ x: CLane) -> CLane { value("VLOG(\(x.expr))", x) }
+    static func log1p(_ x: CLane) -> CLane { value("VLOG1P(\(x.expr))", x) }
+    static func pow(_ x: CLane, _ y: CLane) -> CLane { value("VPOW(\(x.expr), \(y.expr))", x, y) }
+    static func sin(_ x: CLane) -> CLane { value("VSIN(\(x.expr))", x) }
+    static func cos(_ x: CLane) -> CLane { value("VCOS(\(x.expr))", x) }
+    static func powi(_ x: CLane, _ k: CImmediate, plus offset: Int) -> CLane {
+        value("vpowi(\(x.expr), (int)in.imm\(offset == 0 ? "" : offset > 0 ? " + \(offset)" : " - \(-offset)"))", x)
+    }
+}
+
+/// The immediate as the generated code sees it: `in.imm`, read from the instruction.
+struct CImmediate {}
+
+/// Collects the statements of one generated block, with nesting for `if` blocks.
+final class CPrinter {
+    private var lines: [String] = []
+    private var depth = 0
+    private var counter = 0
+
+    func newName() -> String {
+        defer { counter += 1 }
+        return "t\(counter)"
+    }
+
+    /// `const <type> tN = expr;`, returning `tN`.
+    func declare(_ type: String, _ expr: String) -> String {
+        let name = newName()
+        statement("const \(type) \(name) = \(expr);")
+        return name
+    }
+
+    func statement(_ s: String) { lines.append(String(repeating: "    ", count: depth) + s) }
+
+    func block(_ head: String, _ body: () -> Void) {
+        statement(head + " {")
+        depth += 1
+        body()
+        depth -= 1
+        statement("}")
+    }
+
+    /// The statements, without declarations of names nothing reads.
+    func render(indent: String) -> [String] {
+        var kept = lines
+        while true {
+            let text = kept.joined(separator: "\n")
+            let before = kept.count
+            kept.removeAll { line in
+                guard let name = CPrinter.declaredName(line) else { return false }
+                return CPrinter.occurrences(of: name, in: text) == 1
+            }
+            if kept.count == before { break }
+        }
+        return kept.map { indent + $0 }
+    }
+
+    /// The name a `const v8d NAME = ...;` line declares.
+    private static func declaredName(_ line: String) -> String? {
+        let t = line.drop { $0 == " " }
+        for prefix in ["const v8d ", "const v8l "] where t.hasPrefix(prefix) {
+            return String(t.dropFirst(prefix.count).prefix { $0.isLetter || $0.isNumber || $0 == "_" })
+        }
+        return nil
+    }
+
+    /// How many times `name` occurs as a whole identifier in `text`.
+    private static func occurrences(of name: String, in text: String) -> Int {
+        var count = 0
+        var rest = text[...]
+        while let r = rest.range(of: name) {
+            let before = r.lowerBound == text.startIndex ? nil : text[text.index(before: r.lowerBound)]
+            let after = r.upperBound == text.endIndex ? nil : text[r.upperBound]
+            func identifier(_ c: Character?) -> Bool { c.map { $0.isLetter || $0.isNumber || $0 == "_" } ?? false }
+            if !identifier(before) && !identifier(after) { count += 1 }
+            rest = text[r.upperBound...]
+        }
+        return count
+    }
+
+    /// A C double literal that reads back as exactly `value`.
+    static func literal(_ value: Double) -> String {
+        let s = "\(value)"
+        return s.contains(".") || s.contains("e") ? s : s + ".0"
+    }
+}
