@@ -89,6 +89,12 @@ let package = Package(
             name: "tapevm-check",
             dependencies: ["TapeVMCheck"]
         ),
+        // A small symbolic-regression loop on the population API (README: "Many expressions at once").
+        .executableTarget(
+            name: "symbolic-regression",
+            dependencies: ["TapeVM"],
+            path: "Examples/SymbolicRegression"
+        ),
         .testTarget(
             name: "TapeVMTests",
             dependencies: ["TapeVM", "TapeVMIO", "TapeVMC", "TapeVMKernelGen", "CZlib", "TapeVMCheck"]

@@ -5,9 +5,9 @@
 //   swift package --allow-writing-to-package-directory benchmark thresholds update
 //
 // Sweeps use the pointer API into buffers allocated once, outside the measured block, on one
-// thread: what is left to allocate is the run's per-call bookkeeping (workspace, partial sums,
-// plan arrays), a small constant number of blocks. The thresholds hold `mallocCountTotal` to
-// the recorded count exactly, so an allocation per tile or per instruction fails the check.
+// thread. A program keeps each thread's workspace, transfer tables and partial sums for its
+// next run, so after the warm-up a run allocates nothing: the thresholds hold
+// `mallocCountTotal` to 0 per call, at 1 point and at 65536.
 import Benchmark
 import TapeVM
 
@@ -121,6 +121,30 @@ let benchmarks: @Sendable () -> Void = {
     }
 
     sweeps("staged", Tapes.staged)
+
+    // One point: the fixed cost of a call, and no allocation either.
+    let onePoint = SweepBuffers(Tapes.staged(), count: 1)
+    Benchmark(slug("staged forward+reverse 1"), configuration: sweepConfiguration) { benchmark in
+        for _ in benchmark.scaledIterations { onePoint.forwardReverse() }
+    }
+
+    // A symbolic-regression generation: 200 random 30-node expressions over 1000 rows, value
+    // and summed parameter gradient, Program included (allocates per expression: the programs).
+    let population = (0..<200).map { k in
+        Tape.random(instructions: 30, inputs: 5, parameters: 5, opcodes: [.add, .sub, .mul, .div, .sin, .exp, .square, .tanh],
+                    seed: UInt64(k))
+    }
+    var rng = SplitMix64(seed: 11)
+    let columns = (0..<5).map { j in (name: "x\(j)", values: (0..<1000).map { _ in Double.random(in: -2...2, using: &rng) }) }
+    let constants = population.map { _ in (0..<5).map { _ in Double.random(in: -1...1, using: &rng) } }
+    Benchmark("population_200x30_nodes_1000_rows", configuration: .init(metrics: timing, timeUnits: .milliseconds,
+                                                                        maxDuration: .seconds(2), maxIterations: 100)) { benchmark in
+        for _ in benchmark.scaledIterations {
+            let r = try Population.evaluate(population, columns: columns, parameters: constants,
+                                            options: ExecutionOptions(threads: 1))
+            blackHole(r.count)
+        }
+    }
     sweeps("random-1000", Tapes.random1000)
 
     // The same sweep over 16x the points (16x the tiles) must allocate exactly as often: the

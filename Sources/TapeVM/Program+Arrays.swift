@@ -96,7 +96,7 @@ extension Program {
     /// (a function of its parameters only) is evaluated at one point.
     func pointCount(_ inputs: [[Double]], _ parameters: [Double]) throws(EvaluationError) -> Int {
         let n = inputs.first?.count ?? (tape.inputs.isEmpty ? 1 : 0)
-        try check(count: n, inputs: inputs.count, parameters: parameters)
+        try check(count: n, inputs: inputs.count, parameters: parameters.count)
         for (slot, column) in inputs.enumerated() where column.count != n {
             throw EvaluationError("input column '\(tape.inputs[slot])' has \(column.count) value(s), but '\(tape.inputs[0])' has \(n): all input columns need the same length")
         }

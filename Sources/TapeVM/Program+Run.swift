@@ -31,10 +31,12 @@ extension Program {
     /// Runs the program over `count` points: the level every other entry point is built on.
     ///
     /// Points stream through tiles, so memory beyond the caller's arrays is one workspace per
-    /// worker (``workspaceBytes``) plus a few partial sums. Full tiles read the input columns
-    /// and write value and gradient columns in place (the kernels use them as register planes),
-    /// so destinations must not overlap the inputs or each other. Each tile runs one forward sweep,
-    /// then one reverse sweep per gradient request.
+    /// worker (``workspaceBytes``) plus a few partial sums, kept with the program for its next
+    /// run: once warm, a run allocates nothing. Full tiles read the input columns and write
+    /// value and gradient columns in place (the kernels use them as register planes), so
+    /// destinations must not overlap the inputs or each other. Each tile runs one forward
+    /// sweep, then one reverse sweep per gradient request. A batch of one chunk (up to 16 tiles)
+    /// runs on the calling thread.
     ///
     /// - Parameters:
     ///   - count: the number of points.
@@ -46,49 +48,95 @@ extension Program {
     /// - Throws: ``EvaluationError`` when the counts do not match the tape.
     public func run(count: Int, inputs: [UnsafePointer<Double>], parameters: [Double],
                     values: [UnsafeMutablePointer<Double>?], gradients: [GradientRequest] = []) throws(EvaluationError) {
-        try check(count: count, inputs: inputs.count, parameters: parameters)
-        guard values.isEmpty || values.count == tape.outputs.count else {
-            throw EvaluationError("expected \(tape.outputs.count) output value destination(s), got \(values.count)")
+        try check(count: count, inputs: inputs.count, parameters: parameters.count)
+        try checkDestinations(values: values, gradients: gradients)
+        let workspace = takeWorkspace()
+        defer { giveBack(workspace) }
+        var observer = NoChunkObserver()
+        parameters.withUnsafeBufferPointer { p in
+            execute(count: count, inputs: inputs, parameters: p, values: values, gradients: gradients,
+                    workspace: workspace, threads: options.resolvedThreads, observer: &observer)
+        }
+    }
+
+    func check(count: Int, inputs: Int, parameters: Int) throws(EvaluationError) {
+        guard count >= 0 else { throw EvaluationError("the number of points must not be negative, got \(count)") }
+        guard inputs == inputCount else {
+            throw EvaluationError("expected \(inputCount) input column(s) (\(tape.inputs.joined(separator: ", "))), got \(inputs)")
+        }
+        guard parameters == parameterCount else {
+            throw EvaluationError("expected \(parameterCount) parameter value(s) (\(tape.parameters.joined(separator: ", "))), got \(parameters)")
+        }
+    }
+
+    func checkDestinations(values: [UnsafeMutablePointer<Double>?], gradients: [GradientRequest]) throws(EvaluationError) {
+        guard values.isEmpty || values.count == outputCount else {
+            throw EvaluationError("expected \(outputCount) output value destination(s), got \(values.count)")
         }
         for (r, g) in gradients.enumerated() {
-            guard g.seeds.count == tape.outputs.count else {
-                throw EvaluationError("gradient request \(r): expected \(tape.outputs.count) seed(s), one per output, got \(g.seeds.count)")
+            guard g.seeds.count == outputCount else {
+                throw EvaluationError("gradient request \(r): expected \(outputCount) seed(s), one per output, got \(g.seeds.count)")
             }
-            guard g.inputGradients.isEmpty || g.inputGradients.count == tape.inputs.count else {
-                throw EvaluationError("gradient request \(r): expected \(tape.inputs.count) input gradient destination(s), got \(g.inputGradients.count)")
+            guard g.inputGradients.isEmpty || g.inputGradients.count == inputCount else {
+                throw EvaluationError("gradient request \(r): expected \(inputCount) input gradient destination(s), got \(g.inputGradients.count)")
             }
-            guard g.parameterGradients.isEmpty || g.parameterGradients.count == tape.parameters.count else {
-                throw EvaluationError("gradient request \(r): expected \(tape.parameters.count) parameter gradient destination(s), got \(g.parameterGradients.count)")
+            guard g.parameterGradients.isEmpty || g.parameterGradients.count == parameterCount else {
+                throw EvaluationError("gradient request \(r): expected \(parameterCount) parameter gradient destination(s), got \(g.parameterGradients.count)")
             }
         }
-        let plan = RunPlan(program: self, count: count, gradients: gradients)
-        let sums = UnsafeMutableBufferPointer<Double>.allocate(capacity: Swift.max(1, plan.chunkCount * plan.sumStride))
-        sums.initialize(repeating: 0)
-        defer { sums.deallocate() }
+    }
 
-        let workers = Swift.min(options.resolvedThreads, plan.chunkCount)
-        let job = RunBuffers(inputs: inputs, values: values, gradients: gradients,
-                             reverse: gradients.map { reversePlan(seeds: $0.seeds) }, sums: sums.baseAddress!)
-        if workers <= 1 {
+    /// A workspace from this program's pool, or a new one.
+    func takeWorkspace() -> Workspace {
+        workspaces.withLock { $0.popLast() } ?? Workspace()
+    }
+
+    /// Returns a workspace to the pool for the next run.
+    func giveBack(_ workspace: Workspace) {
+        workspaces.withLock { $0.append(workspace) }
+    }
+
+    /// Runs a checked request. `workspace` is the calling thread's (it also holds the partial
+    /// sums); other workers take theirs from the pool. With more than one worker, `observer`
+    /// must be a ``NoChunkObserver``: only single-threaded runs report chunks.
+    func execute<O: ChunkObserver>(count: Int, inputs: [UnsafePointer<Double>], parameters: UnsafeBufferPointer<Double>,
+                                   values: [UnsafeMutablePointer<Double>?], gradients: [GradientRequest],
+                                   workspace: Workspace, threads: Int, observer: inout O) {
+        let sweep = gradients.isEmpty ? valuesOnly : withGradients
+        let plan = RunPlan(count: count, tileSize: gradients.isEmpty ? valuesTileSize : tileSize,
+                           requests: gradients.count, parameters: parameterCount)
+        let sums = workspace.sums(Swift.max(1, plan.chunkCount * plan.sumStride))
+        sums.update(repeating: 0, count: Swift.max(1, plan.chunkCount * plan.sumStride))
+        workspace.reverse.removeAll(keepingCapacity: true)
+        for g in gradients { workspace.reverse.append(reversePlan(seeds: g.seeds)) }
+        let job = RunJob(plan: plan, sweep: sweep, inputs: inputs, parameters: parameters, values: values,
+                         gradients: gradients, reverse: workspace.reverse, sums: sums)
+        let workers = Swift.min(threads, plan.chunkCount)
+        if workers <= 1 || O.self != NoChunkObserver.self {
             var next = 0
-            runWorker(plan, job, parameters) {
+            runWorker(job, workspace, observer: &observer) {
                 defer { next += 1 }
                 return next
             }
         } else {
+            let helpers = (1..<workers).map { _ in takeWorkspace() }
             let nextChunk = Atomic<Int>(0)
-            DispatchQueue.concurrentPerform(iterations: workers) { _ in
-                runWorker(plan, job, parameters) { nextChunk.wrappingAdd(1, ordering: .relaxed).oldValue }
+            DispatchQueue.concurrentPerform(iterations: workers) { w in
+                var none = NoChunkObserver()
+                runWorker(job, w == 0 ? workspace : helpers[w - 1], observer: &none) {
+                    nextChunk.wrappingAdd(1, ordering: .relaxed).oldValue
+                }
             }
+            for h in helpers { giveBack(h) }
         }
         // Reduce the per-chunk, per-lane partial sums in chunk and lane order: the same order
         // for any thread count and any code path.
+        let p = parameterCount
         for (r, g) in gradients.enumerated() {
             guard let dest = g.parameterGradientSums else { continue }
-            let p = tape.parameters.count
             for slot in 0..<p { dest[slot] = 0 }
             for chunk in 0..<plan.chunkCount {
-                let base = sums.baseAddress! + chunk * plan.sumStride + r * p * 8
+                let base = sums + chunk * plan.sumStride + r * p * 8
                 for slot in 0..<p {
                     for lane in 0..<8 { dest[slot] += base[slot * 8 + lane] }
                 }
@@ -96,186 +144,128 @@ extension Program {
         }
     }
 
-    func check(count: Int, inputs: Int, parameters: [Double]) throws(EvaluationError) {
-        guard count >= 0 else { throw EvaluationError("the number of points must not be negative, got \(count)") }
-        guard inputs == tape.inputs.count else {
-            throw EvaluationError("expected \(tape.inputs.count) input column(s) (\(tape.inputs.joined(separator: ", "))), got \(inputs)")
-        }
-        guard parameters.count == tape.parameters.count else {
-            throw EvaluationError("expected \(tape.parameters.count) parameter value(s) (\(tape.parameters.joined(separator: ", "))), got \(parameters.count)")
-        }
-    }
-
     /// One worker: claims chunks until none are left, running each chunk's tiles in order.
     ///
     /// Everything a tile needs besides the kernels (which planes to load, copy out, seed, gather
-    /// and sum) is resolved to raw pointers once, before the first tile, so the per-tile work in
-    /// Swift is a few flat loops with no reference counting.
-    private func runWorker(_ plan: RunPlan, _ job: RunBuffers, _ parameters: [Double], claim: () -> Int) {
-        let sweep = job.gradients.isEmpty ? valuesOnly : withGradients
-        let tile = plan.tile
+    /// and sum) is resolved to raw pointers in the worker's workspace once, before the first
+    /// tile, so the per-tile work in Swift is a few flat loops with no reference counting.
+    private func runWorker<O: ChunkObserver>(_ job: RunJob, _ ws: Workspace, observer: inout O, claim: () -> Int) {
+        let sweep = job.sweep
+        let tile = job.plan.tile
         let valueCount = sweep.valuePlaneCount * tile
-        let adjointCount = (job.reverse.map(\.adjointPlaneCount).max() ?? 0) * tile
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: (valueCount + adjointCount) * MemoryLayout<Double>.stride, alignment: 64)
-        defer { raw.deallocate() }
-        let V = raw.bindMemory(to: Double.self, capacity: valueCount + adjointCount)
+        var adjointPlanes = 0
+        for r in job.reverse { adjointPlanes = Swift.max(adjointPlanes, r.adjointPlaneCount) }
+        let V = ws.planes(valueCount + adjointPlanes * tile)
         let A = V + valueCount
         // No zeroing: the forward sweep writes every value plane before reading it, partial
         // tiles zero their input tails, and the reverse sweep stores each adjoint plane's
         // first contribution. Only parameters and constants are filled, once.
         for (plane, value) in sweep.constants { (V + plane * tile).update(repeating: value, count: tile) }
-        for (slot, planes) in sweep.parameterPlanes.enumerated() {
-            for plane in planes { (V + plane * tile).update(repeating: parameters[slot], count: tile) }
+        for leaf in sweep.parameterPlanes {
+            (V + leaf.plane * tile).update(repeating: job.parameters[leaf.slot], count: tile)
         }
         let forward = sweep.forward
-        // The plans (and so the code buffers) outlive the run; raw pointers keep ARC out of the loop.
-        let reverseCode = job.reverse.map { ($0.code.base, $0.code.count) }
-        let tiles = TileTransfers(sweep: sweep, job: job, tile: tile, parameters: tape.parameters.count)
+        ws.prepareTransfers(job)
         // Plane tables: workspace planes by default; on full tiles the caller's columns stand
         // in for input values, output values and input/parameter gradients (no copies).
-        let tables = UnsafeMutablePointer<UnsafeMutablePointer<Double>?>.allocate(
-            capacity: sweep.valuePlaneCount + job.reverse.reduce(0) { $0 + $1.adjointPlaneCount })
-        defer { tables.deallocate() }
-        let vTable = tables
+        var tableCount = sweep.valuePlaneCount
+        for r in job.reverse { tableCount += r.adjointPlaneCount }
+        let vTable = ws.tables(tableCount)
         for p in 0..<sweep.valuePlaneCount { vTable[p] = V + p * tile }
-        var aTables: [UnsafeMutablePointer<UnsafeMutablePointer<Double>?>] = []
-        var nextTable = tables + sweep.valuePlaneCount
+        var nextTable = vTable + sweep.valuePlaneCount
+        ws.aTables.removeAll(keepingCapacity: true)
+        ws.reverseCode.removeAll(keepingCapacity: true)
         for r in job.reverse {
             for p in 0..<r.adjointPlaneCount { nextTable[p] = A + p * tile }
-            aTables.append(nextTable)
+            ws.aTables.append(nextTable)
             nextTable += r.adjointPlaneCount
+            // The plans (and so the code buffers) outlive the run; raw pointers keep ARC out of the loop.
+            ws.reverseCode.append((UnsafePointer(r.code.base), r.code.count))
         }
         let isa = instructionSet
-        while true {
-            let chunk = claim()
-            if chunk >= plan.chunkCount { break }
-            let chunkEnd = Swift.min(plan.count, (chunk + 1) * plan.chunkPoints)
-            var start = chunk * plan.chunkPoints
-            while start < chunkEnd {
-                let n = Swift.min(tile, chunkEnd - start)
-                let full = n == tile
-                for (src, plane) in tiles.loads {
-                    if full {
-                        vTable[plane] = UnsafeMutablePointer(mutating: src + start)
-                    } else {
-                        let dst = V + plane * tile
-                        vTable[plane] = dst
-                        dst.update(from: src + start, count: n)
-                        (dst + n).update(repeating: 0, count: tile - n)
-                    }
-                }
-                for (plane, dest, direct) in tiles.stores where direct {
-                    vTable[plane] = full ? dest + start : V + plane * tile
-                }
-                isa.forward(forward.base, forward.count, vTable, tile)
-                for (plane, dest, direct) in tiles.stores where !(full && direct) {
-                    (dest + start).update(from: vTable[plane]!, count: n)
-                }
-                for (r, request) in tiles.requests.enumerated() {
-                    let aTable = aTables[r]
-                    for gather in request.gathers where gather.direct {
-                        aTable[gather.planes[0]] = full ? gather.destination + start : A + gather.planes[0] * tile
-                    }
-                    for (plane, seed, first) in request.seeds {
-                        let p = aTable[plane]!
-                        if first { p.update(repeating: seed, count: tile) }
-                        else { for i in 0..<tile { p[i] += seed } }
-                    }
-                    isa.reverse(reverseCode[r].0, reverseCode[r].1, vTable, aTable, tile)
-                    for gather in request.gathers where !(full && gather.direct) {
-                        let dst = gather.destination + start
-                        switch gather.planes.count {
-                        case 0: dst.update(repeating: 0, count: n)
-                        case 1:
-                            let src = aTable[gather.planes[0]]!
-                            dst.update(from: src, count: n)
-                        default:
-                            dst.update(from: aTable[gather.planes[0]]!, count: n)
-                            for plane in gather.planes.dropFirst() {
-                                let src = aTable[plane]!
-                                for i in 0..<n { dst[i] += src[i] }
-                            }
+        let plan = job.plan
+        ws.withTransfers { loads, stores, requests, seeds, gathers, gatherPlanes, sumPlanes, aTables, reverseCode in
+            while true {
+                let chunk = claim()
+                if chunk >= plan.chunkCount { break }
+                let chunkStart = chunk * plan.chunkPoints
+                let chunkEnd = Swift.min(plan.count, (chunk + 1) * plan.chunkPoints)
+                var start = chunkStart
+                while start < chunkEnd {
+                    let n = Swift.min(tile, chunkEnd - start)
+                    let full = n == tile
+                    for (src, plane) in loads {
+                        if full {
+                            vTable[plane] = UnsafeMutablePointer(mutating: src + start)
+                        } else {
+                            let dst = V + plane * tile
+                            vTable[plane] = dst
+                            dst.update(from: src + start, count: n)
+                            (dst + n).update(repeating: 0, count: tile - n)
                         }
                     }
-                    // Eight lane-wise partial sums per parameter and chunk.
-                    let partial = job.sums + chunk * plan.sumStride
-                    for (plane, offset) in request.sums { tv_accumulate_lanes(aTable[plane]!, n, partial + offset) }
+                    for s in stores where s.direct {
+                        vTable[s.plane] = full ? s.destination + start : V + s.plane * tile
+                    }
+                    isa.forward(forward.base, forward.count, vTable, tile)
+                    for s in stores where !(full && s.direct) {
+                        (s.destination + start).update(from: vTable[s.plane]!, count: n)
+                    }
+                    for (r, request) in requests.enumerated() {
+                        let aTable = aTables[r]
+                        for gather in gathers[request.gathers] where gather.direct {
+                            let plane = gatherPlanes[gather.planes.lowerBound]
+                            aTable[plane] = full ? gather.destination + start : A + plane * tile
+                        }
+                        for seed in seeds[request.seeds] {
+                            let p = aTable[seed.plane]!
+                            if seed.first { p.update(repeating: seed.value, count: tile) }
+                            else { for i in 0..<tile { p[i] += seed.value } }
+                        }
+                        isa.reverse(reverseCode[r].0, reverseCode[r].1, vTable, aTable, tile)
+                        for gather in gathers[request.gathers] where !(full && gather.direct) {
+                            let dst = gather.destination + start
+                            let planes = gatherPlanes[gather.planes]
+                            if planes.isEmpty {
+                                dst.update(repeating: 0, count: n)
+                            } else {
+                                dst.update(from: aTable[planes.first!]!, count: n)
+                                for plane in planes.dropFirst() {
+                                    let src = aTable[plane]!
+                                    for i in 0..<n { dst[i] += src[i] }
+                                }
+                            }
+                        }
+                        // Eight lane-wise partial sums per parameter and chunk.
+                        let partial = job.sums + chunk * plan.sumStride
+                        for s in sumPlanes[request.sums] { tv_accumulate_lanes(aTable[s.plane]!, n, partial + s.offset) }
+                    }
+                    start += n
                 }
-                start += n
+                if !observer.chunkDone(start: chunkStart, end: chunkEnd) { break }
             }
         }
     }
 }
 
-/// The per-tile data movement of one worker, by plane number: which input columns feed which
-/// value planes, which planes are output values, and for each gradient request the seeds, the
-/// gathers of input and per-point parameter gradients, and the parameter sums. A store or
-/// gather is `direct` when its plane can simply be the caller's column on full tiles.
-private struct TileTransfers {
-    struct Gather {
-        let destination: UnsafeMutablePointer<Double>
-        let planes: [Int]
-        /// One dedicated adjoint plane: on full tiles it is the destination itself.
-        let direct: Bool
-    }
-    struct Request {
-        var seeds: [(Int, Double, Bool)] = []
-        var gathers: [Gather] = []
-        /// Adjoint plane and offset of its eight partial sums within a chunk's block.
-        var sums: [(Int, Int)] = []
-    }
-    var loads: [(UnsafePointer<Double>, Int)] = []
-    var stores: [(Int, UnsafeMutablePointer<Double>, Bool)] = []
-    var requests: [Request] = []
-
-    init(sweep: SweepPlan, job: RunBuffers, tile: Int, parameters p: Int) {
-        for (slot, planes) in sweep.inputPlanes.enumerated() {
-            for plane in planes { loads.append((job.inputs[slot], plane)) }
-        }
-        // An output's plane can be the caller's column when it holds a computed register and no
-        // earlier output uses it (leaves' planes are inputs, parameters or constants).
-        var claimed: [Int] = []
-        for (k, dest) in job.values.enumerated() {
-            guard let dest else { continue }
-            let plane = sweep.outputPlanes[k]
-            let direct = !sweep.isLeafPlane[plane] && !claimed.contains(plane)
-            claimed.append(plane)
-            stores.append((plane, dest, direct))
-        }
-        for (r, g) in job.gradients.enumerated() {
-            let reverse = job.reverse[r]
-            var request = Request()
-            for (k, seed) in g.seeds.enumerated() {
-                guard let plane = reverse.seedPlanes[k] else { continue }
-                // The first seed a plane gets is stored, later ones added.
-                request.seeds.append((plane, seed, !reverse.seedPlanes[..<k].contains(plane)))
-            }
-            var gathered: [Int] = []
-            func gather(_ dest: UnsafeMutablePointer<Double>, _ planes: [Int]) -> Gather {
-                let direct = planes.count == 1 && !gathered.contains(planes[0])
-                gathered += planes
-                return Gather(destination: dest, planes: planes, direct: direct)
-            }
-            for (slot, dest) in g.inputGradients.enumerated() {
-                if let dest { request.gathers.append(gather(dest, reverse.inputAdjointPlanes[slot])) }
-            }
-            for (slot, dest) in g.parameterGradients.enumerated() {
-                if let dest { request.gathers.append(gather(dest, reverse.parameterAdjointPlanes[slot])) }
-            }
-            if g.parameterGradientSums != nil {
-                for slot in 0..<p {
-                    for plane in reverse.parameterAdjointPlanes[slot] { request.sums.append((plane, r * p * 8 + slot * 8)) }
-                }
-            }
-            requests.append(request)
-        }
-    }
+/// Told after each chunk of a single-threaded run; returning false ends the run early.
+protocol ChunkObserver {
+    mutating func chunkDone(start: Int, end: Int) -> Bool
 }
 
-/// The caller's buffers, shared by the workers. Workers write disjoint point ranges and
-/// disjoint chunk partial sums, which is what makes sharing the raw pointers safe.
-struct RunBuffers: @unchecked Sendable {
+/// Observes nothing: every chunk runs.
+struct NoChunkObserver: ChunkObserver {
+    @inline(__always) mutating func chunkDone(start: Int, end: Int) -> Bool { true }
+}
+
+/// What the workers of one run share: the split into chunks, the plans, the caller's buffers
+/// and the partial sums. Workers write disjoint point ranges and disjoint chunk partial sums,
+/// which is what makes sharing the raw pointers safe.
+struct RunJob: @unchecked Sendable {
+    let plan: RunPlan
+    let sweep: SweepPlan
     let inputs: [UnsafePointer<Double>]
+    let parameters: UnsafeBufferPointer<Double>
     let values: [UnsafeMutablePointer<Double>?]
     let gradients: [GradientRequest]
     /// The reverse plan of each gradient request.
@@ -292,13 +282,7 @@ struct RunPlan: Sendable {
     let chunkCount: Int
     let sumStride: Int
 
-    init(program: Program, count: Int, gradients: [GradientRequest]) {
-        self.init(count: count, tileSize: program.tileSize, sumStride: gradients.count * program.tape.parameters.count * 8)
-    }
-
-    /// The split of `count` points into tiles of at most `tileSize` points; `sumStride` doubles
-    /// of partial sums per chunk.
-    init(count: Int, tileSize: Int, sumStride: Int) {
+    init(count: Int, tileSize: Int, requests: Int, parameters: Int) {
         self.count = count
         // Small batches use a smaller tile: no workspace larger than the batch.
         tile = Swift.min(tileSize, Swift.max(8, (count + 7) / 8 * 8))
@@ -306,6 +290,162 @@ struct RunPlan: Sendable {
         let wanted = Swift.max(16 * tile, (count + 1023) / 1024)
         chunkPoints = (wanted + tile - 1) / tile * tile
         chunkCount = (count + chunkPoints - 1) / chunkPoints
-        self.sumStride = sumStride
+        sumStride = requests * parameters * 8
+    }
+}
+
+/// One worker's memory, kept with a program (or a population worker) and reused run after
+/// run: the tile's register planes, the plane tables, the partial sums and the per-tile
+/// transfer lists. Storage only grows, so a warm workspace allocates nothing.
+final class Workspace: @unchecked Sendable {
+    struct Store { let plane: Int; let destination: UnsafeMutablePointer<Double>; let direct: Bool }
+    struct Seed { let plane: Int; let value: Double; let first: Bool }
+    struct Gather {
+        let destination: UnsafeMutablePointer<Double>
+        /// Its adjoint planes: a range of `gatherPlanes`.
+        let planes: Range<Int>
+        /// One dedicated adjoint plane: on full tiles it is the destination itself.
+        let direct: Bool
+    }
+    struct SumPlane { let plane: Int; let offset: Int }
+    /// One gradient request's ranges of `seeds`, `gathers` and `sumPlanes`.
+    struct Request { var seeds: Range<Int>; var gathers: Range<Int>; var sums: Range<Int> }
+
+    private var planeStorage: UnsafeMutablePointer<Double>?
+    private var planeCapacity = 0
+    private var tableStorage: UnsafeMutablePointer<UnsafeMutablePointer<Double>?>?
+    private var tableCapacity = 0
+    private var sumStorage: UnsafeMutablePointer<Double>?
+    private var sumCapacity = 0
+
+    var reverse: [ReversePlan] = []
+    var aTables: [UnsafeMutablePointer<UnsafeMutablePointer<Double>?>] = []
+    var reverseCode: [(UnsafePointer<tv_rinstr>, Int)] = []
+    private var loads: [(UnsafePointer<Double>, Int)] = []
+    private var stores: [Store] = []
+    private var requests: [Request] = []
+    private var seeds: [Seed] = []
+    private var gathers: [Gather] = []
+    private var gatherPlanes: [Int] = []
+    private var sumPlanes: [SumPlane] = []
+
+    deinit {
+        planeStorage?.deallocate()
+        tableStorage?.deallocate()
+        sumStorage?.deallocate()
+    }
+
+    /// At least `count` doubles of plane storage, 64-byte aligned.
+    func planes(_ count: Int) -> UnsafeMutablePointer<Double> {
+        if count > planeCapacity || planeStorage == nil {
+            planeStorage?.deallocate()
+            planeCapacity = Swift.max(count, 2 * planeCapacity, 8)
+            planeStorage = UnsafeMutableRawPointer.allocate(byteCount: planeCapacity * MemoryLayout<Double>.stride, alignment: 64)
+                .bindMemory(to: Double.self, capacity: planeCapacity)
+        }
+        return planeStorage!
+    }
+
+    /// At least `count` plane-table entries.
+    func tables(_ count: Int) -> UnsafeMutablePointer<UnsafeMutablePointer<Double>?> {
+        if count > tableCapacity || tableStorage == nil {
+            tableStorage?.deallocate()
+            tableCapacity = Swift.max(count, 2 * tableCapacity, 8)
+            tableStorage = .allocate(capacity: tableCapacity)
+        }
+        return tableStorage!
+    }
+
+    /// At least `count` doubles for partial sums.
+    func sums(_ count: Int) -> UnsafeMutablePointer<Double> {
+        if count > sumCapacity || sumStorage == nil {
+            sumStorage?.deallocate()
+            sumCapacity = Swift.max(count, 2 * sumCapacity, 8)
+            sumStorage = .allocate(capacity: sumCapacity)
+        }
+        return sumStorage!
+    }
+
+    /// Fills the transfer lists for `job`: which input columns feed which value planes,
+    /// which planes are output values, and for each gradient request the seeds, the gathers
+    /// of input and per-point parameter gradients, and the parameter sums. A store or gather
+    /// is `direct` when its plane can simply be the caller's column on full tiles.
+    func prepareTransfers(_ job: RunJob) {
+        let sweep = job.sweep
+        loads.removeAll(keepingCapacity: true)
+        stores.removeAll(keepingCapacity: true)
+        requests.removeAll(keepingCapacity: true)
+        seeds.removeAll(keepingCapacity: true)
+        gathers.removeAll(keepingCapacity: true)
+        gatherPlanes.removeAll(keepingCapacity: true)
+        sumPlanes.removeAll(keepingCapacity: true)
+        for leaf in sweep.inputPlanes { loads.append((job.inputs[leaf.slot], leaf.plane)) }
+        // An output's plane can be the caller's column when it holds a computed register and no
+        // earlier output uses it (leaves' planes are inputs, parameters or constants).
+        for (k, dest) in job.values.enumerated() {
+            guard let dest else { continue }
+            let plane = sweep.outputPlanes[k]
+            let claimed = sweep.outputPlanes[..<k].enumerated().contains { job.values[$0.offset] != nil && $0.element == plane }
+            stores.append(Store(plane: plane, destination: dest, direct: !sweep.isLeafPlane[plane] && !claimed))
+        }
+        for (r, g) in job.gradients.enumerated() {
+            let reverse = job.reverse[r]
+            let seedStart = seeds.count, gatherStart = gathers.count, sumStart = sumPlanes.count
+            for (k, seed) in g.seeds.enumerated() {
+                let plane = reverse.seedPlanes[k]
+                guard plane >= 0 else { continue }
+                // The first seed a plane gets is stored, later ones added.
+                seeds.append(Seed(plane: plane, value: seed, first: !reverse.seedPlanes[..<k].contains(plane)))
+            }
+            let gatheredFrom = gatherPlanes.count
+            func gather(_ dest: UnsafeMutablePointer<Double>, _ leaves: [LeafPlane], slot: Int) {
+                let first = gatherPlanes.count
+                for leaf in leaves where leaf.slot == slot { gatherPlanes.append(leaf.plane) }
+                let planes = first..<gatherPlanes.count
+                let direct = planes.count == 1 && !gatherPlanes[gatheredFrom..<first].contains(gatherPlanes[first])
+                gathers.append(Gather(destination: dest, planes: planes, direct: direct))
+            }
+            for (slot, dest) in g.inputGradients.enumerated() {
+                if let dest { gather(dest, reverse.inputAdjointPlanes, slot: slot) }
+            }
+            for (slot, dest) in g.parameterGradients.enumerated() {
+                if let dest { gather(dest, reverse.parameterAdjointPlanes, slot: slot) }
+            }
+            if g.parameterGradientSums != nil {
+                let count = job.parameters.count
+                for slot in 0..<count {
+                    for leaf in reverse.parameterAdjointPlanes where leaf.slot == slot {
+                        sumPlanes.append(SumPlane(plane: leaf.plane, offset: r * count * 8 + slot * 8))
+                    }
+                }
+            }
+            requests.append(Request(seeds: seedStart..<seeds.count, gathers: gatherStart..<gathers.count,
+                                    sums: sumStart..<sumPlanes.count))
+        }
+    }
+
+    /// Calls `body` with the transfer lists as buffers (no copies, no reference counting in the tile loop).
+    func withTransfers<R>(_ body: (UnsafeBufferPointer<(UnsafePointer<Double>, Int)>, UnsafeBufferPointer<Store>,
+                                   UnsafeBufferPointer<Request>, UnsafeBufferPointer<Seed>, UnsafeBufferPointer<Gather>,
+                                   UnsafeBufferPointer<Int>, UnsafeBufferPointer<SumPlane>,
+                                   UnsafeBufferPointer<UnsafeMutablePointer<UnsafeMutablePointer<Double>?>>,
+                                   UnsafeBufferPointer<(UnsafePointer<tv_rinstr>, Int)>) -> R) -> R {
+        loads.withUnsafeBufferPointer { a in
+            stores.withUnsafeBufferPointer { b in
+                requests.withUnsafeBufferPointer { c in
+                    seeds.withUnsafeBufferPointer { d in
+                        gathers.withUnsafeBufferPointer { e in
+                            gatherPlanes.withUnsafeBufferPointer { f in
+                                sumPlanes.withUnsafeBufferPointer { g in
+                                    aTables.withUnsafeBufferPointer { h in
+                                        reverseCode.withUnsafeBufferPointer { i in body(a, b, c, d, e, f, g, h, i) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 }

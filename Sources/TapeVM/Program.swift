@@ -3,16 +3,16 @@ import Synchronization
 
 /// An executable plan for a ``Tape``: what the SIMD executor runs.
 ///
-/// Making a program runs the optimizer passes chosen in ``ExecutionOptions/optimization`` and
-/// plans two layouts of the tile workspace: one for runs that only evaluate (registers reused
-/// as soon as they are dead) and one for runs with gradients (values the reverse sweep reads
-/// kept, adjoints only where they can be non-zero). Make one per tape and reuse it: it is
-/// immutable and `Sendable`, so many threads may run it at once.
+/// Making a program runs the optimizer passes chosen in ``ExecutionOptions/optimization``. The
+/// tile workspace is planned on the first run that needs it: for runs that only evaluate
+/// (registers reused as soon as they are dead), and for runs with gradients (values the
+/// reverse sweep reads kept, adjoints only where they can be non-zero). Optimizing and
+/// planning are linear in the tape's length.
+/// Make one per tape and reuse it: it is immutable and `Sendable`, so many threads may run it
+/// at once; each thread's workspace is kept with the program and reused by its next run.
 public final class Program: Sendable {
     /// The tape as given (its names and slots define the program's interface).
     public let tape: Tape
-    /// The tape after the optimizer: what actually runs.
-    public let optimizedTape: Tape
     /// How it runs.
     public let options: ExecutionOptions
     /// The code path it runs: ``ExecutionOptions/instructionSet`` when this CPU supports it,
@@ -20,35 +20,95 @@ public final class Program: Sendable {
     /// instruction because an option named a path the CPU lacks).
     public let instructionSet: InstructionSet
 
-    let valuesOnly: SweepPlan
-    let withGradients: SweepPlan
-    /// Points per tile (the same for both plans, so sums do not depend on the kind of run).
-    public let tileSize: Int
+    /// The optimized tape in flat form.
+    let flat: FlatTape
+    /// The number of input columns, parameters and outputs a run takes: the tape's, or more for
+    /// programs made internally from an extended flat tape (the population's loss mode).
+    let inputCount: Int
+    let parameterCount: Int
+    let outputCount: Int
+    private let valuePlan = Mutex<SweepPlan?>(nil)
+    private let gradientPlan = Mutex<SweepPlan?>(nil)
     /// Reverse plans for requests that seed only some outputs, made on first use.
     private let partialReverse = Mutex<[[Bool]: ReversePlan]>([:])
     /// Tangent plans by active input and parameter slots, made on first use (forward mode).
     let tangentPlans = Mutex<[[Bool]: TangentPlan]>([:])
     /// Programs over the gradient tape of each output, made on first use (second order).
     let gradientPrograms = Mutex<[Int: Program]>([:])
+    private let optimizedTapeCache = Mutex<Tape?>(nil)
+    /// Workspaces of finished runs, taken by the next ones (no allocation per run once warm).
+    let workspaces = Mutex<[Workspace]>([])
 
     /// Optimizes and plans `tape` for execution.
-    public init(_ tape: Tape, options: ExecutionOptions = ExecutionOptions()) {
+    public convenience init(_ tape: Tape, options: ExecutionOptions = ExecutionOptions()) {
+        var optimizer = FlatOptimizer()
+        self.init(tape, flat: FlatTape(tape), options: options, optimizer: &optimizer)
+    }
+
+    /// Optimizes and plans `flat` (the flat form of `tape`, possibly extended with more inputs
+    /// and outputs), with the caller's optimizer scratch.
+    init(_ tape: Tape, flat: FlatTape, inputs: Int? = nil, outputs: Int? = nil,
+         options: ExecutionOptions, optimizer: inout FlatOptimizer) {
         self.tape = tape
         self.options = options
+        inputCount = inputs ?? tape.inputs.count
+        parameterCount = tape.parameters.count
+        outputCount = outputs ?? tape.outputs.count
         instructionSet = options.instructionSet.isSupported ? options.instructionSet : .best
-        optimizedTape = tape.optimized(options.optimization)
-        valuesOnly = SweepPlan(optimizedTape, gradients: false)
-        withGradients = SweepPlan(optimizedTape, gradients: true)
-        tileSize = options.resolvedTileSize(planes: withGradients.valuePlaneCount + withGradients.reverse.adjointPlaneCount)
+        var flat = flat
+        optimizer.optimize(&flat, options.optimization)
+        self.flat = flat
     }
+
+    /// The tape after the optimizer: what actually runs.
+    public var optimizedTape: Tape {
+        optimizedTapeCache.withLock { cached in
+            if let cached { return cached }
+            let t = flat.tape(names: tape)
+            cached = t
+            return t
+        }
+    }
+
+    /// The plan for runs without gradients.
+    var valuesOnly: SweepPlan {
+        valuePlan.withLock { plan in
+            if let plan { return plan }
+            let p = SweepPlan(flat, gradients: false)
+            plan = p
+            return p
+        }
+    }
+
+    /// The plan for runs with gradients.
+    var withGradients: SweepPlan {
+        gradientPlan.withLock { plan in
+            if let plan { return plan }
+            let p = SweepPlan(flat, gradients: true)
+            plan = p
+            return p
+        }
+    }
+
+    /// Points per tile of runs with gradients (sums over a batch depend on it in the last
+    /// bits, never on the thread count). Runs that only evaluate may use other tiles: values
+    /// do not depend on the tile.
+    public var tileSize: Int {
+        let plan = withGradients
+        return options.resolvedTileSize(planes: plan.valuePlaneCount + plan.reverse.adjointPlaneCount)
+    }
+
+    /// Points per tile of runs without gradients.
+    var valuesTileSize: Int { options.resolvedTileSize(planes: valuesOnly.valuePlaneCount) }
 
     /// The reverse plan for a request: only outputs with a non-zero seed are differentiated.
     func reversePlan(seeds: [Double]) -> ReversePlan {
+        if !seeds.contains(0) { return withGradients.reverse }
         let seeded = seeds.map { $0 != 0 }
-        if !seeded.contains(false) { return withGradients.reverse }
+        let full = withGradients
         return partialReverse.withLock { cache in
             if let plan = cache[seeded] { return plan }
-            let plan = withGradients.reversePlan(seeded: seeded)
+            let plan = full.reversePlan(seeded: seeded)
             cache[seeded] = plan
             return plan
         }
@@ -56,11 +116,13 @@ public final class Program: Sendable {
 
     /// Bytes of one worker's workspace for a run with gradients (value and adjoint planes of one tile).
     public var workspaceBytes: Int {
-        (withGradients.valuePlaneCount + withGradients.reverse.adjointPlaneCount) * tileSize * MemoryLayout<Double>.stride
+        let plan = withGradients
+        return (plan.valuePlaneCount + plan.reverse.adjointPlaneCount) * tileSize * MemoryLayout<Double>.stride
     }
 
     /// Sizes of the plans, for reports: instructions and planes of each sweep.
     public var statistics: (forwardInstructions: Int, reverseInstructions: Int, valuePlanes: Int, adjointPlanes: Int) {
-        (withGradients.forward.count, withGradients.reverse.code.count, withGradients.valuePlaneCount, withGradients.reverse.adjointPlaneCount)
+        let plan = withGradients
+        return (plan.forward.count, plan.reverse.code.count, plan.valuePlaneCount, plan.reverse.adjointPlaneCount)
     }
 }

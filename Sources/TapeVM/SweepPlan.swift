@@ -15,233 +15,296 @@ import CTapeKernels
 /// Sum chains thus drop out of the reverse code, and rules left with fewer operands run as
 /// cheaper opcodes (`muladd` as `mul`; see ``Opcode/reverseWithout(_:)``).
 ///
-/// A class, shared rather than copied by each run; it is never changed after `init`.
+/// Planning is linear in the tape: a few passes over flat arrays, nothing allocated per
+/// instruction. A class, shared rather than copied by each run; it is never changed after `init`.
 final class SweepPlan: @unchecked Sendable {
-    var forward = CodeBuffer<tv_instr>([])
-    var valuePlaneCount = 0
-    /// Value planes loaded per tile, by input slot.
-    var inputPlanes: [[Int]]
-    /// Value planes filled once per workspace, by parameter slot.
-    var parameterPlanes: [[Int]]
+    let forward: CodeBuffer<tv_instr>
+    let valuePlaneCount: Int
+    /// Value planes loaded per tile: the input slot and plane of each `input` instruction.
+    let inputPlanes: [LeafPlane]
+    /// Value planes filled once per workspace: the parameter slot and plane of each `param`.
+    let parameterPlanes: [LeafPlane]
     /// Value planes filled once per workspace with a constant.
-    var constants: [(plane: Int, value: Double)] = []
+    let constants: [(plane: Int, value: Double)]
     /// The value plane of each output.
-    var outputPlanes: [Int] = []
+    let outputPlanes: [Int]
     /// Whether each value plane holds a leaf (input, parameter or constant) for the whole tile.
-    var isLeafPlane: [Bool] = []
+    let isLeafPlane: [Bool]
     /// The reverse sweep when every output is seeded (empty for a forward-only plan).
-    var reverse: ReversePlan
+    private(set) var reverse: ReversePlan
     /// Value plane of each register, and whether a gradient can flow from it to a leaf.
-    private var valuePlane: [Int] = []
-    private var active: [Bool] = []
-    private let tape: Tape
+    private let valuePlane: [Int32]
+    private let active: [Bool]
+    private let tape: FlatTape
 
     /// Plans `tape` for a forward-only run (`gradients: false`) or a forward and reverse run.
-    init(_ tape: Tape, gradients: Bool) {
+    init(_ tape: FlatTape, gradients: Bool) {
         let ins = tape.instructions
         let n = ins.count
-        inputPlanes = Array(repeating: [], count: tape.inputs.count)
-        parameterPlanes = Array(repeating: [], count: tape.parameters.count)
         self.tape = tape
-        reverse = ReversePlan(inputs: tape.inputs.count, parameters: tape.parameters.count)
+        let active = gradients ? Self.active(tape) : [Bool](repeating: false, count: n)
+        self.active = active
 
-        // Which instructions run in reverse when every output is seeded.
-        if gradients {
-            active = Self.active(tape)
-        } else {
-            active = [Bool](repeating: false, count: n)
-        }
-        let runsReverse = gradients ? Self.runsReverse(tape, active, seeded: tape.outputs.map { _ in true }) : active
         // Value liveness: the last forward reader, or the end when an output or a reverse rule reads it.
-        let end = n
-        var lastUse = [Int](repeating: -1, count: n)
-        for (i, x) in ins.enumerated() { for r in x.operands { lastUse[r.index] = i } }
-        for o in tape.outputs { lastUse[o.register.index] = end }
-        for (i, x) in ins.enumerated() where runsReverse[i] {
-            let reads = x.opcode.reverseReads
-            if reads.contains(.y) { lastUse[i] = end }
-            if reads.contains(.a) { lastUse[x.operands[0].index] = end }
-            if reads.contains(.b) { lastUse[x.operands[1].index] = end }
-            if reads.contains(.c) { lastUse[x.operands[2].index] = end }
+        let end = Int32(n)
+        var lastUse = [Int32](repeating: -1, count: n)
+        for i in 0..<n {
+            let x = ins[i]
+            let arity = x.opcode.flatArity
+            if arity > 0 { lastUse[Int(x.a)] = Int32(i) }
+            if arity > 1 { lastUse[Int(x.b)] = Int32(i) }
+            if arity > 2 { lastUse[Int(x.c)] = Int32(i) }
+        }
+        for o in tape.outputs { lastUse[Int(o)] = end }
+        if gradients {
+            let runsReverse = Self.runsReverse(tape, active, seeded: nil)
+            for i in 0..<n where runsReverse[i] {
+                let x = ins[i]
+                let reads = x.opcode.reverseReads
+                if reads.contains(.y) { lastUse[i] = end }
+                if reads.contains(.a) { lastUse[Int(x.a)] = end }
+                if reads.contains(.b) { lastUse[Int(x.b)] = end }
+                if reads.contains(.c) { lastUse[Int(x.c)] = end }
+            }
         }
 
         // Value planes. Leaves first: inputs are loaded together at the start of each tile, and
         // parameters and constants are filled once, so none of their planes is ever reused.
-        var valuePlane = [Int](repeating: -1, count: n)
+        var valuePlane = [Int32](repeating: -1, count: n)
         var pool = PlanePool()
-        for (i, x) in ins.enumerated() {
+        var inputPlanes: [LeafPlane] = [], parameterPlanes: [LeafPlane] = []
+        var constants: [(plane: Int, value: Double)] = []
+        for i in 0..<n {
+            let x = ins[i]
             switch x.opcode {
-            case .input: valuePlane[i] = pool.take(); inputPlanes[Int(x.immediate)].append(valuePlane[i])
-            case .param: valuePlane[i] = pool.take(); parameterPlanes[Int(x.immediate)].append(valuePlane[i])
-            case .const: valuePlane[i] = pool.take(); constants.append((valuePlane[i], x.immediate))
+            case .input:
+                valuePlane[i] = Int32(pool.take())
+                inputPlanes.append(LeafPlane(slot: Int(x.immediate), plane: Int(valuePlane[i])))
+            case .param:
+                valuePlane[i] = Int32(pool.take())
+                parameterPlanes.append(LeafPlane(slot: Int(x.immediate), plane: Int(valuePlane[i])))
+            case .const:
+                valuePlane[i] = Int32(pool.take())
+                constants.append((Int(valuePlane[i]), x.immediate))
             default: break
             }
         }
         var forwardCode: [tv_instr] = []
-        for (i, x) in ins.enumerated() where x.opcode.arity > 0 {
-            // Operands read for the last time here may give their plane to the result:
-            // the kernels read a block of every operand before writing that block.
-            // Input planes are never reused: on full tiles they are the caller's own columns.
-            for r in Set(x.operands.map(\.index)) where lastUse[r] == i && ins[r].opcode.arity > 0 {
-                pool.give(valuePlane[r])
+        forwardCode.reserveCapacity(n)
+        for i in 0..<n {
+            let x = ins[i]
+            let arity = x.opcode.flatArity
+            if arity == 0 { continue }
+            // Operands read for the last time here may give their plane to the result (each
+            // distinct operand once): the kernels read a block of every operand before writing
+            // that block. Input planes are never reused: on full tiles they are the caller's own columns.
+            let i32 = Int32(i)
+            func release(_ r: Int32) {
+                if lastUse[Int(r)] == i32 && ins[Int(r)].opcode.flatArity > 0 { pool.give(Int(valuePlane[Int(r)])) }
             }
-            valuePlane[i] = pool.take()
-            if lastUse[i] < i { pool.give(valuePlane[i]) }  // dead result: the plane is free again
-            let o = x.operands.map { Int32(valuePlane[$0.index]) }
-            forwardCode.append(tv_instr(op: Int32(x.opcode.rawValue), dst: Int32(valuePlane[i]),
-                                    a: o.count > 0 ? o[0] : 0, b: o.count > 1 ? o[1] : 0, c: o.count > 2 ? o[2] : 0,
-                                    reserved: 0, imm: x.immediate))
+            release(x.a)
+            if arity > 1 && x.b != x.a { release(x.b) }
+            if arity > 2 && x.c != x.a && x.c != x.b { release(x.c) }
+            valuePlane[i] = Int32(pool.take())
+            if lastUse[i] < i32 { pool.give(Int(valuePlane[i])) }  // dead result: the plane is free again
+            forwardCode.append(tv_instr(op: Int32(x.opcode.rawValue), dst: valuePlane[i],
+                                        a: arity > 0 ? valuePlane[Int(x.a)] : 0, b: arity > 1 ? valuePlane[Int(x.b)] : 0,
+                                        c: arity > 2 ? valuePlane[Int(x.c)] : 0, reserved: 0, imm: x.immediate))
         }
         forward = CodeBuffer(forwardCode)
         valuePlaneCount = Swift.max(1, pool.count)
-        isLeafPlane = [Bool](repeating: false, count: valuePlaneCount)
-        for p in inputPlanes.joined() { isLeafPlane[p] = true }
-        for p in parameterPlanes.joined() { isLeafPlane[p] = true }
+        var isLeafPlane = [Bool](repeating: false, count: valuePlaneCount)
+        for p in inputPlanes { isLeafPlane[p.plane] = true }
+        for p in parameterPlanes { isLeafPlane[p.plane] = true }
         for (p, _) in constants { isLeafPlane[p] = true }
-        outputPlanes = tape.outputs.map { valuePlane[$0.register.index] }
+        self.isLeafPlane = isLeafPlane
+        self.inputPlanes = inputPlanes
+        self.parameterPlanes = parameterPlanes
+        self.constants = constants
+        outputPlanes = tape.outputs.map { Int(valuePlane[Int($0)]) }
         self.valuePlane = valuePlane
-        if gradients { reverse = reversePlan(seeded: tape.outputs.map { _ in true }) }
+        reverse = ReversePlan()
+        if gradients { reverse = reversePlan(seeded: nil) }
     }
 
     /// Which registers a gradient can flow into: inputs, parameters, and differentiable
     /// instructions reading an active register.
-    static func active(_ tape: Tape) -> [Bool] {
-        var active: [Bool] = []
-        active.reserveCapacity(tape.instructions.count)
-        for x in tape.instructions {
-            active.append(x.opcode == .input || x.opcode == .param
-                || (x.opcode.info.isDifferentiable && x.operands.contains { active[$0.index] }))
+    static func active(_ tape: FlatTape) -> [Bool] {
+        var active = [Bool](repeating: false, count: tape.instructions.count)
+        let differentiable = OpcodeFacts.isDifferentiable
+        for (i, x) in tape.instructions.enumerated() {
+            if x.opcode == .input || x.opcode == .param {
+                active[i] = true
+            } else if differentiable[Int(x.opcode.rawValue)] {
+                let arity = x.opcode.flatArity
+                active[i] = (arity > 0 && active[Int(x.a)]) || (arity > 1 && active[Int(x.b)]) || (arity > 2 && active[Int(x.c)])
+            }
         }
         return active
     }
 
-    /// The instructions a reverse sweep seeded at the given outputs runs: those with a
-    /// differentiable path from an input or parameter to a seeded output. An output seeded with
-    /// zero is left out entirely, as a symbolic zero in JAX: the instructions only it reads
-    /// contribute nothing, not even 0·∞ = NaN.
-    static func runsReverse(_ tape: Tape, _ active: [Bool], seeded: [Bool]) -> [Bool] {
+    /// ``active(_:)-swift.type.method`` of a ``Tape``.
+    static func active(_ tape: Tape) -> [Bool] { active(FlatTape(tape)) }
+
+    /// The instructions a reverse sweep seeded at the given outputs (`nil`: all) runs: those
+    /// with a differentiable path from an input or parameter to a seeded output. An output
+    /// seeded with zero is left out entirely, as a symbolic zero in JAX: the instructions only
+    /// it reads contribute nothing, not even 0·∞ = NaN.
+    static func runsReverse(_ tape: FlatTape, _ active: [Bool], seeded: [Bool]?) -> [Bool] {
         let ins = tape.instructions
         var runs = [Bool](repeating: false, count: ins.count)
         var needed = [Bool](repeating: false, count: ins.count)
-        for (k, o) in tape.outputs.enumerated() where seeded[k] { needed[o.register.index] = true }
-        for i in stride(from: ins.count - 1, through: 0, by: -1) where needed[i] && active[i] && ins[i].opcode.arity > 0 {
+        for (k, o) in tape.outputs.enumerated() where seeded?[k] ?? true { needed[Int(o)] = true }
+        for i in stride(from: ins.count - 1, through: 0, by: -1) where needed[i] && active[i] {
+            let x = ins[i]
+            let arity = x.opcode.flatArity
+            if arity == 0 { continue }
             runs[i] = true
-            for r in ins[i].operands { needed[r.index] = true }
+            needed[Int(x.a)] = true
+            if arity > 1 { needed[Int(x.b)] = true }
+            if arity > 2 { needed[Int(x.c)] = true }
         }
         return runs
     }
 
-    /// Plans the reverse sweep for the outputs marked in `seeded` (a subset of the outputs
-    /// this plan keeps values for). Adjoint planes are allocated in reverse-sweep order;
-    /// contributions to operands whose adjoint can never matter (constants) go to one shared
-    /// sink plane, always stored, never read.
-    func reversePlan(seeded: [Bool]) -> ReversePlan {
+    /// ``runsReverse(_:_:seeded:)-swift.type.method`` of a ``Tape``.
+    static func runsReverse(_ tape: Tape, _ active: [Bool], seeded: [Bool]) -> [Bool] {
+        runsReverse(FlatTape(tape), active, seeded: seeded)
+    }
+
+    /// Plans the reverse sweep for the outputs marked in `seeded` (`nil`: all; a subset of the
+    /// outputs this plan keeps values for). Adjoint planes are allocated in reverse-sweep
+    /// order; contributions to operands whose adjoint can never matter (constants) go to one
+    /// shared sink plane, always stored, never read.
+    func reversePlan(seeded: [Bool]?) -> ReversePlan {
         let ins = tape.instructions
+        let n = ins.count
         let runsReverse = Self.runsReverse(tape, active, seeded: seeded)
-        var plan = ReversePlan(inputs: tape.inputs.count, parameters: tape.parameters.count)
         var adjoints = PlanePool()
-        let sink = adjoints.take()
-        var adjointPlane = [Int?](repeating: nil, count: ins.count)
+        let sink = Int32(adjoints.take())
+        var adjointPlane = [Int32](repeating: -1, count: n)
         // Inputs and parameters that receive a gradient get planes of their own, never shared
         // with other registers: on full tiles they are the caller's gradient columns.
-        var touched = [Bool](repeating: false, count: ins.count)
-        for (k, o) in tape.outputs.enumerated() where seeded[k] { touched[o.register.index] = true }
-        for (i, x) in ins.enumerated() where runsReverse[i] { for r in x.operands { touched[r.index] = true } }
-        var leafPlanes = [Int: Int]()
-        for (i, x) in ins.enumerated() where touched[i] && (x.opcode == .input || x.opcode == .param) {
-            leafPlanes[i] = adjoints.take()
+        var leafPlane = [Int32](repeating: -1, count: n)
+        do {
+            var touched = [Bool](repeating: false, count: n)
+            for (k, o) in tape.outputs.enumerated() where seeded?[k] ?? true { touched[Int(o)] = true }
+            for i in 0..<n where runsReverse[i] {
+                let x = ins[i]
+                let arity = x.opcode.flatArity
+                touched[Int(x.a)] = true
+                if arity > 1 { touched[Int(x.b)] = true }
+                if arity > 2 { touched[Int(x.c)] = true }
+            }
+            for i in 0..<n where touched[i] && (ins[i].opcode == .input || ins[i].opcode == .param) {
+                leafPlane[i] = Int32(adjoints.take())
+            }
         }
         // How many registers' adjoints each plane holds: pass-through contributions below let
         // several registers share their consumer's plane, which is freed when the last is read.
-        var holders = [Int](repeating: 0, count: ins.count + 2)
-        func assign(_ r: Int, _ p: Int) {
-            adjointPlane[r] = p
-            if leafPlanes[r] == nil { holders[p] += 1 }
+        var holders = [Int32](repeating: 0, count: n + 2)
+        func assign(_ r: Int32, _ p: Int32) {
+            adjointPlane[Int(r)] = p
+            if leafPlane[Int(r)] < 0 { holders[Int(p)] += 1 }
         }
-        func newPlane() -> Int {
+        func newPlane() -> Int32 {
             let p = adjoints.take()
-            if p >= holders.count { holders += [Int](repeating: 0, count: p + 1 - holders.count) }
-            return p
+            if p >= holders.count { holders.append(contentsOf: repeatElement(0, count: p + 1 - holders.count)) }
+            return Int32(p)
         }
-        for (k, o) in tape.outputs.enumerated() where seeded[k] && adjointPlane[o.register.index] == nil {
-            assign(o.register.index, leafPlanes[o.register.index] ?? newPlane())
+        for (k, o) in tape.outputs.enumerated() where (seeded?[k] ?? true) && adjointPlane[Int(o)] < 0 {
+            assign(o, leafPlane[Int(o)] >= 0 ? leafPlane[Int(o)] : newPlane())
         }
-        plan.seedPlanes = tape.outputs.enumerated().map { k, o in seeded[k] ? adjointPlane[o.register.index] : nil }
-        let uses = TapeRewriter.useCounts(tape)
+        var plan = ReversePlan()
+        plan.seedPlanes = tape.outputs.enumerated().map { k, o in (seeded?[k] ?? true) ? Int(adjointPlane[Int(o)]) : -1 }
+        var uses: [Int32] = []
+        tape.useCounts(into: &uses)
         var reversed: [tv_rinstr] = []
-        for i in stride(from: ins.count - 1, through: 0, by: -1) where runsReverse[i] {
+        reversed.reserveCapacity(n)
+        for i in stride(from: n - 1, through: 0, by: -1) where runsReverse[i] {
             let x = ins[i]
-            guard let gdst = adjointPlane[i] else { preconditionFailure("reverse instruction r\(i) has no adjoint") }
-            holders[gdst] -= 1  // this instruction reads r_i's adjoint for the last time
+            let arity = x.opcode.flatArity
+            let gdst = adjointPlane[i]
+            precondition(gdst >= 0, "reverse instruction r\(i) has no adjoint")
+            holders[Int(gdst)] -= 1  // this instruction reads r_i's adjoint for the last time
             var first: Int32 = 0
-            var g: [Int32?] = [nil, nil, nil]
+            var g: (Int32, Int32, Int32) = (-1, -1, -1)
+            func get(_ k: Int) -> Int32 { k == 0 ? g.0 : (k == 1 ? g.1 : g.2) }
+            func set(_ k: Int, _ p: Int32) { if k == 0 { g.0 = p } else if k == 1 { g.1 = p } else { g.2 = p } }
             // Contributions that go nowhere: to constants (inactive), or passed through
             // unchanged (g itself) to a result read only here, which then simply shares the
             // plane holding g instead of receiving a copy.
-            for (k, r) in x.operands.enumerated() {
-                if !active[r.index] {
-                    g[k] = Int32(sink); first |= 1 << k
-                } else if adjointPlane[r.index] == nil, x.opcode.passesAdjointThrough(operand: k),
-                          uses[r.index] == 1, ins[r.index].opcode.arity > 0 {
-                    assign(r.index, gdst)
-                    g[k] = Int32(sink); first |= 1 << k
+            for k in 0..<arity {
+                let r = x.operand(k)
+                if !active[Int(r)] {
+                    set(k, sink); first |= 1 << k
+                } else if adjointPlane[Int(r)] < 0, x.opcode.passesAdjointThrough(operand: k),
+                          uses[Int(r)] == 1, ins[Int(r)].opcode.flatArity > 0 {
+                    assign(r, gdst)
+                    set(k, sink); first |= 1 << k
                 }
             }
-            if holders[gdst] == 0 { adjoints.give(gdst) }  // an operand's first contribution may take it
-            for (k, r) in x.operands.enumerated() where g[k] == nil {
-                if let p = adjointPlane[r.index] {
-                    g[k] = Int32(p)
+            if holders[Int(gdst)] == 0 { adjoints.give(Int(gdst)) }  // an operand's first contribution may take it
+            var skipped = 0
+            for k in 0..<arity {
+                if get(k) == sink { skipped |= 1 << k; continue }
+                let r = x.operand(k)
+                if adjointPlane[Int(r)] >= 0 {
+                    set(k, adjointPlane[Int(r)])
                 } else {
-                    let p = leafPlanes[r.index] ?? newPlane()
-                    assign(r.index, p)
-                    g[k] = Int32(p); first |= 1 << k
+                    let p = leafPlane[Int(r)] >= 0 ? leafPlane[Int(r)] : newPlane()
+                    assign(r, p)
+                    set(k, p); first |= 1 << k
                 }
             }
             // Nothing left to compute: every contribution was to a constant or passed through.
-            let skipped = Set(x.operands.indices.filter { g[$0] == Int32(sink) })
-            if skipped.count == x.operands.count { continue }
+            if skipped == (1 << arity) - 1 { continue }
             // Or less: a cheaper rule making the same contributions to the operands that remain.
             var op = x.opcode
-            var kept = Array(x.operands.indices)
-            if !skipped.isEmpty, let cheaper = x.opcode.reverseWithout(skipped) {
+            var kept: (Int, Int, Int) = (0, 1, 2)
+            var keptCount = arity
+            if skipped != 0, let cheaper = x.opcode.reverseWithout(Set((0..<arity).filter { skipped & (1 << $0) != 0 })) {
                 op = cheaper.opcode
-                kept = cheaper.operands
+                keptCount = cheaper.operands.count
+                kept = (keptCount > 0 ? cheaper.operands[0] : 0, keptCount > 1 ? cheaper.operands[1] : 0, keptCount > 2 ? cheaper.operands[2] : 0)
             }
-            let v = kept.map { Int32(valuePlane[x.operands[$0].index]) }
-            let a = kept.map { g[$0] ?? 0 }
+            func keptIndex(_ position: Int) -> Int { position == 0 ? kept.0 : (position == 1 ? kept.1 : kept.2) }
             var keptFirst: Int32 = 0
-            for (position, k) in kept.enumerated() where first & (1 << k) != 0 { keptFirst |= 1 << position }
+            for position in 0..<keptCount where first & (1 << keptIndex(position)) != 0 { keptFirst |= 1 << position }
+            func v(_ position: Int) -> Int32 { position < keptCount ? valuePlane[Int(x.operand(keptIndex(position)))] : 0 }
+            func a(_ position: Int) -> Int32 { position < keptCount ? get(keptIndex(position)) : 0 }
             reversed.append(tv_rinstr(op: Int32(op.rawValue), first: keptFirst,
-                                      vdst: Int32(valuePlane[i]), va: v.count > 0 ? v[0] : 0, vb: v.count > 1 ? v[1] : 0,
-                                      gdst: Int32(gdst), ga: a.count > 0 ? a[0] : 0, gb: a.count > 1 ? a[1] : 0,
-                                      gc: a.count > 2 ? a[2] : 0, vc: v.count > 2 ? v[2] : 0, imm: x.immediate))
+                                      vdst: valuePlane[i], va: v(0), vb: v(1),
+                                      gdst: gdst, ga: a(0), gb: a(1), gc: a(2), vc: v(2), imm: x.immediate))
         }
         plan.code = CodeBuffer(reversed.reversed())  // the kernel runs it last to first
         plan.adjointPlaneCount = adjoints.count
-        for (i, x) in ins.enumerated() {
-            guard let p = adjointPlane[i] else { continue }
-            if x.opcode == .input { plan.inputAdjointPlanes[Int(x.immediate)].append(p) }
-            if x.opcode == .param { plan.parameterAdjointPlanes[Int(x.immediate)].append(p) }
+        for i in 0..<n where adjointPlane[i] >= 0 {
+            let x = ins[i]
+            if x.opcode == .input { plan.inputAdjointPlanes.append(LeafPlane(slot: Int(x.immediate), plane: Int(adjointPlane[i]))) }
+            if x.opcode == .param { plan.parameterAdjointPlanes.append(LeafPlane(slot: Int(x.immediate), plane: Int(adjointPlane[i]))) }
         }
         return plan
     }
+}
+
+/// A leaf's slot (input or parameter number) and the plane holding its value or adjoint.
+struct LeafPlane: Sendable {
+    let slot: Int
+    let plane: Int
 }
 
 /// One reverse sweep's code and adjoint layout, for one set of seeded outputs.
 struct ReversePlan: Sendable {
     var code = CodeBuffer<tv_rinstr>([])
     var adjointPlaneCount = 0
-    /// The adjoint plane each output's seed goes to; nil for outputs left out (seed 0).
-    var seedPlanes: [Int?] = []
-    /// Adjoint planes summed into each input slot's gradient (empty: the gradient is 0).
-    var inputAdjointPlanes: [[Int]]
-    /// Adjoint planes summed into each parameter slot's gradient.
-    var parameterAdjointPlanes: [[Int]]
-
-    init(inputs: Int, parameters: Int) {
-        inputAdjointPlanes = Array(repeating: [], count: inputs)
-        parameterAdjointPlanes = Array(repeating: [], count: parameters)
-    }
+    /// The adjoint plane each output's seed goes to; -1 for outputs left out (seed 0).
+    var seedPlanes: [Int] = []
+    /// Adjoint planes summed into the input slots' gradients, in tape order (a slot with
+    /// none: the gradient is 0).
+    var inputAdjointPlanes: [LeafPlane] = []
+    /// Adjoint planes summed into the parameter slots' gradients, in tape order.
+    var parameterAdjointPlanes: [LeafPlane] = []
 }
 
 /// Plane numbers: freed planes are reused last-freed first (still warm in cache).

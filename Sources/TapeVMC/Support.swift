@@ -408,3 +408,124 @@ extension RunArguments {
         }
     }
 }
+
+// MARK: - Populations
+
+/// The checked arguments of `tvm_population_evaluate`.
+struct PopulationArguments {
+    static let stopOnNonFinite: UInt32 = 1
+    static let exact: UInt32 = 2
+
+    let tapes: [Tape]
+    let count: Int
+    let names: [String]
+    let columns: [UnsafePointer<Double>]
+    let target: UnsafePointer<Double>?
+    let parameters: [UnsafeBufferPointer<Double>]
+    let options: ExecutionOptions
+    let stopOnNonFinite: Bool
+
+    init(tapeCount: UInt, tapes: UnsafePointer<OpaquePointer?>?, n: UInt,
+         columnNames: UnsafePointer<UnsafePointer<CChar>?>?, columns: UnsafePointer<UnsafePointer<Double>?>?,
+         columnCount: UInt, target: UnsafePointer<Double>?, params: UnsafePointer<UnsafePointer<Double>?>?,
+         threads: UInt, flags: UInt32) throws(CallError) {
+        let k = try int(tapeCount, "tape_count")
+        count = try int(n, "n")
+        let c = try int(columnCount, "column_count")
+        guard flags & ~(Self.stopOnNonFinite | Self.exact) == 0 else {
+            throw CallError(.invalidArgument, "flags is \(flags): only TVM_POPULATION_STOP_ON_NONFINITE (1) and TVM_POPULATION_EXACT (2) are defined")
+        }
+        guard threads <= 4096 else { throw CallError(.invalidArgument, "threads is \(threads), more than 4096") }
+        var list: [Tape] = []
+        if k > 0 {
+            guard let tapes else { throw CallError(.nullArgument, "tapes is NULL, but tape_count is \(k)") }
+            for i in 0..<k { list.append(try tapeHandle(tapes[i], "tapes[\(i)]").tape) }
+        }
+        self.tapes = list
+        var names: [String] = [], cols: [UnsafePointer<Double>] = []
+        if c > 0 {
+            guard let columnNames else { throw CallError(.nullArgument, "column_names is NULL, but column_count is \(c)") }
+            guard let columns else { throw CallError(.nullArgument, "columns is NULL, but column_count is \(c)") }
+            for j in 0..<c {
+                names.append(try string(columnNames[j], "column_names[\(j)]"))
+                if let column = columns[j] {
+                    cols.append(column)
+                } else if count == 0 {
+                    cols.append(UnsafePointer(bitPattern: 8)!)  // nothing is read from a column of no rows
+                } else {
+                    throw CallError(.nullArgument, "columns[\(j)] (column '\(names[j])') is NULL")
+                }
+            }
+        }
+        self.names = names
+        self.columns = cols
+        self.target = target
+        var parameters: [UnsafeBufferPointer<Double>] = []
+        for (i, tape) in list.enumerated() {
+            let p = tape.parameters.count
+            if p == 0 { parameters.append(UnsafeBufferPointer(start: nil, count: 0)); continue }
+            guard let params else { throw CallError(.nullArgument, "params is NULL, but tapes[\(i)] has \(p) parameter(s)\(listing(tape.parameters))") }
+            guard let values = params[i] else { throw CallError(.nullArgument, "params[\(i)] is NULL, but tapes[\(i)] has \(p) parameter(s)\(listing(tape.parameters))") }
+            parameters.append(UnsafeBufferPointer(start: values, count: p))
+        }
+        self.parameters = parameters
+        options = ExecutionOptions(threads: threads == 0 ? nil : Int(threads),
+                                   optimization: flags & Self.exact != 0 ? .exact : .all)
+        stopOnNonFinite = flags & Self.stopOnNonFinite != 0
+    }
+
+    /// Checks the destinations (none may overlap another or a column) and runs.
+    func run(values: UnsafePointer<UnsafeMutablePointer<Double>?>?, paramGradients: UnsafePointer<UnsafeMutablePointer<Double>?>?,
+             jacobians: UnsafePointer<UnsafeMutablePointer<Double>?>?, losses: UnsafeMutablePointer<Double>?,
+             nonFiniteRows: UnsafeMutablePointer<UInt>?) throws(CallError) {
+        let k = tapes.count
+        var ranges: [Column] = []
+        for (j, column) in columns.enumerated() {
+            ranges.append(Column(column, doubles: count, label: "columns[\(j)] (column '\(names[j])')", written: false))
+        }
+        if let target { ranges.append(Column(target, doubles: count, label: "target", written: false)) }
+        func collect(_ array: UnsafePointer<UnsafeMutablePointer<Double>?>?, _ label: String,
+                     _ doubles: (Int) -> Int) -> [UnsafeMutablePointer<Double>?] {
+            guard let array else { return [] }
+            return (0..<k).map { i in
+                if let p = array[i] { ranges.append(Column(p, doubles: doubles(i), label: "\(label)[\(i)]", written: true)) }
+                return array[i]
+            }
+        }
+        let valueList = collect(values, "values") { _ in count }
+        let gradientList = collect(paramGradients, "param_gradients") { tapes[$0].parameters.count }
+        let jacobianList = collect(jacobians, "jacobians") { tapes[$0].parameters.count * count }
+        if losses != nil && target == nil {
+            throw CallError(.invalidArgument, "losses is not NULL, but there is no target column to compute a loss against")
+        }
+        if let losses { ranges.append(Column(losses, doubles: k, label: "losses", written: true)) }
+        if let nonFiniteRows { ranges.append(Column(nonFiniteRows, doubles: k, label: "nonfinite_rows", written: true)) }
+        try checkOverlaps(ranges)
+        let request = PopulationRequest(gradient: !gradientList.isEmpty, jacobian: !jacobianList.isEmpty,
+                                        values: !valueList.isEmpty, stopOnNonFinite: stopOnNonFinite)
+        var counts = [Int](repeating: 0, count: k)
+        var stopped = [Bool](repeating: false, count: k)
+        var lossScratch = [Double](repeating: 0, count: target != nil && losses == nil ? k : 0)
+        try counts.withUnsafeMutableBufferPointer { (c) throws(CallError) in
+            try stopped.withUnsafeMutableBufferPointer { (s) throws(CallError) in
+                try lossScratch.withUnsafeMutableBufferPointer { (l) throws(CallError) in
+                    let destinations = PopulationDestinations(
+                        values: valueList.isEmpty ? nil : { valueList[$0] },
+                        gradient: gradientList.isEmpty ? nil : { gradientList[$0] },
+                        jacobian: jacobianList.isEmpty ? nil : { jacobianList[$0] },
+                        losses: target == nil ? nil : (losses ?? l.baseAddress),
+                        nonFiniteRows: c.baseAddress ?? UnsafeMutablePointer(bitPattern: 8)!,
+                        stopped: s.baseAddress ?? UnsafeMutablePointer(bitPattern: 8)!)
+                    do throws(EvaluationError) {
+                        try Population.run(tapes, count: count, names: names, columns: columns, target: target,
+                                           parameters: parameters, destinations: destinations, request: request,
+                                           options: options)
+                    } catch {
+                        throw CallError(.invalidArgument, error.message)
+                    }
+                }
+            }
+        }
+        if let nonFiniteRows { for i in 0..<k { nonFiniteRows[i] = UInt(counts[i]) } }
+    }
+}

@@ -485,3 +485,26 @@ public func tvm_gradients(_ program: OpaquePointer?, _ n: UInt,
         try run.run(values: values, gradients: requests)
     }
 }
+
+// MARK: - Populations
+
+@_cdecl("tvm_population_evaluate")
+public func tvm_population_evaluate(_ tapeCount: UInt, _ tapes: UnsafePointer<OpaquePointer?>?, _ n: UInt,
+                                    _ columnNames: UnsafePointer<UnsafePointer<CChar>?>?,
+                                    _ columns: UnsafePointer<UnsafePointer<Double>?>?, _ columnCount: UInt,
+                                    _ target: UnsafePointer<Double>?,
+                                    _ params: UnsafePointer<UnsafePointer<Double>?>?,
+                                    _ threads: UInt, _ flags: UInt32,
+                                    _ values: UnsafePointer<UnsafeMutablePointer<Double>?>?,
+                                    _ paramGradients: UnsafePointer<UnsafeMutablePointer<Double>?>?,
+                                    _ jacobians: UnsafePointer<UnsafeMutablePointer<Double>?>?,
+                                    _ losses: UnsafeMutablePointer<Double>?,
+                                    _ nonFiniteRows: UnsafeMutablePointer<UInt>?) -> Int32 {
+    call("tvm_population_evaluate") { () throws(CallError) in
+        let population = try PopulationArguments(tapeCount: tapeCount, tapes: tapes, n: n, columnNames: columnNames,
+                                                 columns: columns, columnCount: columnCount, target: target, params: params,
+                                                 threads: threads, flags: flags)
+        try population.run(values: values, paramGradients: paramGradients, jacobians: jacobians, losses: losses,
+                           nonFiniteRows: nonFiniteRows)
+    }
+}

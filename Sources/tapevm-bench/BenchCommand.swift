@@ -65,6 +65,15 @@ struct BenchCommand: ParsableCommand {
     @Option(name: .customLong("tape-file"), help: "Add a case from a file in the tape text format (repeatable).")
     var tapeFiles: [String] = []
 
+    @Flag(help: "Run the population benchmark instead of the suite: 10,000 random expressions of 10–50 nodes over 5 inputs with 5 parameters, scored end to end (Program included) at --population-rows rows, values only and value + summed parameter gradient, one thread and all threads.")
+    var population = false
+
+    @Option(help: "Expressions in the population benchmark.")
+    var populationCount: Int = 10_000
+
+    @Option(help: "Row counts of the population benchmark, comma-separated.")
+    var populationRows: String = "100,1000,10000"
+
     mutating func validate() throws {
         if let systems {
             for s in systems.split(separator: ",") where !BenchSystem.allNames.contains(String(s)) {
@@ -110,6 +119,14 @@ struct BenchCommand: ParsableCommand {
     }
 
     func run() throws {
+        if population {
+            let rows = populationRows.split(separator: ",").compactMap { Int($0.replacingOccurrences(of: "_", with: "")) }
+            guard !rows.isEmpty, rows.allSatisfy({ $0 > 0 }), populationCount > 0 else {
+                throw ValidationError("--population-rows needs positive row counts and --population-count a positive count")
+            }
+            try PopulationBench(expressions: populationCount, rows: rows, repeats: quick ? 1 : 3, seed: seed).run()
+            return
+        }
         let threads = ExecutionOptions.coreCount
         let batchSizes = sizes.map { $0.split(separator: ",").map { Int($0.replacingOccurrences(of: "_", with: ""))! } }
             ?? (quick ? [1, 64, 4096] : [1, 64, 4096, 65536, 1_048_576])

@@ -61,7 +61,7 @@ extension Program {
     /// - Throws: ``EvaluationError`` when the counts do not match the tape.
     public func runTangents(count: Int, inputs: [UnsafePointer<Double>], parameters: [Double],
                             values: [UnsafeMutablePointer<Double>?], tangents: [TangentRequest]) throws(EvaluationError) {
-        try check(count: count, inputs: inputs.count, parameters: parameters)
+        try check(count: count, inputs: inputs.count, parameters: parameters.count)
         let (nIn, nPar, nOut) = (tape.inputs.count, tape.parameters.count, tape.outputs.count)
         guard values.isEmpty || values.count == nOut else {
             throw EvaluationError("expected \(nOut) output value destination(s), got \(values.count)")
@@ -82,7 +82,7 @@ extension Program {
         let plan = tangentPlan(activeInputs: activeInputs, activeParameters: activeParameters)
         let D = tangents.count
         let tileSize = options.resolvedTileSize(planes: plan.values.valuePlaneCount * (1 + D))
-        let split = RunPlan(count: count, tileSize: tileSize, sumStride: D * nOut * 8)
+        let split = RunPlan(count: count, tileSize: tileSize, requests: D, parameters: nOut)
         let sums = UnsafeMutableBufferPointer<Double>.allocate(capacity: Swift.max(1, split.chunkCount * split.sumStride))
         sums.initialize(repeating: 0)
         defer { sums.deallocate() }
@@ -142,9 +142,7 @@ extension Program {
         for p in 0..<P { vTable[p] = V + p * tile }
         for q in 0..<P * D { tTable[q] = T + q * tile }
         for (plane, value) in sweep.constants { (V + plane * tile).update(repeating: value, count: tile) }
-        for (slot, planes) in sweep.parameterPlanes.enumerated() {
-            for plane in planes { (V + plane * tile).update(repeating: parameters[slot], count: tile) }
-        }
+        for leaf in sweep.parameterPlanes { (V + leaf.plane * tile).update(repeating: parameters[leaf.slot], count: tile) }
         // Leaf tangents: shared ones filled once, per-point ones loaded per tile.
         var tangentLoads: [(UnsafePointer<Double>, Int)] = []
         for (d, request) in job.requests.enumerated() {
@@ -164,9 +162,7 @@ extension Program {
             }
         }
         var loads: [(UnsafePointer<Double>, Int, UnsafeMutablePointer<UnsafeMutablePointer<Double>?>, UnsafeMutablePointer<Double>)] = []
-        for (slot, planes) in sweep.inputPlanes.enumerated() {
-            for plane in planes { loads.append((job.inputs[slot], plane, vTable + plane, V + plane * tile)) }
-        }
+        for leaf in sweep.inputPlanes { loads.append((job.inputs[leaf.slot], leaf.plane, vTable + leaf.plane, V + leaf.plane * tile)) }
         for (column, q) in tangentLoads { loads.append((column, q, tTable + q, T + q * tile)) }
         let code = plan.code
         while true {

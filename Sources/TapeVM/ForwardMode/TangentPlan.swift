@@ -32,8 +32,13 @@ final class TangentPlan: @unchecked Sendable {
     init(_ values: SweepPlan, activeInputs: [Bool], activeParameters: [Bool]) {
         self.values = values
         var planeActive = [Bool](repeating: false, count: values.valuePlaneCount)
-        inputTangentPlanes = values.inputPlanes.enumerated().map { activeInputs[$0] ? $1 : [] }
-        parameterTangentPlanes = values.parameterPlanes.enumerated().map { activeParameters[$0] ? $1 : [] }
+        func bySlot(_ leaves: [LeafPlane], _ active: [Bool]) -> [[Int]] {
+            var planes = [[Int]](repeating: [], count: active.count)
+            for leaf in leaves where active[leaf.slot] { planes[leaf.slot].append(leaf.plane) }
+            return planes
+        }
+        inputTangentPlanes = bySlot(values.inputPlanes, activeInputs)
+        parameterTangentPlanes = bySlot(values.parameterPlanes, activeParameters)
         for p in inputTangentPlanes.joined() { planeActive[p] = true }
         for p in parameterTangentPlanes.joined() { planeActive[p] = true }
         var code: [TangentInstruction] = []

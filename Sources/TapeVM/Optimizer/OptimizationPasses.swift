@@ -44,22 +44,3 @@ public struct OptimizationPasses: OptionSet, Sendable, Hashable {
     /// No pass.
     public static let none: OptimizationPasses = []
 }
-
-extension Tape {
-    /// This tape after the given passes, run in a fixed order (folding, identities, constant
-    /// operands, common subexpressions, multiply-add, squared difference, dead code), twice so
-    /// that each pass sees the others' results.
-    public func optimized(_ passes: OptimizationPasses = .all) -> Tape {
-        var tape = self
-        for _ in 0..<2 {
-            if passes.contains(.constantFolding) { tape = tape.foldingConstants() }
-            if passes.contains(.identities) { tape = tape.removingIdentities() }
-            if passes.contains(.constantOperands) { tape = tape.fusingConstantOperands() }
-            if passes.contains(.commonSubexpressions) { tape = tape.mergingCommonSubexpressions() }
-            if passes.contains(.multiplyAdd) { tape = tape.fusingMultiplyAdd() }
-            if passes.contains(.squaredDifference) { tape = tape.fusingSquaredDifferences() }
-            if passes.contains(.deadCode) { tape = tape.removingDeadCode() }
-        }
-        return tape
-    }
-}

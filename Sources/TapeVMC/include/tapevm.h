@@ -334,6 +334,55 @@ int tvm_gradients(const tvm_program *program, size_t n,
                   double *param_gradient_sums,
                   double *const *param_gradients, size_t param_gradient_count);
 
+/* ---------------------------------------------------------------------------------------- */
+/* Populations: many tapes over one data set                                                */
+/* ---------------------------------------------------------------------------------------- */
+
+/** Flags of tvm_population_evaluate. */
+/** Stop a tape at the first chunk of rows (at most 16 tiles, 8192 rows by default) in which a
+ *  row's value or gradient is not finite: its loss and gradient become NaN, its values and
+ *  Jacobian past that chunk NaN, and nonfinite_rows counts the rows evaluated. */
+#define TVM_POPULATION_STOP_ON_NONFINITE 1u
+/** Optimize with the passes that keep gradients bit-identical to the reference (`.exact`)
+ *  instead of every pass (values are bit-identical either way). */
+#define TVM_POPULATION_EXACT 2u
+
+/** Evaluates tape_count tapes over one data set of n rows: the evaluation backend of a
+ *  symbolic-regression engine. Each tape is optimized and planned, run, and released within
+ *  the call (no tvm_program needed).
+ *  - tapes: tape_count tape handles; each has exactly one output and reads inputs named in
+ *    column_names (any subset of them, in any order).
+ *  - column_names, columns, column_count: the data set, one named column of n doubles each.
+ *  - target: NULL, or n doubles y: then each tape's loss is sum_i (f(x_i) - y_i)^2 and its
+ *    parameter gradient is the loss's.
+ *  - params: per tape, a pointer to its parameter values (one per parameter slot); the array
+ *    and entries may be NULL for tapes without parameters.
+ *  - threads: worker threads, 0 for every core. Threads run whole tapes; with fewer tapes
+ *    than threads (and no early stop), each tape's rows are split instead. Results are the
+ *    same, bit for bit, for any thread count.
+ *  - flags: TVM_POPULATION_STOP_ON_NONFINITE, TVM_POPULATION_EXACT, or 0.
+ *  Destinations (each array NULL to skip that result, else one entry per tape, an entry NULL
+ *  to skip that tape):
+ *  - values[k]: n doubles, tape k's value at every row;
+ *  - param_gradients[k]: P_k doubles (P_k = tape k's parameter count), the parameter gradient
+ *    summed over the rows (of the loss with a target, of f without);
+ *  - jacobians[k]: P_k * n doubles, parameter-major: jacobians[k][p * n + i] is the derivative
+ *    of f(x_i) with respect to parameter p (a numpy array of shape (P_k, n));
+ *  - losses: tape_count doubles (only with a target);
+ *  - nonfinite_rows: tape_count counts of rows whose value, or (with param_gradients or
+ *    jacobians) whose parameter gradient, is NaN or infinite.
+ *  Destinations must not overlap each other or the columns. On any error nothing has been
+ *  written. Errors: TVM_ERROR_NULL_ARGUMENT, TVM_ERROR_INVALID_HANDLE (an entry of tapes is
+ *  not a tvm_tape), TVM_ERROR_INVALID_ARGUMENT (a tape with several outputs, an input that is
+ *  not a column, overlapping destinations, losses without a target, unknown flags; the
+ *  message names the tape). */
+int tvm_population_evaluate(size_t tape_count, const tvm_tape *const *tapes, size_t n,
+                            const char *const *column_names, const double *const *columns, size_t column_count,
+                            const double *target, const double *const *params,
+                            size_t threads, unsigned int flags,
+                            double *const *values, double *const *param_gradients, double *const *jacobians,
+                            double *losses, size_t *nonfinite_rows);
+
 #ifdef __cplusplus
 }
 #endif
