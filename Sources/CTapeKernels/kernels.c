@@ -88,12 +88,19 @@ TV_SLEEF_BINARY(TV_SLEEF_EXTERN2)
     tv_sleef##W##_##fn##2((const double *)&_in, (const double *)&_in2, (double *)&_out); _out; })
 #define TV_FORWARD forward_avx2
 #define TV_REVERSE reverse_avx2
+#define TV_FORWARD_MODE tangent_avx2
 #define TV_TARGET TV_AVX2
 #define VMATH1(fn, x) TV_T1(4, fn, x)
 #define VMATH2(fn, x, y) TV_T2(4, fn, x, y)
+#define TV_LANE_FUNCTION(name) static TV_TARGET void tv_lane_##name##_avx2(const double *px, double *py)
+#include "generated/lane_functions.h"
+#undef TV_LANE_FUNCTION
+#define LANEFN(name, x) ({ v8d _li = (x), _lo; tv_lane_##name##_avx2((const double *)&_li, (double *)&_lo); _lo; })
 #include "sweep_template.h"
+#undef LANEFN
 #undef TV_FORWARD
 #undef TV_REVERSE
+#undef TV_FORWARD_MODE
 #undef TV_TARGET
 #undef VMATH1
 #undef VMATH2
@@ -101,10 +108,18 @@ TV_SLEEF_BINARY(TV_SLEEF_EXTERN2)
 // ---- AVX-512 path: SLEEF's AVX-512F 8-lane functions, one per block, through the trampolines.
 #define TV_FORWARD forward_avx512
 #define TV_REVERSE reverse_avx512
+#define TV_FORWARD_MODE tangent_avx512
 #define TV_TARGET TV_AVX512
 #define VMATH1(fn, x) TV_T1(8, fn, x)
 #define VMATH2(fn, x, y) TV_T2(8, fn, x, y)
+#define TV_LANE_FUNCTION(name) static TV_TARGET void tv_lane_##name##_avx512(const double *px, double *py)
+#include "generated/lane_functions.h"
+#undef TV_LANE_FUNCTION
+#define LANEFN(name, x) ({ v8d _li = (x), _lo; tv_lane_##name##_avx512((const double *)&_li, (double *)&_lo); _lo; })
 #include "sweep_template.h"
+#undef LANEFN
+#undef VMATH1
+#undef VMATH2
 
 int tv_isa_supported(int isa) {
     __builtin_cpu_init();
@@ -146,6 +161,17 @@ int tv_forward(int isa, const tv_instr *code, long count, double *const *values,
 #if defined(__x86_64__) && defined(__linux__)
     case TV_ISA_AVX512: forward_avx512(code, count, values, tile); return 0;
     case TV_ISA_AVX2: forward_avx2(code, count, values, tile); return 0;
+#endif
+    default: return -1;
+    }
+}
+
+int tv_tangent(int isa, const tv_instr *code, long count, double *const *values, double *const *tangents, long tile) {
+    if (!tv_checked(isa)) return -1;
+    switch (isa) {
+#if defined(__x86_64__) && defined(__linux__)
+    case TV_ISA_AVX512: tangent_avx512(code, count, values, tangents, tile); return 0;
+    case TV_ISA_AVX2: tangent_avx2(code, count, values, tangents, tile); return 0;
 #endif
     default: return -1;
     }
@@ -195,6 +221,28 @@ static int tv_lane_isa(void) {
 #endif
 TV_SLEEF_UNARY(TV_LANE1)
 TV_SLEEF_BINARY(TV_LANE2)
+
+// ---- Lane math functions that Lane defines through other operations (tanh, sigmoid), printed
+// from that one Swift definition into generated/lane_functions.h and compiled here per code path,
+// so the Swift interpreter runs them at the widest vector width, as it runs SLEEF's functions.
+// The baseline form reaches SLEEF through the lane functions above.
+#define VMATH1(fn, x) ({ v8d _in = (x), _out; tv_lane_##fn(&_in, &_out); _out; })
+#define TV_LANE_FUNCTION(name) static void tv_lane_##name##_base(const double *px, double *py)
+#include "generated/lane_functions.h"
+#undef TV_LANE_FUNCTION
+#undef VMATH1
+#if defined(__x86_64__) && defined(__linux__)
+#define TV_LANE_DISPATCH(name) void tv_lane_##name(const void *x, void *y) { \
+    switch (tv_lane_isa()) { \
+    case TV_ISA_AVX512: tv_lane_##name##_avx512((const double *)x, (double *)y); return; \
+    case TV_ISA_AVX2: tv_lane_##name##_avx2((const double *)x, (double *)y); return; \
+    default: tv_lane_##name##_base((const double *)x, (double *)y); return; \
+    } }
+#else
+#define TV_LANE_DISPATCH(name) void tv_lane_##name(const void *x, void *y) { \
+    tv_lane_##name##_base((const double *)x, (double *)y); }
+#endif
+TV_LANE_FUNCTIONS(TV_LANE_DISPATCH)
 
 void tv_accumulate_lanes(const double *plane, long n, double *acc) {
     v8d sum = ld(acc);

@@ -1,8 +1,9 @@
-// The forward and reverse sweep loops, included by kernels.c once per C code path (AVX2 + FMA,
+// The forward, reverse and tangent (forward-mode) sweep loops, included by kernels.c once per C code path (AVX2 + FMA,
 // AVX-512). The includer defines:
-//   TV_FORWARD, TV_REVERSE  the names of this path's two functions
+//   TV_FORWARD, TV_REVERSE, TV_FORWARD_MODE: the names of this path's three functions
 //   TV_TARGET               the function attribute selecting the ISA
 //   VMATH1(name, x), VMATH2(name, x, y): SLEEF's function `name` at this path's width
+//   LANEFN(name, x)         the lane function `name` of generated/lane_functions.h (tanh, sigmoid)
 //
 // The per-opcode bodies are not written here: they are generated from the Swift rules
 // (Sources/TapeVM/Rules/Rules.swift) into generated/forward_cases.h and generated/reverse_cases.h,
@@ -76,6 +77,51 @@ static TV_TARGET void TV_REVERSE(const tv_rinstr *code, long count, double *cons
             default: break; } } break;
         default: { enum { first_da = 1, first_db = 1, first_dc = 1 }; switch ((tv_opcode)in.op) {
 #include "generated/reverse_cases.h"
+            default: break; } } break;
+        }
+    }
+}
+
+// Forward mode along one direction: each instruction's value and, from its reverse rule with the
+// operands' tangents as adjoints, its tangent (operand tangents read before the result's is
+// stored, so planes may be shared). Instructions with no active operand run their forward case.
+static TV_TARGET void TV_FORWARD_MODE(const tv_instr *code, long count, double *const *V, double *const *T, long tile) {
+    for (long k = 0; k < count; ++k) {
+        const tv_instr in = code[k];
+        double *py = PLANE(V, in.dst);
+        const double *pa = PLANE(V, in.a);
+        const double *pb = PLANE(V, in.b);
+        const double *pc = PLANE(V, in.c);
+        double *ty = PLANE(T, in.dst);
+        const double *ta = PLANE(T, in.a);
+        const double *tb = PLANE(T, in.b);
+        const double *tc = PLANE(T, in.c);
+        (void)ty; (void)ta; (void)tb; (void)tc;
+        // The active-operand flags as compile-time constants, as the first-contribution flags above.
+        switch (in.active & 7) {
+        case 0: switch ((tv_opcode)in.op) {
+#include "generated/forward_cases.h"
+            default: break; } break;
+        case 1: { enum { active_a = 1, active_b = 0, active_c = 0 }; switch ((tv_opcode)in.op) {
+#include "generated/tangent_cases.h"
+            default: break; } } break;
+        case 2: { enum { active_a = 0, active_b = 1, active_c = 0 }; switch ((tv_opcode)in.op) {
+#include "generated/tangent_cases.h"
+            default: break; } } break;
+        case 3: { enum { active_a = 1, active_b = 1, active_c = 0 }; switch ((tv_opcode)in.op) {
+#include "generated/tangent_cases.h"
+            default: break; } } break;
+        case 4: { enum { active_a = 0, active_b = 0, active_c = 1 }; switch ((tv_opcode)in.op) {
+#include "generated/tangent_cases.h"
+            default: break; } } break;
+        case 5: { enum { active_a = 1, active_b = 0, active_c = 1 }; switch ((tv_opcode)in.op) {
+#include "generated/tangent_cases.h"
+            default: break; } } break;
+        case 6: { enum { active_a = 0, active_b = 1, active_c = 1 }; switch ((tv_opcode)in.op) {
+#include "generated/tangent_cases.h"
+            default: break; } } break;
+        default: { enum { active_a = 1, active_b = 1, active_c = 1 }; switch ((tv_opcode)in.op) {
+#include "generated/tangent_cases.h"
             default: break; } } break;
         }
     }

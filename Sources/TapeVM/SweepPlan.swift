@@ -109,7 +109,7 @@ final class SweepPlan: @unchecked Sendable {
             if lastUse[i] < i32 { pool.give(Int(valuePlane[i])) }  // dead result: the plane is free again
             forwardCode.append(tv_instr(op: Int32(x.opcode.rawValue), dst: valuePlane[i],
                                         a: arity > 0 ? valuePlane[Int(x.a)] : 0, b: arity > 1 ? valuePlane[Int(x.b)] : 0,
-                                        c: arity > 2 ? valuePlane[Int(x.c)] : 0, reserved: 0, imm: x.immediate))
+                                        c: arity > 2 ? valuePlane[Int(x.c)] : 0, active: 0, imm: x.immediate))
         }
         forward = CodeBuffer(forwardCode)
         valuePlaneCount = Swift.max(1, pool.count)

@@ -5,7 +5,7 @@ import TapeVM
 /// 8-lane vectors (`v8d`, masks `v8l`), the body of one block of the generated AVX2 and AVX-512
 /// kernels. Each operation appends `const v8d tN = <expr>;` to the printer's current block and
 /// returns the name `tN`; constants stay inline (`splat(2.0)`). The C helpers it names (`ld`,
-/// `splat`, `sel`, `vabs`, `vsqrt`, `vpowi`, `vfloor`, `VMATH1`, `VMATH2`) are defined per path in kernels.c.
+/// `splat`, `sel`, `vabs`, `vsqrt`, `vpowi`, `vfloor`, `VMATH1`, `VMATH2`, `LANEFN`) are defined per path in kernels.c.
 struct CLane: Lane {
     typealias Mask = CLane
     typealias Immediate = CImmediate
@@ -93,6 +93,9 @@ struct CLane: Lane {
     /// A SLEEF function at the path's width: `VMATH1(name, x)`, `VMATH2(name, x, y)`.
     private static func math(_ name: String, _ x: CLane) -> CLane { value("VMATH1(\(name), \(x.expr))", x) }
     private static func math(_ name: String, _ x: CLane, _ y: CLane) -> CLane { value("VMATH2(\(name), \(x.expr), \(y.expr))", x, y) }
+    /// The lane functions printed from Lane's definitions (generated/lane_functions.h), called.
+    static func tanh(_ x: CLane) -> CLane { value("LANEFN(tanh, \(x.expr))", x) }
+    static func sigmoid(_ x: CLane) -> CLane { value("LANEFN(sigmoid, \(x.expr))", x) }
     static func sin(_ x: CLane) -> CLane { math("sin", x) }
     static func cos(_ x: CLane) -> CLane { math("cos", x) }
     static func powi(_ x: CLane, _ k: CImmediate, plus offset: Int) -> CLane {

@@ -31,4 +31,28 @@ import Testing
         try Self.agree("sqrt", { a, _ in .sqrt(a) }, { a, _ in .sqrt(a) }, { a, _ in .sqrt(a) })
         try Self.agree("floor", { a, _ in .floor(a) }, { a, _ in .floor(a) }, { a, _ in .floor(a) })
     }
+
+    /// tanh and sigmoid on `SIMD8<Double>` run the C compiled from Lane's one definition
+    /// (generated/lane_functions.h, at the widest vector width): the same bits as that definition
+    /// on `Double`, lane by lane, for blocks whose lanes all take one branch of tanh and for mixed ones.
+    @Test func generatedLaneFunctionsMatchTheDefinition() {
+        var values: [Double] = [0, -0.0, .nan, .infinity, -.infinity, 0.5625, 0.5625.nextDown, 19.1, 19.1.nextUp,
+                                1e-300, -1e-300, 710, -745, 1e308, Double.leastNonzeroMagnitude]
+        var state: UInt64 = 0x9E3779B97F4A7C15
+        for k in 0..<4000 {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            let u = Double(state >> 11) / Double(1 << 53)
+            values.append(k % 2 == 0 ? (u - 0.5) * 1.2 : (u - 0.5) * 50)   // blocks within |x| < 0.6, and mixed
+        }
+        while values.count % 8 != 0 { values.append(1) }
+        for start in stride(from: 0, to: values.count, by: 8) {
+            let x = SIMD8<Double>(values[start..<start + 8])
+            let (t, s) = (SIMD8<Double>.tanh(x), SIMD8<Double>.sigmoid(x))
+            for i in 0..<8 {
+                let (wantT, wantS) = (Double.tanh(x[i]), Double.sigmoid(x[i]))
+                #expect(t[i].bitPattern == wantT.bitPattern || (t[i].isNaN && wantT.isNaN), "tanh(\(x[i])): \(t[i]) vs \(wantT)")
+                #expect(s[i].bitPattern == wantS.bitPattern || (s[i].isNaN && wantS.isNaN), "sigmoid(\(x[i])): \(s[i]) vs \(wantS)")
+            }
+        }
+    }
 }

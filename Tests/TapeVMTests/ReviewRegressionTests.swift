@@ -60,7 +60,7 @@ import TapeVMIO
         let table = UnsafeMutablePointer<UnsafeMutablePointer<Double>?>.allocate(capacity: 3)
         defer { table.deallocate() }
         for k in 0..<3 { table[k] = memory + 8 * k }
-        var code = tv_instr(op: Int32(Opcode.mul.rawValue), dst: 2, a: 0, b: 1, c: 0, reserved: 0, imm: 0)
+        var code = tv_instr(op: Int32(Opcode.mul.rawValue), dst: 2, a: 0, b: 1, c: 0, active: 0, imm: 0)
         #expect(tv_forward(7, &code, 1, table, 8) == -1)
         #expect(tv_forward(Int32(TV_ISA_SWIFT.rawValue), &code, 1, table, 8) == -1)
         #expect(Array(UnsafeBufferPointer(start: memory + 16, count: 8)) == [Double](repeating: 3, count: 8))

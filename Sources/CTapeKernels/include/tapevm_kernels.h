@@ -22,13 +22,15 @@ extern "C" {
 
 #include "tapevm_opcodes.h"
 #include "tapevm_sleef_functions.h"
+#include "tapevm_lane_functions.h"
 
 /// One forward instruction: `dst = op(a, b, c; imm)`; the fields are value-plane numbers.
 typedef struct {
     int32_t op;
     int32_t dst;
     int32_t a, b, c;
-    int32_t reserved;
+    /// Tangent sweeps only (0 elsewhere): bit k set when operand k (a, b, c) carries a tangent.
+    int32_t active;
     double imm;
 } tv_instr;
 
@@ -68,6 +70,12 @@ int tv_forward(int isa, const tv_instr *code, long count, double *const *values,
 /// adjoint plane r. Returns 0, or -1 without running (as tv_forward).
 int tv_reverse(int isa, const tv_rinstr *code, long count, double *const *values, double *const *adjoints, long tile);
 
+/// Tangent sweep (forward mode, one direction) of `count` instructions over one tile: each
+/// instruction's value into `values[dst]` and, where `active` is non-zero, its tangent
+/// `Σₖ reverse(x, y, g: tangents[operand k])[k]` over the active operands into `tangents[dst]`.
+/// Returns 0, or -1 without running (as tv_forward).
+int tv_tangent(int isa, const tv_instr *code, long count, double *const *values, double *const *tangents, long tile);
+
 /// Adds plane[i] into acc[i % 8] for i < n: a lane-parallel sum whose order depends only on
 /// n, so sums over a batch are the same on every path and for every thread count.
 void tv_accumulate_lanes(const double *plane, long n, double *acc);
@@ -91,6 +99,14 @@ TV_SLEEF_UNARY(TV_SCALAR_DECL1)
 TV_SLEEF_BINARY(TV_SCALAR_DECL2)
 #undef TV_SCALAR_DECL1
 #undef TV_SCALAR_DECL2
+
+/// `void tv_lane_<name>(const void *x, void *out)` for the lane math functions that Lane defines
+/// through other operations (tanh, sigmoid; tapevm_lane_functions.h): 8 lanes, memory to memory,
+/// at the widest vector width this CPU has, with the bits of the one Swift definition they are
+/// generated from.
+#define TV_LANE_DECL(name) void tv_lane_##name(const void *x, void *y);
+TV_LANE_FUNCTIONS(TV_LANE_DECL)
+#undef TV_LANE_DECL
 
 #ifdef __cplusplus
 }

@@ -165,6 +165,7 @@ extension Program {
         for leaf in sweep.inputPlanes { loads.append((job.inputs[leaf.slot], leaf.plane, vTable + leaf.plane, V + leaf.plane * tile)) }
         for (column, q) in tangentLoads { loads.append((column, q, tTable + q, T + q * tile)) }
         let code = plan.code
+        let isa = instructionSet
         while true {
             let chunk = claim()
             if chunk >= split.chunkCount { break }
@@ -183,7 +184,9 @@ extension Program {
                         (own + n).update(repeating: 0, count: tile - n)
                     }
                 }
-                TangentSweep.run(code.base, code.count, vTable, tTable, directions: D, tile: tile)
+                if D != 1 || !isa.tangent(code.base, code.count, vTable, tTable, tile) {
+                    TangentSweep.run(code.base, code.count, vTable, tTable, directions: D, tile: tile)
+                }
                 for (k, dest) in job.values.enumerated() {
                     guard let dest else { continue }
                     (dest + start).update(from: vTable[sweep.outputPlanes[k]]!, count: n)

@@ -1,15 +1,10 @@
-/// One instruction of a tangent sweep: the forward instruction (opcode, value planes, immediate)
-/// and which operands carry a tangent. Tangent planes are numbered like value planes: the
-/// tangent of the register in value plane `p` along direction `d` is tangent plane `p·D + d`
-/// (`D` directions), so tangents follow the values' liveness exactly.
-struct TangentInstruction: BitwiseCopyable {
-    /// The opcode's raw value.
-    var op: UInt8
-    /// Bit k: operand k's tangent can be non-zero (0 for a result without tangent: only the value runs).
-    var active: UInt8
-    var dst: Int32, a: Int32, b: Int32, c: Int32
-    var imm: Double
-}
+import CTapeKernels
+
+/// One instruction of a tangent sweep is a forward instruction (`tv_instr`: opcode, value planes,
+/// immediate) whose `active` bits say which operands carry a tangent. Tangent planes are numbered
+/// like value planes: the tangent of the register in value plane `p` along direction `d` is
+/// tangent plane `p·D + d` (`D` directions), so tangents follow the values' liveness exactly.
+typealias TangentInstruction = tv_instr
 
 /// How a tangent sweep (forward mode) lays out a tape: the program's value-only layout
 /// (``SweepPlan`` with `gradients: false`) and, per instruction, which operands carry a tangent.
@@ -51,7 +46,9 @@ final class TangentPlan: @unchecked Sendable {
             if op.info.isDifferentiable {
                 for (j, p) in operands.enumerated() where planeActive[Int(p)] { active |= 1 << j }
             }
-            code.append(TangentInstruction(op: op.rawValue, active: active, dst: x.dst, a: x.a, b: x.b, c: x.c, imm: x.imm))
+            var instruction = x
+            instruction.active = Int32(active)
+            code.append(instruction)
             planeActive[Int(x.dst)] = active != 0
         }
         self.code = CodeBuffer(code)

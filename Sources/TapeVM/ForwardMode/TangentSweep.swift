@@ -1,3 +1,5 @@
+import CTapeKernels
+
 /// Forward mode on the Swift interpreter's lane: one tile's values and their tangents along `D`
 /// directions, in one pass over the tape.
 ///
@@ -22,7 +24,7 @@ enum TangentSweep {
                     directions: Int, tile: Int) {
         for k in 0..<count {
             let x = code[k]
-            guard let op = Opcode(rawValue: x.op) else { continue }
+            guard let op = Opcode(rawValue: UInt8(truncatingIfNeeded: x.op)) else { continue }
             let D = directions
             let p = TangentPlanes(y: V[Int(x.dst)]!, a: V[Int(x.a)]!, b: V[Int(x.b)]!, c: V[Int(x.c)]!,
                                   ty: T + Int(x.dst) * D, ta: T + Int(x.a) * D, tb: T + Int(x.b) * D,

@@ -22,9 +22,24 @@ extension SIMD8: Lane where Scalar == Double {
     @inline(__always) package static func select(_ m: Mask, _ a: Self, _ b: Self) -> Self { b.replacing(with: a, where: m) }
     /// Computes a side only when some lane takes it: a block whose lanes all agree runs one side.
     @inline(__always) package static func choose(_ m: Mask, _ a: () -> Self, _ b: () -> Self) -> Self {
-        if !any(m) { return b() }
-        if all(m) { return a() }
+        if !anyLane(m) { return b() }
+        if allLanes(m) { return a() }
         return b().replacing(with: a(), where: m)
+    }
+
+    /// Whether some lane of `m` holds: an OR across halves in vector registers. The standard
+    /// library's `any(_:)` is an unspecialized call to `SIMD.min()` per use on this toolchain.
+    @inline(__always) static func anyLane(_ m: Mask) -> Bool {
+        let v = unsafeBitCast(m, to: SIMD8<Int64>.self)
+        let h = v.lowHalf | v.highHalf, q = h.lowHalf | h.highHalf
+        return q[0] | q[1] != 0
+    }
+
+    /// Whether every lane of `m` holds (mask lanes are all ones or all zeros).
+    @inline(__always) static func allLanes(_ m: Mask) -> Bool {
+        let v = unsafeBitCast(m, to: SIMD8<Int64>.self)
+        let h = v.lowHalf & v.highHalf, q = h.lowHalf & h.highHalf
+        return q[0] & q[1] != 0
     }
 
     @inline(__always) package static func abs(_ x: Self) -> Self {
@@ -66,6 +81,12 @@ extension SIMD8: Lane where Scalar == Double {
     @inline(__always) package static func erfc(_ x: Self) -> Self { lane(x, tv_lane_erfc) }
     @inline(__always) package static func atan2(_ x: Self, _ y: Self) -> Self { lane(x, y, tv_lane_atan2) }
     @inline(__always) package static func hypot(_ x: Self, _ y: Self) -> Self { lane(x, y, tv_lane_hypot) }
+    /// Lane's own definitions of tanh and sigmoid (its default implementations, the same for
+    /// every lane), compiled to C by tapevm-kernelgen and run at the widest vector width the CPU
+    /// has, like the SLEEF functions: the same bits as the definition, at twice the width of the
+    /// baseline SIMD this Swift code is built for on x86-64.
+    @inline(__always) package static func tanh(_ x: Self) -> Self { lane(x, tv_lane_tanh) }
+    @inline(__always) package static func sigmoid(_ x: Self) -> Self { lane(x, tv_lane_sigmoid) }
     @inline(__always) package static func floor(_ x: Self) -> Self { x.rounded(.down) }
     @inline(__always) package static func ceil(_ x: Self) -> Self { x.rounded(.up) }
 

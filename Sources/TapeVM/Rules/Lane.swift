@@ -102,9 +102,15 @@ package protocol Lane {
 extension Lane {
     @inline(__always) package static func choose(_ m: Mask, _ a: () -> Self, _ b: () -> Self) -> Self { select(m, a(), b()) }
 
-    @inline(__always) package static func sigmoid(_ x: Self) -> Self { Self(1) / (Self(1) + exp(-x)) }
+    @inline(__always) package static func sigmoid(_ x: Self) -> Self { sigmoidDefinition(x) }
+    @inline(__always) package static func tanh(_ x: Self) -> Self { tanhDefinition(x) }
 
-    /// tanh from ``exp(_:)`` with plain multiplies and adds, on every lane. With `a = |x|`:
+    /// `1/(1+e⁻ˣ)`: what ``sigmoid(_:)`` computes on every lane (the default; lanes that
+    /// override `sigmoid` record or call this same definition).
+    @inline(__always) package static func sigmoidDefinition(_ x: Self) -> Self { Self(1) / (Self(1) + exp(-x)) }
+
+    /// What ``tanh(_:)`` computes on every lane: tanh from ``exp(_:)`` with plain multiplies and
+    /// adds. With `a = |x|`:
     /// - `a < 0.5625`: `a + a³·P(a²)`, `P` an 11-term minimax fit of `(tanh a - a)/a³`;
     /// - `0.5625 ≤ a ≤ 19.1`: `1 - 2/(e+1)`, `e = exp(2a)`, with the rounding errors of `e+1`,
     ///   of the division (its residual from Dekker's exact product) and of `1 - q` carried as a
@@ -117,7 +123,7 @@ extension Lane {
     /// log-uniform magnitudes 1e-300…20, around the switch point): max 0.826 ULP, mean 0.194 ULP.
     /// SLEEF's `tanh` u10 measured max 1.0005 (near 18.7, where it returns 1 early, and near
     /// 1e-16), mean 0.191, but only 0.503 within [-1, 1], where this is 0.81.
-    @inline(__always) package static func tanh(_ x: Self) -> Self {
+    @inline(__always) package static func tanhDefinition(_ x: Self) -> Self {
         let a = abs(x)
         let t = choose(a .< Self(0.5625), {
             let s = a * a
