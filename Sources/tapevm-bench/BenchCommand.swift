@@ -74,6 +74,9 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Row counts of the population benchmark, comma-separated.")
     var populationRows: String = "100,1000,10000"
 
+    @Option(help: "Instead of the population table, run one step of it once, for profilers (valgrind --tool=callgrind) and comparisons: program (make --population-count Programs with their gradient plans), point (that many value + gradient calls at 1 point on the neuron), rows (one population call, value + summed gradient, 1 thread, at the first of --population-rows), dump (the results of every population request kind at the first of --population-rows, as hexadecimal bits on standard output, to compare builds).")
+    var populationStep: PopulationBench.Step?
+
     mutating func validate() throws {
         if let systems {
             for s in systems.split(separator: ",") where !BenchSystem.allNames.contains(String(s)) {
@@ -119,12 +122,13 @@ struct BenchCommand: ParsableCommand {
     }
 
     func run() throws {
-        if population {
+        if population || populationStep != nil {
             let rows = populationRows.split(separator: ",").compactMap { Int($0.replacingOccurrences(of: "_", with: "")) }
             guard !rows.isEmpty, rows.allSatisfy({ $0 > 0 }), populationCount > 0 else {
                 throw ValidationError("--population-rows needs positive row counts and --population-count a positive count")
             }
-            try PopulationBench(expressions: populationCount, rows: rows, repeats: quick ? 1 : 3, seed: seed).run()
+            let bench = PopulationBench(expressions: populationCount, rows: rows, repeats: quick ? 1 : 3, seed: seed)
+            if let populationStep { try bench.run(step: populationStep) } else { try bench.run() }
             return
         }
         let threads = ExecutionOptions.coreCount

@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import TapeVM
 
@@ -110,16 +111,78 @@ struct PopulationBench {
         print()
     }
 
-    func run() throws {
-        var rng = SplitMix64(seed: seed)
+    /// The seeded expressions, their node counts and parameter values (`rng` is left where the
+    /// data set's columns start).
+    func population(_ rng: inout SplitMix64) -> (tapes: [Tape], sizes: [Int], parameters: [[Double]]) {
         var tapes: [Tape] = []
         var sizes: [Int] = []
         for _ in 0..<expressions {
             sizes.append(Int.random(in: 10...50, using: &rng))
             tapes.append(Self.expression(nodes: sizes.last!, rng: &rng))
         }
-        let nodes = sizes.reduce(0, +)
         let parameters = tapes.indices.map { _ in (0..<5).map { _ in Double.random(in: -1...1, using: &rng) } }
+        return (tapes, sizes, parameters)
+    }
+
+    /// One step of the benchmark, run once (see `--population-step`).
+    enum Step: String, ExpressibleByArgument, CaseIterable {
+        case program, point, rows, dump
+    }
+
+    func run(step: Step) throws {
+        var rng = SplitMix64(seed: seed)
+        let (tapes, _, parameters) = population(&rng)
+        let n = rows[0]
+        let columns = (0..<5).map { j in (name: "x\(j)", values: (0..<n).map { _ in Double.random(in: -2...2, using: &rng) }) }
+        let one = ExecutionOptions(threads: 1)
+        switch step {
+        case .program:
+            var instructions = 0
+            for t in tapes { instructions += Program(t, options: one).statistics.forwardInstructions }
+            print("\(tapes.count) programs with gradient plans: \(instructions) forward instructions")
+        case .point:
+            let c = Tapes.neuron()
+            let program = Program(c, options: one)
+            let inputs = c.inputs.map { _ in UnsafeMutablePointer<Double>.allocate(capacity: 1) }
+            let grads = c.inputs.map { _ in Optional(UnsafeMutablePointer<Double>.allocate(capacity: 1)) }
+            let value = UnsafeMutablePointer<Double>.allocate(capacity: 1)
+            let sums = UnsafeMutablePointer<Double>.allocate(capacity: Swift.max(1, c.parameters.count))
+            for p in inputs { p.initialize(to: 0.5) }
+            let request = [GradientRequest(seeds: [1], inputGradients: grads, parameterGradientSums: c.parameters.isEmpty ? nil : sums)]
+            let params = Array(repeating: 0.25, count: c.parameters.count)
+            let ins = inputs.map { UnsafePointer($0) }
+            for _ in 0..<expressions {
+                try program.run(count: 1, inputs: ins, parameters: params, values: [value], gradients: request)
+            }
+            print("\(expressions) calls at 1 point: value \(value.pointee)")
+        case .rows:
+            let r = try Population.evaluate(tapes, columns: columns, parameters: parameters, options: one)
+            print("\(tapes.count) tapes at \(n) rows: \(r.count) results")
+        case .dump:
+            // Every kind of result, as bits: values, Jacobian, summed gradient, loss, counts.
+            let target = (0..<n).map { _ in Double.random(in: -2...2, using: &rng) }
+            func bits(_ xs: [Double]) -> String { xs.map { String($0.bitPattern, radix: 16) }.joined(separator: " ") }
+            for (name, t) in [("", nil), ("loss ", Optional(target))] {
+                let request = PopulationRequest(gradient: true, jacobian: true, values: true)
+                let r = try Population.evaluate(tapes, columns: columns, parameters: parameters, target: t, request: request, options: one)
+                for (k, x) in r.enumerated() {
+                    print("\(name)tape \(k) values \(bits(x.values))")
+                    print("\(name)tape \(k) gradient \(bits(x.gradient)) loss \(x.loss.map { bits([$0]) } ?? "-") nonfinite \(x.nonFiniteRows)")
+                    for (p, j) in x.jacobian.enumerated() { print("\(name)tape \(k) jacobian \(p) \(bits(j))") }
+                }
+            }
+            // Programs over the same tapes: values and input gradients per row, all threads.
+            for (k, t) in tapes.enumerated() {
+                let r = try Program(t).valueAndGradient(inputs: columns.map(\.values), parameters: parameters[k])
+                print("program \(k) values \(bits(r.values[0])) inputs \(r.inputGradients.map(bits).joined(separator: " | ")) sum \(bits(r.parameterGradientSum))")
+            }
+        }
+    }
+
+    func run() throws {
+        var rng = SplitMix64(seed: seed)
+        let (tapes, sizes, parameters) = population(&rng)
+        let nodes = sizes.reduce(0, +)
         try overheads(tapes, sizes)
         let threads = ExecutionOptions.coreCount
         let meanNodes = Double(nodes) / Double(expressions)
