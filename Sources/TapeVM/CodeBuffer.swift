@@ -13,5 +13,11 @@ final class CodeBuffer<Element: BitwiseCopyable>: @unchecked Sendable {
         base.initialize(from: elements, count: elements.count)
     }
 
+    /// Takes ownership of `base` (allocated with `UnsafeMutablePointer.allocate`), which holds `count` elements.
+    init(adopting base: UnsafeMutablePointer<Element>, count: Int) {
+        self.base = base
+        self.count = count
+    }
+
     deinit { base.deallocate() }
 }

@@ -39,81 +39,114 @@ final class SweepPlan: @unchecked Sendable {
 
     /// Plans `tape` for a forward-only run (`gradients: false`) or a forward and reverse run.
     init(_ tape: FlatTape, gradients: Bool) {
-        let ins = tape.instructions
-        let n = ins.count
+        let n = tape.instructions.count
         self.tape = tape
-        let active = gradients ? Self.active(tape) : [Bool](repeating: false, count: n)
-        self.active = active
-
-        // Value liveness: the last forward reader, or the end when an output or a reverse rule reads it.
-        let end = Int32(n)
-        var lastUse = [Int32](repeating: -1, count: n)
-        for i in 0..<n {
-            let x = ins[i]
-            let arity = x.opcode.flatArity
-            if arity > 0 { lastUse[Int(x.a)] = Int32(i) }
-            if arity > 1 { lastUse[Int(x.b)] = Int32(i) }
-            if arity > 2 { lastUse[Int(x.c)] = Int32(i) }
-        }
-        for o in tape.outputs { lastUse[Int(o)] = end }
-        if gradients {
-            let runsReverse = Self.runsReverse(tape, active, seeded: nil)
-            for i in 0..<n where runsReverse[i] {
-                let x = ins[i]
-                let reads = x.opcode.reverseReads
-                if reads.contains(.y) { lastUse[i] = end }
-                if reads.contains(.a) { lastUse[Int(x.a)] = end }
-                if reads.contains(.b) { lastUse[Int(x.b)] = end }
-                if reads.contains(.c) { lastUse[Int(x.c)] = end }
-            }
-        }
-
-        // Value planes. Leaves first: inputs are loaded together at the start of each tile, and
-        // parameters and constants are filled once, so none of their planes is ever reused.
+        let facts = OpcodeFacts.shared
+        // Scratch for the whole plan in one allocation: last uses, the reverse marks, the plane pool.
+        let scratch = UnsafeMutablePointer<Int32>.allocate(capacity: 2 * n + 2)
+        defer { scratch.deallocate() }
+        let lastUse = scratch
+        var pool = PlanePool(free: scratch + n)
+        var active = [Bool](repeating: false, count: n)
         var valuePlane = [Int32](repeating: -1, count: n)
-        var pool = PlanePool()
         var inputPlanes: [LeafPlane] = [], parameterPlanes: [LeafPlane] = []
         var constants: [(plane: Int, value: Double)] = []
-        for i in 0..<n {
-            let x = ins[i]
-            switch x.opcode {
-            case .input:
-                valuePlane[i] = Int32(pool.take())
-                inputPlanes.append(LeafPlane(slot: Int(x.immediate), plane: Int(valuePlane[i])))
-            case .param:
-                valuePlane[i] = Int32(pool.take())
-                parameterPlanes.append(LeafPlane(slot: Int(x.immediate), plane: Int(valuePlane[i])))
-            case .const:
-                valuePlane[i] = Int32(pool.take())
-                constants.append((Int(valuePlane[i]), x.immediate))
-            default: break
+        var outputPlanes: [Int] = []
+        var forwardCount = 0
+        let code = UnsafeMutablePointer<tv_instr>.allocate(capacity: Swift.max(1, n))
+        var isLeafPlane: [Bool] = []
+        tape.instructions.withUnsafeBufferPointer { insBuffer in
+          active.withUnsafeMutableBufferPointer { activeBuffer in
+            valuePlane.withUnsafeMutableBufferPointer { planeBuffer in
+                let ins = insBuffer.baseAddress!
+                let active = activeBuffer.baseAddress!
+                let valuePlane = planeBuffer.baseAddress!
+                if gradients { Self.markActive(ins, n, active, facts) }
+
+                // Value liveness: the last forward reader, or the end when an output or a reverse rule reads it.
+                let end = Int32(n)
+                lastUse.initialize(repeating: -1, count: n)
+                var leaves = (inputs: 0, parameters: 0, constants: 0)
+                for i in 0..<n {
+                    let x = ins[i]
+                    let arity = facts.arity[Int(x.opcode.rawValue)]
+                    if arity > 0 { lastUse[Int(x.a)] = Int32(i) }
+                    if arity > 1 { lastUse[Int(x.b)] = Int32(i) }
+                    if arity > 2 { lastUse[Int(x.c)] = Int32(i) }
+                    switch x.opcode {
+                    case .input: leaves.inputs += 1
+                    case .param: leaves.parameters += 1
+                    case .const: leaves.constants += 1
+                    default: break
+                    }
+                }
+                for o in tape.outputs { lastUse[Int(o)] = end }
+                if gradients {
+                    // The reverse marks borrow the plane pool's storage, not yet in use.
+                    let runs = UnsafeMutableRawPointer(scratch + n).bindMemory(to: Bool.self, capacity: 2 * n)
+                    Self.markRunsReverse(ins, n, tape.outputs, active, seeded: nil, runs: runs, needed: runs + n, facts)
+                    for i in 0..<n where runs[i] {
+                        let x = ins[i]
+                        let reads = facts.reverseReads[Int(x.opcode.rawValue)]
+                        if reads & ReverseReads.y.rawValue != 0 { lastUse[i] = end }
+                        if reads & ReverseReads.a.rawValue != 0 { lastUse[Int(x.a)] = end }
+                        if reads & ReverseReads.b.rawValue != 0 { lastUse[Int(x.b)] = end }
+                        if reads & ReverseReads.c.rawValue != 0 { lastUse[Int(x.c)] = end }
+                    }
+                    UnsafeMutableRawPointer(runs).bindMemory(to: Int32.self, capacity: n + 2)
+                }
+
+                // Value planes. Leaves first: inputs are loaded together at the start of each tile, and
+                // parameters and constants are filled once, so none of their planes is ever reused.
+                inputPlanes.reserveCapacity(leaves.inputs)
+                parameterPlanes.reserveCapacity(leaves.parameters)
+                constants.reserveCapacity(leaves.constants)
+                for i in 0..<n {
+                    let x = ins[i]
+                    switch x.opcode {
+                    case .input:
+                        valuePlane[i] = Int32(pool.take())
+                        inputPlanes.append(LeafPlane(slot: Int(x.immediate), plane: Int(valuePlane[i])))
+                    case .param:
+                        valuePlane[i] = Int32(pool.take())
+                        parameterPlanes.append(LeafPlane(slot: Int(x.immediate), plane: Int(valuePlane[i])))
+                    case .const:
+                        valuePlane[i] = Int32(pool.take())
+                        constants.append((Int(valuePlane[i]), x.immediate))
+                    default: break
+                    }
+                }
+                for i in 0..<n {
+                    let x = ins[i]
+                    let arity = Int(facts.arity[Int(x.opcode.rawValue)])
+                    if arity == 0 { continue }
+                    // Operands read for the last time here may give their plane to the result (each
+                    // distinct operand once): the kernels read a block of every operand before writing
+                    // that block. Input planes are never reused: on full tiles they are the caller's own columns.
+                    let i32 = Int32(i)
+                    @inline(__always) func release(_ r: Int32) {
+                        if lastUse[Int(r)] == i32 && facts.arity[Int(ins[Int(r)].opcode.rawValue)] > 0 {
+                            pool.give(Int(valuePlane[Int(r)]))
+                        }
+                    }
+                    release(x.a)
+                    if arity > 1 && x.b != x.a { release(x.b) }
+                    if arity > 2 && x.c != x.a && x.c != x.b { release(x.c) }
+                    valuePlane[i] = Int32(pool.take())
+                    if lastUse[i] < i32 { pool.give(Int(valuePlane[i])) }  // dead result: the plane is free again
+                    code[forwardCount] = tv_instr(op: Int32(x.opcode.rawValue), dst: valuePlane[i],
+                                                  a: valuePlane[Int(x.a)], b: arity > 1 ? valuePlane[Int(x.b)] : 0,
+                                                  c: arity > 2 ? valuePlane[Int(x.c)] : 0, active: 0, imm: x.immediate)
+                    forwardCount += 1
+                }
+                outputPlanes.reserveCapacity(tape.outputs.count)
+                for o in tape.outputs { outputPlanes.append(Int(valuePlane[Int(o)])) }
             }
+          }
         }
-        var forwardCode: [tv_instr] = []
-        forwardCode.reserveCapacity(n)
-        for i in 0..<n {
-            let x = ins[i]
-            let arity = x.opcode.flatArity
-            if arity == 0 { continue }
-            // Operands read for the last time here may give their plane to the result (each
-            // distinct operand once): the kernels read a block of every operand before writing
-            // that block. Input planes are never reused: on full tiles they are the caller's own columns.
-            let i32 = Int32(i)
-            func release(_ r: Int32) {
-                if lastUse[Int(r)] == i32 && ins[Int(r)].opcode.flatArity > 0 { pool.give(Int(valuePlane[Int(r)])) }
-            }
-            release(x.a)
-            if arity > 1 && x.b != x.a { release(x.b) }
-            if arity > 2 && x.c != x.a && x.c != x.b { release(x.c) }
-            valuePlane[i] = Int32(pool.take())
-            if lastUse[i] < i32 { pool.give(Int(valuePlane[i])) }  // dead result: the plane is free again
-            forwardCode.append(tv_instr(op: Int32(x.opcode.rawValue), dst: valuePlane[i],
-                                        a: arity > 0 ? valuePlane[Int(x.a)] : 0, b: arity > 1 ? valuePlane[Int(x.b)] : 0,
-                                        c: arity > 2 ? valuePlane[Int(x.c)] : 0, active: 0, imm: x.immediate))
-        }
-        forward = CodeBuffer(forwardCode)
+        forward = CodeBuffer(adopting: code, count: forwardCount)
         valuePlaneCount = Swift.max(1, pool.count)
-        var isLeafPlane = [Bool](repeating: false, count: valuePlaneCount)
+        isLeafPlane = [Bool](repeating: false, count: valuePlaneCount)
         for p in inputPlanes { isLeafPlane[p.plane] = true }
         for p in parameterPlanes { isLeafPlane[p.plane] = true }
         for (p, _) in constants { isLeafPlane[p] = true }
@@ -121,26 +154,61 @@ final class SweepPlan: @unchecked Sendable {
         self.inputPlanes = inputPlanes
         self.parameterPlanes = parameterPlanes
         self.constants = constants
-        outputPlanes = tape.outputs.map { Int(valuePlane[Int($0)]) }
+        self.outputPlanes = outputPlanes
         self.valuePlane = valuePlane
+        self.active = active
         reverse = ReversePlan()
         if gradients { reverse = reversePlan(seeded: nil) }
+    }
+
+    /// Marks the registers a gradient can flow into: inputs, parameters, and differentiable
+    /// instructions reading an active register.
+    private static func markActive(_ ins: UnsafePointer<FlatInstruction>, _ n: Int, _ active: UnsafeMutablePointer<Bool>,
+                                   _ facts: OpcodeFacts) {
+        for i in 0..<n {
+            let x = ins[i]
+            let op = Int(x.opcode.rawValue)
+            if x.opcode == .input || x.opcode == .param {
+                active[i] = true
+            } else if facts.differentiable[op] {
+                let arity = facts.arity[op]
+                active[i] = (arity > 0 && active[Int(x.a)]) || (arity > 1 && active[Int(x.b)]) || (arity > 2 && active[Int(x.c)])
+            } else {
+                active[i] = false
+            }
+        }
+    }
+
+    /// Marks in `runs` the instructions a reverse sweep seeded at the given outputs runs
+    /// (`needed`: scratch of `n`); see ``runsReverse(_:_:seeded:)-swift.type.method``.
+    private static func markRunsReverse(_ ins: UnsafePointer<FlatInstruction>, _ n: Int, _ outputs: [Int32],
+                                        _ active: UnsafePointer<Bool>, seeded: [Bool]?,
+                                        runs: UnsafeMutablePointer<Bool>, needed: UnsafeMutablePointer<Bool>,
+                                        _ facts: OpcodeFacts) {
+        runs.initialize(repeating: false, count: n)
+        needed.initialize(repeating: false, count: n)
+        for (k, o) in outputs.enumerated() where seeded?[k] ?? true { needed[Int(o)] = true }
+        for i in stride(from: n - 1, through: 0, by: -1) where needed[i] && active[i] {
+            let x = ins[i]
+            let arity = facts.arity[Int(x.opcode.rawValue)]
+            if arity == 0 { continue }
+            runs[i] = true
+            needed[Int(x.a)] = true
+            if arity > 1 { needed[Int(x.b)] = true }
+            if arity > 2 { needed[Int(x.c)] = true }
+        }
     }
 
     /// Which registers a gradient can flow into: inputs, parameters, and differentiable
     /// instructions reading an active register.
     static func active(_ tape: FlatTape) -> [Bool] {
-        var active = [Bool](repeating: false, count: tape.instructions.count)
-        let differentiable = OpcodeFacts.isDifferentiable
-        for (i, x) in tape.instructions.enumerated() {
-            if x.opcode == .input || x.opcode == .param {
-                active[i] = true
-            } else if differentiable[Int(x.opcode.rawValue)] {
-                let arity = x.opcode.flatArity
-                active[i] = (arity > 0 && active[Int(x.a)]) || (arity > 1 && active[Int(x.b)]) || (arity > 2 && active[Int(x.c)])
+        let n = tape.instructions.count
+        return [Bool](unsafeUninitializedCapacity: n) { active, count in
+            tape.instructions.withUnsafeBufferPointer { ins in
+                if n > 0 { markActive(ins.baseAddress!, n, active.baseAddress!, OpcodeFacts.shared) }
             }
+            count = n
         }
-        return active
     }
 
     /// ``active(_:)-swift.type.method`` of a ``Tape``.
@@ -151,20 +219,20 @@ final class SweepPlan: @unchecked Sendable {
     /// seeded with zero is left out entirely, as a symbolic zero in JAX: the instructions only
     /// it reads contribute nothing, not even 0·∞ = NaN.
     static func runsReverse(_ tape: FlatTape, _ active: [Bool], seeded: [Bool]?) -> [Bool] {
-        let ins = tape.instructions
-        var runs = [Bool](repeating: false, count: ins.count)
-        var needed = [Bool](repeating: false, count: ins.count)
-        for (k, o) in tape.outputs.enumerated() where seeded?[k] ?? true { needed[Int(o)] = true }
-        for i in stride(from: ins.count - 1, through: 0, by: -1) where needed[i] && active[i] {
-            let x = ins[i]
-            let arity = x.opcode.flatArity
-            if arity == 0 { continue }
-            runs[i] = true
-            needed[Int(x.a)] = true
-            if arity > 1 { needed[Int(x.b)] = true }
-            if arity > 2 { needed[Int(x.c)] = true }
+        let n = tape.instructions.count
+        let needed = UnsafeMutablePointer<Bool>.allocate(capacity: Swift.max(1, n))
+        defer { needed.deallocate() }
+        return [Bool](unsafeUninitializedCapacity: n) { runs, count in
+            tape.instructions.withUnsafeBufferPointer { ins in
+                active.withUnsafeBufferPointer { active in
+                    if n > 0 {
+                        markRunsReverse(ins.baseAddress!, n, tape.outputs, active.baseAddress!, seeded: seeded,
+                                        runs: runs.baseAddress!, needed: needed, OpcodeFacts.shared)
+                    }
+                }
+            }
+            count = n
         }
-        return runs
     }
 
     /// ``runsReverse(_:_:seeded:)-swift.type.method`` of a ``Tape``.
@@ -177,113 +245,153 @@ final class SweepPlan: @unchecked Sendable {
     /// order; contributions to operands whose adjoint can never matter (constants) go to one
     /// shared sink plane, always stored, never read.
     func reversePlan(seeded: [Bool]?) -> ReversePlan {
-        let ins = tape.instructions
-        let n = ins.count
-        let runsReverse = Self.runsReverse(tape, active, seeded: seeded)
-        var adjoints = PlanePool()
-        let sink = Int32(adjoints.take())
-        var adjointPlane = [Int32](repeating: -1, count: n)
-        // Inputs and parameters that receive a gradient get planes of their own, never shared
-        // with other registers: on full tiles they are the caller's gradient columns.
-        var leafPlane = [Int32](repeating: -1, count: n)
-        do {
-            var touched = [Bool](repeating: false, count: n)
-            for (k, o) in tape.outputs.enumerated() where seeded?[k] ?? true { touched[Int(o)] = true }
-            for i in 0..<n where runsReverse[i] {
-                let x = ins[i]
-                let arity = x.opcode.flatArity
-                touched[Int(x.a)] = true
-                if arity > 1 { touched[Int(x.b)] = true }
-                if arity > 2 { touched[Int(x.c)] = true }
-            }
-            for i in 0..<n where touched[i] && (ins[i].opcode == .input || ins[i].opcode == .param) {
-                leafPlane[i] = Int32(adjoints.take())
-            }
-        }
-        // How many registers' adjoints each plane holds: pass-through contributions below let
-        // several registers share their consumer's plane, which is freed when the last is read.
-        var holders = [Int32](repeating: 0, count: n + 2)
-        func assign(_ r: Int32, _ p: Int32) {
-            adjointPlane[Int(r)] = p
-            if leafPlane[Int(r)] < 0 { holders[Int(p)] += 1 }
-        }
-        func newPlane() -> Int32 {
-            let p = adjoints.take()
-            if p >= holders.count { holders.append(contentsOf: repeatElement(0, count: p + 1 - holders.count)) }
-            return Int32(p)
-        }
-        for (k, o) in tape.outputs.enumerated() where (seeded?[k] ?? true) && adjointPlane[Int(o)] < 0 {
-            assign(o, leafPlane[Int(o)] >= 0 ? leafPlane[Int(o)] : newPlane())
-        }
+        let n = tape.instructions.count
+        let facts = OpcodeFacts.shared
+        // Scratch in one allocation: per register its adjoint plane, leaf plane, use count and
+        // flags; per plane its holders and the pool's free list; the code in sweep order.
+        let words = 6 * n + 6
+        let scratch = UnsafeMutableRawPointer.allocate(byteCount: words * 4 + n * MemoryLayout<tv_rinstr>.stride,
+                                                       alignment: 16)
+        defer { scratch.deallocate() }
+        let reversedCode = (scratch + words * 4).bindMemory(to: tv_rinstr.self, capacity: n)
+        let word = scratch.bindMemory(to: Int32.self, capacity: words)
+        let adjointPlane = word, leafPlane = word + n, uses = word + 2 * n
+        let holders = word + 3 * n  // n + 2: at most the sink plus one plane per register
+        var adjoints = PlanePool(free: word + 4 * n + 2)  // n + 2 entries
+        let flags = UnsafeMutableRawPointer(word + 5 * n + 4).bindMemory(to: Bool.self, capacity: 2 * n)
+        let runsReverse = flags, touched = flags + n
         var plan = ReversePlan()
-        plan.seedPlanes = tape.outputs.enumerated().map { k, o in (seeded?[k] ?? true) ? Int(adjointPlane[Int(o)]) : -1 }
-        var uses: [Int32] = []
-        tape.useCounts(into: &uses)
-        var reversed: [tv_rinstr] = []
-        reversed.reserveCapacity(n)
-        for i in stride(from: n - 1, through: 0, by: -1) where runsReverse[i] {
-            let x = ins[i]
-            let arity = x.opcode.flatArity
-            let gdst = adjointPlane[i]
-            precondition(gdst >= 0, "reverse instruction r\(i) has no adjoint")
-            holders[Int(gdst)] -= 1  // this instruction reads r_i's adjoint for the last time
-            var first: Int32 = 0
-            var g: (Int32, Int32, Int32) = (-1, -1, -1)
-            func get(_ k: Int) -> Int32 { k == 0 ? g.0 : (k == 1 ? g.1 : g.2) }
-            func set(_ k: Int, _ p: Int32) { if k == 0 { g.0 = p } else if k == 1 { g.1 = p } else { g.2 = p } }
-            // Contributions that go nowhere: to constants (inactive), or passed through
-            // unchanged (g itself) to a result read only here, which then simply shares the
-            // plane holding g instead of receiving a copy.
-            for k in 0..<arity {
-                let r = x.operand(k)
-                if !active[Int(r)] {
-                    set(k, sink); first |= 1 << k
-                } else if adjointPlane[Int(r)] < 0, x.opcode.passesAdjointThrough(operand: k),
-                          uses[Int(r)] == 1, ins[Int(r)].opcode.flatArity > 0 {
-                    assign(r, gdst)
-                    set(k, sink); first |= 1 << k
+        var reversedCount = 0
+        tape.instructions.withUnsafeBufferPointer { insBuffer in
+          active.withUnsafeBufferPointer { activeBuffer in
+            valuePlane.withUnsafeBufferPointer { planeBuffer in
+                let ins = insBuffer.baseAddress!, active = activeBuffer.baseAddress!, valuePlane = planeBuffer.baseAddress!
+                // `touched` is the `needed` scratch here; it is recomputed below.
+                Self.markRunsReverse(ins, n, tape.outputs, active, seeded: seeded, runs: runsReverse, needed: touched, facts)
+                let sink = Int32(adjoints.take())
+                adjointPlane.initialize(repeating: -1, count: n)
+                // Inputs and parameters that receive a gradient get planes of their own, never shared
+                // with other registers: on full tiles they are the caller's gradient columns.
+                leafPlane.initialize(repeating: -1, count: n)
+                touched.initialize(repeating: false, count: n)
+                for (k, o) in tape.outputs.enumerated() where seeded?[k] ?? true { touched[Int(o)] = true }
+                for i in 0..<n where runsReverse[i] {
+                    let x = ins[i]
+                    let arity = facts.arity[Int(x.opcode.rawValue)]
+                    touched[Int(x.a)] = true
+                    if arity > 1 { touched[Int(x.b)] = true }
+                    if arity > 2 { touched[Int(x.c)] = true }
+                }
+                for i in 0..<n where touched[i] && (ins[i].opcode == .input || ins[i].opcode == .param) {
+                    leafPlane[i] = Int32(adjoints.take())
+                }
+                // How many registers' adjoints each plane holds: pass-through contributions below let
+                // several registers share their consumer's plane, which is freed when the last is read.
+                holders.initialize(repeating: 0, count: n + 2)
+                @inline(__always) func assign(_ r: Int32, _ p: Int32) {
+                    adjointPlane[Int(r)] = p
+                    if leafPlane[Int(r)] < 0 { holders[Int(p)] += 1 }
+                }
+                for (k, o) in tape.outputs.enumerated() where (seeded?[k] ?? true) && adjointPlane[Int(o)] < 0 {
+                    assign(o, leafPlane[Int(o)] >= 0 ? leafPlane[Int(o)] : Int32(adjoints.take()))
+                }
+                plan.seedPlanes.reserveCapacity(tape.outputs.count)
+                for (k, o) in tape.outputs.enumerated() {
+                    plan.seedPlanes.append((seeded?[k] ?? true) ? Int(adjointPlane[Int(o)]) : -1)
+                }
+                uses.initialize(repeating: 0, count: n)
+                for i in 0..<n {
+                    let x = ins[i]
+                    let arity = facts.arity[Int(x.opcode.rawValue)]
+                    if arity > 0 { uses[Int(x.a)] += 1 }
+                    if arity > 1 { uses[Int(x.b)] += 1 }
+                    if arity > 2 { uses[Int(x.c)] += 1 }
+                }
+                for o in tape.outputs { uses[Int(o)] += 1 }
+                for i in stride(from: n - 1, through: 0, by: -1) where runsReverse[i] {
+                    let x = ins[i]
+                    let op = Int(x.opcode.rawValue)
+                    let arity = Int(facts.arity[op])
+                    let gdst = adjointPlane[i]
+                    precondition(gdst >= 0, "reverse instruction r\(i) has no adjoint")
+                    holders[Int(gdst)] -= 1  // this instruction reads r_i's adjoint for the last time
+                    var first: Int32 = 0
+                    var g: (Int32, Int32, Int32) = (-1, -1, -1)
+                    @inline(__always) func get(_ k: Int) -> Int32 { k == 0 ? g.0 : (k == 1 ? g.1 : g.2) }
+                    @inline(__always) func set(_ k: Int, _ p: Int32) { if k == 0 { g.0 = p } else if k == 1 { g.1 = p } else { g.2 = p } }
+                    // Contributions that go nowhere: to constants (inactive), or passed through
+                    // unchanged (g itself) to a result read only here, which then simply shares the
+                    // plane holding g instead of receiving a copy.
+                    let through = facts.passesThrough[op]
+                    for k in 0..<arity {
+                        let r = x.operand(k)
+                        if !active[Int(r)] {
+                            set(k, sink); first |= 1 << k
+                        } else if adjointPlane[Int(r)] < 0, through & (1 << k) != 0,
+                                  uses[Int(r)] == 1, facts.arity[Int(ins[Int(r)].opcode.rawValue)] > 0 {
+                            assign(r, gdst)
+                            set(k, sink); first |= 1 << k
+                        }
+                    }
+                    if holders[Int(gdst)] == 0 { adjoints.give(Int(gdst)) }  // an operand's first contribution may take it
+                    var skipped = 0
+                    for k in 0..<arity {
+                        if get(k) == sink { skipped |= 1 << k; continue }
+                        let r = x.operand(k)
+                        if adjointPlane[Int(r)] >= 0 {
+                            set(k, adjointPlane[Int(r)])
+                        } else {
+                            let p = leafPlane[Int(r)] >= 0 ? leafPlane[Int(r)] : Int32(adjoints.take())
+                            assign(r, p)
+                            set(k, p); first |= 1 << k
+                        }
+                    }
+                    // Nothing left to compute: every contribution was to a constant or passed through.
+                    if skipped == (1 << arity) - 1 { continue }
+                    // Or less: a cheaper rule making the same contributions to the operands that remain.
+                    var opcode = Int32(op)
+                    var kept: (Int, Int, Int) = (0, 1, 2)
+                    var keptCount = arity
+                    if skipped != 0 {
+                        let cheaper = facts.cheaper[8 * op + skipped]
+                        if cheaper.opcode >= 0 {
+                            opcode = Int32(cheaper.opcode)
+                            keptCount = Int(cheaper.count)
+                            kept = (Int(cheaper.operands.0), Int(cheaper.operands.1), Int(cheaper.operands.2))
+                        }
+                    }
+                    @inline(__always) func keptIndex(_ position: Int) -> Int { position == 0 ? kept.0 : (position == 1 ? kept.1 : kept.2) }
+                    var keptFirst: Int32 = 0
+                    for position in 0..<keptCount where first & (1 << keptIndex(position)) != 0 { keptFirst |= 1 << position }
+                    @inline(__always) func v(_ position: Int) -> Int32 {
+                        position < keptCount ? valuePlane[Int(x.operand(keptIndex(position)))] : 0
+                    }
+                    @inline(__always) func a(_ position: Int) -> Int32 { position < keptCount ? get(keptIndex(position)) : 0 }
+                    reversedCode[reversedCount] = tv_rinstr(op: opcode, first: keptFirst,
+                                                            vdst: valuePlane[i], va: v(0), vb: v(1),
+                                                            gdst: gdst, ga: a(0), gb: a(1), gc: a(2), vc: v(2), imm: x.immediate)
+                    reversedCount += 1
+                }
+                var inputs = 0, parameters = 0
+                for i in 0..<n where adjointPlane[i] >= 0 {
+                    if ins[i].opcode == .input { inputs += 1 }
+                    if ins[i].opcode == .param { parameters += 1 }
+                }
+                plan.inputAdjointPlanes.reserveCapacity(inputs)
+                plan.parameterAdjointPlanes.reserveCapacity(parameters)
+                for i in 0..<n where adjointPlane[i] >= 0 {
+                    let x = ins[i]
+                    if x.opcode == .input { plan.inputAdjointPlanes.append(LeafPlane(slot: Int(x.immediate), plane: Int(adjointPlane[i]))) }
+                    if x.opcode == .param { plan.parameterAdjointPlanes.append(LeafPlane(slot: Int(x.immediate), plane: Int(adjointPlane[i]))) }
                 }
             }
-            if holders[Int(gdst)] == 0 { adjoints.give(Int(gdst)) }  // an operand's first contribution may take it
-            var skipped = 0
-            for k in 0..<arity {
-                if get(k) == sink { skipped |= 1 << k; continue }
-                let r = x.operand(k)
-                if adjointPlane[Int(r)] >= 0 {
-                    set(k, adjointPlane[Int(r)])
-                } else {
-                    let p = leafPlane[Int(r)] >= 0 ? leafPlane[Int(r)] : newPlane()
-                    assign(r, p)
-                    set(k, p); first |= 1 << k
-                }
-            }
-            // Nothing left to compute: every contribution was to a constant or passed through.
-            if skipped == (1 << arity) - 1 { continue }
-            // Or less: a cheaper rule making the same contributions to the operands that remain.
-            var op = x.opcode
-            var kept: (Int, Int, Int) = (0, 1, 2)
-            var keptCount = arity
-            if skipped != 0, let cheaper = x.opcode.reverseWithout(Set((0..<arity).filter { skipped & (1 << $0) != 0 })) {
-                op = cheaper.opcode
-                keptCount = cheaper.operands.count
-                kept = (keptCount > 0 ? cheaper.operands[0] : 0, keptCount > 1 ? cheaper.operands[1] : 0, keptCount > 2 ? cheaper.operands[2] : 0)
-            }
-            func keptIndex(_ position: Int) -> Int { position == 0 ? kept.0 : (position == 1 ? kept.1 : kept.2) }
-            var keptFirst: Int32 = 0
-            for position in 0..<keptCount where first & (1 << keptIndex(position)) != 0 { keptFirst |= 1 << position }
-            func v(_ position: Int) -> Int32 { position < keptCount ? valuePlane[Int(x.operand(keptIndex(position)))] : 0 }
-            func a(_ position: Int) -> Int32 { position < keptCount ? get(keptIndex(position)) : 0 }
-            reversed.append(tv_rinstr(op: Int32(op.rawValue), first: keptFirst,
-                                      vdst: valuePlane[i], va: v(0), vb: v(1),
-                                      gdst: gdst, ga: a(0), gb: a(1), gc: a(2), vc: v(2), imm: x.immediate))
+          }
         }
-        plan.code = CodeBuffer(reversed.reversed())  // the kernel runs it last to first
+        // The kernel runs the code last to first: reverse-sweep order backwards.
+        let code = UnsafeMutablePointer<tv_rinstr>.allocate(capacity: Swift.max(1, reversedCount))
+        for k in 0..<reversedCount { code[k] = reversedCode[reversedCount - 1 - k] }
+        plan.code = CodeBuffer(adopting: code, count: reversedCount)
         plan.adjointPlaneCount = adjoints.count
-        for i in 0..<n where adjointPlane[i] >= 0 {
-            let x = ins[i]
-            if x.opcode == .input { plan.inputAdjointPlanes.append(LeafPlane(slot: Int(x.immediate), plane: Int(adjointPlane[i]))) }
-            if x.opcode == .param { plan.parameterAdjointPlanes.append(LeafPlane(slot: Int(x.immediate), plane: Int(adjointPlane[i]))) }
-        }
         return plan
     }
 }
@@ -307,16 +415,26 @@ struct ReversePlan: Sendable {
     var parameterAdjointPlanes: [LeafPlane] = []
 }
 
-/// Plane numbers: freed planes are reused last-freed first (still warm in cache).
+/// Plane numbers: freed planes are reused last-freed first (still warm in cache). The free
+/// list lives in the caller's scratch, room for every plane the caller may give back.
 struct PlanePool {
     private(set) var count = 0
-    private var free: [Int] = []
+    private let free: UnsafeMutablePointer<Int32>
+    private var freeCount = 0
 
-    mutating func take() -> Int {
-        if let p = free.popLast() { return p }
+    init(free: UnsafeMutablePointer<Int32>) { self.free = free }
+
+    @inline(__always) mutating func take() -> Int {
+        if freeCount > 0 {
+            freeCount -= 1
+            return Int(free[freeCount])
+        }
         count += 1
         return count - 1
     }
 
-    mutating func give(_ plane: Int) { free.append(plane) }
+    @inline(__always) mutating func give(_ plane: Int) {
+        free[freeCount] = Int32(plane)
+        freeCount += 1
+    }
 }

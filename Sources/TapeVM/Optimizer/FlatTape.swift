@@ -42,21 +42,68 @@ struct FlatInstruction: Equatable {
     }
 }
 
-/// Per-opcode facts read in the hot loops of the planner, copied once from the opcode table
-/// (``Opcode/info`` holds closures and strings, too heavy to fetch per instruction).
-enum OpcodeFacts {
+/// Per-opcode facts read in the hot loops of the optimizer and the planner, copied once from
+/// the opcode table into memory that is never freed (``Opcode/info`` holds closures and
+/// strings, too heavy to fetch per instruction; plain pointers cost no reference counting).
+/// Load ``shared`` once per loop, not per instruction.
+struct OpcodeFacts: @unchecked Sendable {
+    /// What a reverse rule becomes when some operands' contributions go nowhere: see
+    /// ``Opcode/reverseWithout(_:)``. `opcode < 0`: no cheaper rule.
+    struct Cheaper {
+        var opcode: Int16 = -1
+        var count: UInt8 = 0
+        var operands: (UInt8, UInt8, UInt8) = (0, 0, 0)
+    }
+
+    /// The arity, by raw value.
+    let arity: UnsafeMutablePointer<Int8>
     /// Whether the opcode has a derivative, by raw value.
-    static let isDifferentiable: [Bool] = Opcode.allCases.map(\.info.isDifferentiable)
+    let differentiable: UnsafeMutablePointer<Bool>
+    /// The values its reverse rule reads (``ReverseReads`` raw value), by raw value.
+    let reverseReads: UnsafeMutablePointer<UInt8>
+    /// Bit k: the reverse rule passes the incoming adjoint through to operand k unchanged.
+    let passesThrough: UnsafeMutablePointer<UInt8>
+    /// By `rawValue · 8 + skipped` (bit k of `skipped`: operand k's contribution goes nowhere).
+    let cheaper: UnsafeMutablePointer<Cheaper>
+
+    static let shared = OpcodeFacts()
+
+    private init() {
+        let n = Opcode.allCases.count
+        arity = .allocate(capacity: n)
+        differentiable = .allocate(capacity: n)
+        reverseReads = .allocate(capacity: n)
+        passesThrough = .allocate(capacity: n)
+        cheaper = .allocate(capacity: 8 * n)
+        for op in Opcode.allCases {
+            let r = Int(op.rawValue)
+            arity[r] = Int8(op.info.arity)
+            differentiable[r] = op.info.isDifferentiable
+            reverseReads[r] = op.reverseReads.rawValue
+            var through: UInt8 = 0
+            for k in 0..<3 where op.passesAdjointThrough(operand: k) { through |= 1 << k }
+            passesThrough[r] = through
+            for skipped in 0..<8 {
+                var entry = Cheaper()
+                if let c = op.reverseWithout(Set((0..<3).filter { skipped & (1 << $0) != 0 })) {
+                    entry.opcode = Int16(c.opcode.rawValue)
+                    entry.count = UInt8(c.operands.count)
+                    let o = c.operands.map(UInt8.init) + [0, 0, 0]
+                    entry.operands = (o[0], o[1], o[2])
+                }
+                (cheaper + 8 * r + skipped).initialize(to: entry)
+            }
+        }
+    }
+
+    /// Whether the opcode has a derivative, by raw value (the same as `differentiable`).
+    static var isDifferentiable: UnsafeMutablePointer<Bool> { shared.differentiable }
 }
 
 extension Opcode {
-    /// The arity as a plain switch, for the optimizer's and planner's loops (``info`` holds
-    /// closures and strings, too heavy to fetch per instruction). `PlannerTests` holds it
-    /// to `info.arity` for every opcode; a new opcode fails to compile here until it is added.
-    /// The arity, from a flat copy of the table (no `OpcodeInfo` copy per read).
-    @inline(__always) var flatArity: Int { Opcode.arities[Int(rawValue)] }
-
-    static let arities: [Int] = Opcode.allCases.map(\.info.arity)
+    /// The arity, from the flat copy of the table (no `OpcodeInfo` copy per read).
+    /// `PlannerTests` holds it to `info.arity` for every opcode.
+    @inline(__always) var flatArity: Int { Int(OpcodeFacts.shared.arity[Int(rawValue)]) }
 }
 
 /// A tape as flat arrays: what the optimizer and the planner work on. Converting from and to
