@@ -82,15 +82,30 @@ struct FlatOptimizer {
         reserve(n)
         tape.instructions.withUnsafeBufferPointer { source.update(from: $0.baseAddress!, count: n) }
         var outputs = tape.outputs
+        // A pass that changed nothing, run again on the same tape, changes nothing again: it is
+        // skipped while no other pass has changed the tape since (`changes` counts the passes
+        // that did; `unchangedAt[k]`: the count when pass k last ran and changed nothing).
+        var changes = 0
+        var unchangedAt = (-1, -1, -1, -1, -1, -1, -1)
+        @inline(__always) func run(_ k: Int, _ body: (inout FlatOptimizer) -> (Int, Bool)) {
+            let skip = withUnsafeBytes(of: unchangedAt) { $0.load(fromByteOffset: k * MemoryLayout<Int>.stride, as: Int.self) } == changes
+            if skip { return }
+            let (count, changed) = body(&self)
+            n = count
+            if changed { changes += 1 }
+            withUnsafeMutableBytes(of: &unchangedAt) {
+                $0.storeBytes(of: changed ? -1 : changes, toByteOffset: k * MemoryLayout<Int>.stride, as: Int.self)
+            }
+        }
         for _ in 0..<2 {
-            // One call per pass with a constant argument: each is inlined and specialized.
-            if passes.contains(.constantFolding) { n = rewrite(n, &outputs, .constantFolding) }
-            if passes.contains(.identities) { n = rewrite(n, &outputs, .identities) }
-            if passes.contains(.constantOperands) { n = rewrite(n, &outputs, .constantOperands) }
-            if passes.contains(.commonSubexpressions) { n = rewrite(n, &outputs, .commonSubexpressions) }
-            if passes.contains(.multiplyAdd) { n = rewrite(n, &outputs, .multiplyAdd) }
-            if passes.contains(.squaredDifference) { n = rewrite(n, &outputs, .squaredDifference) }
-            if passes.contains(.deadCode) { n = removeDeadCode(n, &outputs) }
+            // One specialization per pass: each pass's loop is compiled with its own rules inlined.
+            if passes.contains(.constantFolding) { run(0) { $0.rewrite(n, &outputs, FoldConstants.self) } }
+            if passes.contains(.identities) { run(1) { $0.rewrite(n, &outputs, RemoveIdentities.self) } }
+            if passes.contains(.constantOperands) { run(2) { $0.rewrite(n, &outputs, FuseConstantOperands.self) } }
+            if passes.contains(.commonSubexpressions) { run(3) { $0.rewrite(n, &outputs, MergeCommonSubexpressions.self) } }
+            if passes.contains(.multiplyAdd) { run(4) { $0.rewrite(n, &outputs, FuseMultiplyAdd.self) } }
+            if passes.contains(.squaredDifference) { run(5) { $0.rewrite(n, &outputs, FuseSquaredDifference.self) } }
+            if passes.contains(.deadCode) { run(6) { $0.removeDeadCode(n, &outputs) } }
         }
         tape.instructions = Array(UnsafeBufferPointer(start: source, count: n))
         tape.outputs = outputs
@@ -116,9 +131,10 @@ struct FlatOptimizer {
         return x.opcode == .const && x.immediate.bitPattern == bits.bitPattern
     }
 
-    /// Rewrites the `n` instructions of `source` with `pass`; returns the new count, the new
-    /// tape in `source`.
-    @inline(__always) private mutating func rewrite(_ n: Int, _ outputs: inout [Int32], _ pass: OptimizationPasses) -> Int {
+    /// Rewrites the `n` instructions of `source` with pass `P`; returns the new count (the new
+    /// tape in `source`) and whether anything changed.
+    private mutating func rewrite<P: RewritePass>(_ n: Int, _ outputs: inout [Int32], _: P.Type) -> (Int, Bool) {
+        let pass = P.pass
         constants.reset(for: n)
         if pass == .commonSubexpressions { seen.reset(for: n) }
         if pass == .multiplyAdd || pass == .squaredDifference {
@@ -147,7 +163,7 @@ struct FlatOptimizer {
             record(x, Int32(i), source: i, pass, appended: true)
             i += 1
         }
-        if i == n { return n }
+        if i == n { return (n, false) }
         // From the first change: the prefix as it is, then the rewritten rest.
         out.update(from: source, count: i)
         for k in 0..<i { map[k] = Int32(k) }
@@ -172,7 +188,7 @@ struct FlatOptimizer {
         for k in outputs.indices { outputs[k] = map[Int(outputs[k])] }
         swap(&source, &out)
         prefix = source
-        return outCount
+        return (outCount, true)
     }
 
     /// Appends an instruction to the new tape (a constant already there is reused).
@@ -299,7 +315,7 @@ struct FlatOptimizer {
 
     /// Dead-code elimination: keeps only the instructions some output depends on. Unused
     /// inputs and parameters keep their slots (and get a zero gradient).
-    private mutating func removeDeadCode(_ n: Int, _ outputs: inout [Int32]) -> Int {
+    private mutating func removeDeadCode(_ n: Int, _ outputs: inout [Int32]) -> (Int, Bool) {
         flags.update(repeating: false, count: n)
         for o in outputs { flags[Int(o)] = true }
         var live = 0
@@ -311,7 +327,7 @@ struct FlatOptimizer {
             if arity > 1 { flags[Int(x.b)] = true }
             if arity > 2 { flags[Int(x.c)] = true }
         }
-        if live == n { return n }
+        if live == n { return (n, false) }
         outCount = 0
         for i in 0..<n where flags[i] {
             var x = source[i]
@@ -325,9 +341,18 @@ struct FlatOptimizer {
         }
         for k in outputs.indices { outputs[k] = map[Int(outputs[k])] }
         swap(&source, &out)
-        return outCount
+        return (outCount, true)
     }
 }
+
+/// A rewriting pass of ``FlatOptimizer``, as a type: `rewrite` is specialized for each.
+private protocol RewritePass { static var pass: OptimizationPasses { get } }
+private enum FoldConstants: RewritePass { static var pass: OptimizationPasses { .constantFolding } }
+private enum RemoveIdentities: RewritePass { static var pass: OptimizationPasses { .identities } }
+private enum FuseConstantOperands: RewritePass { static var pass: OptimizationPasses { .constantOperands } }
+private enum MergeCommonSubexpressions: RewritePass { static var pass: OptimizationPasses { .commonSubexpressions } }
+private enum FuseMultiplyAdd: RewritePass { static var pass: OptimizationPasses { .multiplyAdd } }
+private enum FuseSquaredDifference: RewritePass { static var pass: OptimizationPasses { .squaredDifference } }
 
 extension Tape {
     /// This tape after the given passes, run in a fixed order (folding, identities, constant
