@@ -285,10 +285,9 @@ final class PopulationWorker {
                               options: options, optimizer: &optimizer)
         let wantsGradients = request.gradient || request.jacobian
         // Scratch: the values when not requested (the loss and the non-finite count read them),
-        // the per-row gradient when no Jacobian is requested (the non-finite count reads it),
-        // and one column for the count itself.
+        // and the per-row gradient when no Jacobian is requested (the non-finite count reads it).
         let scratchValues = 1, scratchGradients = wantsGradients ? p : 0
-        let s = scratchColumns((scratchValues + scratchGradients + 1) * Swift.max(n, 1))
+        let s = scratchColumns((scratchValues + scratchGradients) * Swift.max(n, 1))
         let f = job.destinations.values?(k) ?? s
         let jacobian = request.jacobian ? job.destinations.jacobian?(k) : nil
         values.removeAll(keepingCapacity: true)
@@ -309,7 +308,6 @@ final class PopulationWorker {
             }
         }
         var observer = NonFiniteCounter(values: f, gradients: countedGradient, parameters: p, count: n,
-                                        mask: s + (scratchValues + scratchGradients) * Swift.max(n, 1),
                                         stopEarly: request.stopOnNonFinite)
         let parameters = job.parameters[k]
         if threads > 1 {
@@ -353,35 +351,45 @@ struct NonFiniteCounter: ChunkObserver {
     let gradients: UnsafeMutablePointer<Double>?
     let parameters: Int
     let count: Int
-    /// Scratch, `count` doubles.
-    let mask: UnsafeMutablePointer<Double>
     let stopEarly: Bool
     private(set) var nonFinite = 0
     /// The first row not evaluated (`count` when every row was).
     private(set) var stoppedAt: Int
 
     init(values: UnsafeMutablePointer<Double>, gradients: UnsafeMutablePointer<Double>?, parameters: Int, count: Int,
-         mask: UnsafeMutablePointer<Double>, stopEarly: Bool) {
+         stopEarly: Bool) {
         self.values = values
         self.gradients = gradients
         self.parameters = parameters
         self.count = count
-        self.mask = mask
         self.stopEarly = stopEarly
         stoppedAt = count
     }
 
     mutating func chunkDone(start: Int, end: Int) -> Bool {
-        // x·0 is 0 for finite x and NaN otherwise; summed per row, NaN marks the row.
-        for i in start..<end { mask[i] = values[i] * 0 }
-        if let gradients {
-            for q in 0..<parameters {
-                let g = gradients + q * count
-                for i in start..<end { mask[i] += g[i] * 0 }
-            }
+        // x·0 is 0 for finite x and NaN otherwise; summed per row, NaN marks the row. Eight rows at a time.
+        @inline(__always) func load(_ p: UnsafeMutablePointer<Double>) -> SIMD8<Double> {
+            UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Double>.self)
         }
-        var bad = 0
-        for i in start..<end where mask[i] != 0 { bad += 1 }
+        var counts = SIMD8<Int64>()
+        var i = start
+        while i + 8 <= end {
+            var m = load(values + i) * 0
+            if let gradients {
+                for q in 0..<parameters { m += load(gradients + q * count + i) * 0 }
+            }
+            counts &+= SIMD8<Int64>().replacing(with: 1, where: m .!= 0)
+            i += 8
+        }
+        var bad = Int(counts.wrappedSum())
+        while i < end {
+            var m = values[i] * 0
+            if let gradients {
+                for q in 0..<parameters { m += gradients[q * count + i] * 0 }
+            }
+            if m != 0 { bad += 1 }
+            i += 1
+        }
         nonFinite += bad
         if bad > 0 && stopEarly {
             stoppedAt = end

@@ -107,10 +107,11 @@ extension Program {
                            requests: gradients.count, parameters: parameterCount)
         let sums = workspace.sums(Swift.max(1, plan.chunkCount * plan.sumStride))
         sums.update(repeating: 0, count: Swift.max(1, plan.chunkCount * plan.sumStride))
-        workspace.reverse.removeAll(keepingCapacity: true)
-        for g in gradients { workspace.reverse.append(reversePlan(seeds: g.seeds)) }
+        let state = workspace.state
+        state.pointee.reverse.removeAll(keepingCapacity: true)
+        for g in gradients { state.pointee.reverse.append(reversePlan(seeds: g.seeds)) }
         let job = RunJob(plan: plan, sweep: sweep, inputs: inputs, parameters: parameters, values: values,
-                         gradients: gradients, reverse: workspace.reverse, sums: sums)
+                         gradients: gradients, reverse: state.pointee.reverse, sums: sums)
         let workers = Swift.min(threads, plan.chunkCount)
         if workers <= 1 || O.self != NoChunkObserver.self {
             var next = 0
@@ -173,14 +174,15 @@ extension Program {
         let vTable = ws.tables(tableCount)
         for p in 0..<sweep.valuePlaneCount { vTable[p] = V + p * tile }
         var nextTable = vTable + sweep.valuePlaneCount
-        ws.aTables.removeAll(keepingCapacity: true)
-        ws.reverseCode.removeAll(keepingCapacity: true)
+        let state = ws.state
+        state.pointee.aTables.removeAll(keepingCapacity: true)
+        state.pointee.reverseCode.removeAll(keepingCapacity: true)
         for r in job.reverse {
             for p in 0..<r.adjointPlaneCount { nextTable[p] = A + p * tile }
-            ws.aTables.append(nextTable)
+            state.pointee.aTables.append(nextTable)
             nextTable += r.adjointPlaneCount
             // The plans (and so the code buffers) outlive the run; raw pointers keep ARC out of the loop.
-            ws.reverseCode.append((UnsafePointer(r.code.base), r.code.count))
+            state.pointee.reverseCode.append((UnsafePointer(r.code.base), r.code.count))
         }
         let isa = instructionSet
         let plan = job.plan
@@ -311,59 +313,77 @@ final class Workspace: @unchecked Sendable {
     /// One gradient request's ranges of `seeds`, `gathers` and `sumPlanes`.
     struct Request { var seeds: Range<Int>; var gathers: Range<Int>; var sums: Range<Int> }
 
-    private var planeStorage: UnsafeMutablePointer<Double>?
-    private var planeCapacity = 0
-    private var tableStorage: UnsafeMutablePointer<UnsafeMutablePointer<Double>?>?
-    private var tableCapacity = 0
-    private var sumStorage: UnsafeMutablePointer<Double>?
-    private var sumCapacity = 0
+    /// Everything that changes from run to run. It lives behind a pointer, not in stored
+    /// properties: a class's `var` properties are checked for exclusive access at run time
+    /// on every access, a pointer's memory is not.
+    struct State {
+        var planeStorage: UnsafeMutablePointer<Double>?
+        var planeCapacity = 0
+        var tableStorage: UnsafeMutablePointer<UnsafeMutablePointer<Double>?>?
+        var tableCapacity = 0
+        var sumStorage: UnsafeMutablePointer<Double>?
+        var sumCapacity = 0
 
-    var reverse: [ReversePlan] = []
-    var aTables: [UnsafeMutablePointer<UnsafeMutablePointer<Double>?>] = []
-    var reverseCode: [(UnsafePointer<tv_rinstr>, Int)] = []
-    private var loads: [(UnsafePointer<Double>, Int)] = []
-    private var stores: [Store] = []
-    private var requests: [Request] = []
-    private var seeds: [Seed] = []
-    private var gathers: [Gather] = []
-    private var gatherPlanes: [Int] = []
-    private var sumPlanes: [SumPlane] = []
+        var reverse: [ReversePlan] = []
+        var aTables: [UnsafeMutablePointer<UnsafeMutablePointer<Double>?>] = []
+        var reverseCode: [(UnsafePointer<tv_rinstr>, Int)] = []
+        var loads: [(UnsafePointer<Double>, Int)] = []
+        var stores: [Store] = []
+        var requests: [Request] = []
+        var seeds: [Seed] = []
+        var gathers: [Gather] = []
+        var gatherPlanes: [Int] = []
+        var sumPlanes: [SumPlane] = []
+    }
+
+    let state: UnsafeMutablePointer<State>
+
+    init() {
+        state = .allocate(capacity: 1)
+        state.initialize(to: State())
+    }
 
     deinit {
-        planeStorage?.deallocate()
-        tableStorage?.deallocate()
-        sumStorage?.deallocate()
+        state.pointee.planeStorage?.deallocate()
+        state.pointee.tableStorage?.deallocate()
+        state.pointee.sumStorage?.deallocate()
+        state.deinitialize(count: 1)
+        state.deallocate()
     }
 
     /// At least `count` doubles of plane storage, 64-byte aligned.
     func planes(_ count: Int) -> UnsafeMutablePointer<Double> {
-        if count > planeCapacity || planeStorage == nil {
-            planeStorage?.deallocate()
-            planeCapacity = Swift.max(count, 2 * planeCapacity, 8)
-            planeStorage = UnsafeMutableRawPointer.allocate(byteCount: planeCapacity * MemoryLayout<Double>.stride, alignment: 64)
-                .bindMemory(to: Double.self, capacity: planeCapacity)
+        let s = state
+        if count > s.pointee.planeCapacity || s.pointee.planeStorage == nil {
+            s.pointee.planeStorage?.deallocate()
+            let capacity = Swift.max(count, 2 * s.pointee.planeCapacity, 8)
+            s.pointee.planeCapacity = capacity
+            s.pointee.planeStorage = UnsafeMutableRawPointer.allocate(byteCount: capacity * MemoryLayout<Double>.stride, alignment: 64)
+                .bindMemory(to: Double.self, capacity: capacity)
         }
-        return planeStorage!
+        return s.pointee.planeStorage!
     }
 
     /// At least `count` plane-table entries.
     func tables(_ count: Int) -> UnsafeMutablePointer<UnsafeMutablePointer<Double>?> {
-        if count > tableCapacity || tableStorage == nil {
-            tableStorage?.deallocate()
-            tableCapacity = Swift.max(count, 2 * tableCapacity, 8)
-            tableStorage = .allocate(capacity: tableCapacity)
+        let s = state
+        if count > s.pointee.tableCapacity || s.pointee.tableStorage == nil {
+            s.pointee.tableStorage?.deallocate()
+            s.pointee.tableCapacity = Swift.max(count, 2 * s.pointee.tableCapacity, 8)
+            s.pointee.tableStorage = .allocate(capacity: s.pointee.tableCapacity)
         }
-        return tableStorage!
+        return s.pointee.tableStorage!
     }
 
     /// At least `count` doubles for partial sums.
     func sums(_ count: Int) -> UnsafeMutablePointer<Double> {
-        if count > sumCapacity || sumStorage == nil {
-            sumStorage?.deallocate()
-            sumCapacity = Swift.max(count, 2 * sumCapacity, 8)
-            sumStorage = .allocate(capacity: sumCapacity)
+        let s = state
+        if count > s.pointee.sumCapacity || s.pointee.sumStorage == nil {
+            s.pointee.sumStorage?.deallocate()
+            s.pointee.sumCapacity = Swift.max(count, 2 * s.pointee.sumCapacity, 8)
+            s.pointee.sumStorage = .allocate(capacity: s.pointee.sumCapacity)
         }
-        return sumStorage!
+        return s.pointee.sumStorage!
     }
 
     /// Fills the transfer lists for `job`: which input columns feed which value planes,
@@ -372,38 +392,39 @@ final class Workspace: @unchecked Sendable {
     /// is `direct` when its plane can simply be the caller's column on full tiles.
     func prepareTransfers(_ job: RunJob) {
         let sweep = job.sweep
-        loads.removeAll(keepingCapacity: true)
-        stores.removeAll(keepingCapacity: true)
-        requests.removeAll(keepingCapacity: true)
-        seeds.removeAll(keepingCapacity: true)
-        gathers.removeAll(keepingCapacity: true)
-        gatherPlanes.removeAll(keepingCapacity: true)
-        sumPlanes.removeAll(keepingCapacity: true)
-        for leaf in sweep.inputPlanes { loads.append((job.inputs[leaf.slot], leaf.plane)) }
+        let s = state
+        s.pointee.loads.removeAll(keepingCapacity: true)
+        s.pointee.stores.removeAll(keepingCapacity: true)
+        s.pointee.requests.removeAll(keepingCapacity: true)
+        s.pointee.seeds.removeAll(keepingCapacity: true)
+        s.pointee.gathers.removeAll(keepingCapacity: true)
+        s.pointee.gatherPlanes.removeAll(keepingCapacity: true)
+        s.pointee.sumPlanes.removeAll(keepingCapacity: true)
+        for leaf in sweep.inputPlanes { s.pointee.loads.append((job.inputs[leaf.slot], leaf.plane)) }
         // An output's plane can be the caller's column when it holds a computed register and no
         // earlier output uses it (leaves' planes are inputs, parameters or constants).
         for (k, dest) in job.values.enumerated() {
             guard let dest else { continue }
             let plane = sweep.outputPlanes[k]
             let claimed = sweep.outputPlanes[..<k].enumerated().contains { job.values[$0.offset] != nil && $0.element == plane }
-            stores.append(Store(plane: plane, destination: dest, direct: !sweep.isLeafPlane[plane] && !claimed))
+            s.pointee.stores.append(Store(plane: plane, destination: dest, direct: !sweep.isLeafPlane[plane] && !claimed))
         }
         for (r, g) in job.gradients.enumerated() {
             let reverse = job.reverse[r]
-            let seedStart = seeds.count, gatherStart = gathers.count, sumStart = sumPlanes.count
+            let seedStart = s.pointee.seeds.count, gatherStart = s.pointee.gathers.count, sumStart = s.pointee.sumPlanes.count
             for (k, seed) in g.seeds.enumerated() {
                 let plane = reverse.seedPlanes[k]
                 guard plane >= 0 else { continue }
                 // The first seed a plane gets is stored, later ones added.
-                seeds.append(Seed(plane: plane, value: seed, first: !reverse.seedPlanes[..<k].contains(plane)))
+                s.pointee.seeds.append(Seed(plane: plane, value: seed, first: !reverse.seedPlanes[..<k].contains(plane)))
             }
-            let gatheredFrom = gatherPlanes.count
+            let gatheredFrom = s.pointee.gatherPlanes.count
             func gather(_ dest: UnsafeMutablePointer<Double>, _ leaves: [LeafPlane], slot: Int) {
-                let first = gatherPlanes.count
-                for leaf in leaves where leaf.slot == slot { gatherPlanes.append(leaf.plane) }
-                let planes = first..<gatherPlanes.count
-                let direct = planes.count == 1 && !gatherPlanes[gatheredFrom..<first].contains(gatherPlanes[first])
-                gathers.append(Gather(destination: dest, planes: planes, direct: direct))
+                let first = s.pointee.gatherPlanes.count
+                for leaf in leaves where leaf.slot == slot { s.pointee.gatherPlanes.append(leaf.plane) }
+                let planes = first..<s.pointee.gatherPlanes.count
+                let direct = planes.count == 1 && !s.pointee.gatherPlanes[gatheredFrom..<first].contains(s.pointee.gatherPlanes[first])
+                s.pointee.gathers.append(Gather(destination: dest, planes: planes, direct: direct))
             }
             for (slot, dest) in g.inputGradients.enumerated() {
                 if let dest { gather(dest, reverse.inputAdjointPlanes, slot: slot) }
@@ -415,12 +436,12 @@ final class Workspace: @unchecked Sendable {
                 let count = job.parameters.count
                 for slot in 0..<count {
                     for leaf in reverse.parameterAdjointPlanes where leaf.slot == slot {
-                        sumPlanes.append(SumPlane(plane: leaf.plane, offset: r * count * 8 + slot * 8))
+                        s.pointee.sumPlanes.append(SumPlane(plane: leaf.plane, offset: r * count * 8 + slot * 8))
                     }
                 }
             }
-            requests.append(Request(seeds: seedStart..<seeds.count, gathers: gatherStart..<gathers.count,
-                                    sums: sumStart..<sumPlanes.count))
+            s.pointee.requests.append(Request(seeds: seedStart..<s.pointee.seeds.count, gathers: gatherStart..<s.pointee.gathers.count,
+                                    sums: sumStart..<s.pointee.sumPlanes.count))
         }
     }
 
@@ -430,15 +451,16 @@ final class Workspace: @unchecked Sendable {
                                    UnsafeBufferPointer<Int>, UnsafeBufferPointer<SumPlane>,
                                    UnsafeBufferPointer<UnsafeMutablePointer<UnsafeMutablePointer<Double>?>>,
                                    UnsafeBufferPointer<(UnsafePointer<tv_rinstr>, Int)>) -> R) -> R {
-        loads.withUnsafeBufferPointer { a in
-            stores.withUnsafeBufferPointer { b in
-                requests.withUnsafeBufferPointer { c in
-                    seeds.withUnsafeBufferPointer { d in
-                        gathers.withUnsafeBufferPointer { e in
-                            gatherPlanes.withUnsafeBufferPointer { f in
-                                sumPlanes.withUnsafeBufferPointer { g in
-                                    aTables.withUnsafeBufferPointer { h in
-                                        reverseCode.withUnsafeBufferPointer { i in body(a, b, c, d, e, f, g, h, i) }
+        let s = state
+        return s.pointee.loads.withUnsafeBufferPointer { a in
+            s.pointee.stores.withUnsafeBufferPointer { b in
+                s.pointee.requests.withUnsafeBufferPointer { c in
+                    s.pointee.seeds.withUnsafeBufferPointer { d in
+                        s.pointee.gathers.withUnsafeBufferPointer { e in
+                            s.pointee.gatherPlanes.withUnsafeBufferPointer { f in
+                                s.pointee.sumPlanes.withUnsafeBufferPointer { g in
+                                    s.pointee.aTables.withUnsafeBufferPointer { h in
+                                        s.pointee.reverseCode.withUnsafeBufferPointer { i in body(a, b, c, d, e, f, g, h, i) }
                                     }
                                 }
                             }

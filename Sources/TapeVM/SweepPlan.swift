@@ -31,7 +31,7 @@ final class SweepPlan: @unchecked Sendable {
     /// Whether each value plane holds a leaf (input, parameter or constant) for the whole tile.
     let isLeafPlane: [Bool]
     /// The reverse sweep when every output is seeded (empty for a forward-only plan).
-    private(set) var reverse: ReversePlan
+    let reverse: ReversePlan
     /// Value plane of each register, and whether a gradient can flow from it to a leaf.
     private let valuePlane: [Int32]
     private let active: [Bool]
@@ -157,8 +157,7 @@ final class SweepPlan: @unchecked Sendable {
         self.outputPlanes = outputPlanes
         self.valuePlane = valuePlane
         self.active = active
-        reverse = ReversePlan()
-        if gradients { reverse = reversePlan(seeded: nil) }
+        reverse = gradients ? Self.reversePlan(tape, active: active, valuePlane: valuePlane, seeded: nil) : ReversePlan()
     }
 
     /// Marks the registers a gradient can flow into: inputs, parameters, and differentiable
@@ -245,6 +244,10 @@ final class SweepPlan: @unchecked Sendable {
     /// order; contributions to operands whose adjoint can never matter (constants) go to one
     /// shared sink plane, always stored, never read.
     func reversePlan(seeded: [Bool]?) -> ReversePlan {
+        Self.reversePlan(tape, active: active, valuePlane: valuePlane, seeded: seeded)
+    }
+
+    private static func reversePlan(_ tape: FlatTape, active: [Bool], valuePlane: [Int32], seeded: [Bool]?) -> ReversePlan {
         let n = tape.instructions.count
         let facts = OpcodeFacts.shared
         // Scratch in one allocation: per register its adjoint plane, leaf plane, use count and
@@ -260,14 +263,14 @@ final class SweepPlan: @unchecked Sendable {
         var adjoints = PlanePool(free: word + 4 * n + 2)  // n + 2 entries
         let flags = UnsafeMutableRawPointer(word + 5 * n + 4).bindMemory(to: Bool.self, capacity: 2 * n)
         let runsReverse = flags, touched = flags + n
-        var plan = ReversePlan()
+        var seedPlanes: [Int] = [], inputAdjointPlanes: [LeafPlane] = [], parameterAdjointPlanes: [LeafPlane] = []
         var reversedCount = 0
         tape.instructions.withUnsafeBufferPointer { insBuffer in
           active.withUnsafeBufferPointer { activeBuffer in
             valuePlane.withUnsafeBufferPointer { planeBuffer in
                 let ins = insBuffer.baseAddress!, active = activeBuffer.baseAddress!, valuePlane = planeBuffer.baseAddress!
                 // `touched` is the `needed` scratch here; it is recomputed below.
-                Self.markRunsReverse(ins, n, tape.outputs, active, seeded: seeded, runs: runsReverse, needed: touched, facts)
+                markRunsReverse(ins, n, tape.outputs, active, seeded: seeded, runs: runsReverse, needed: touched, facts)
                 let sink = Int32(adjoints.take())
                 adjointPlane.initialize(repeating: -1, count: n)
                 // Inputs and parameters that receive a gradient get planes of their own, never shared
@@ -295,9 +298,9 @@ final class SweepPlan: @unchecked Sendable {
                 for (k, o) in tape.outputs.enumerated() where (seeded?[k] ?? true) && adjointPlane[Int(o)] < 0 {
                     assign(o, leafPlane[Int(o)] >= 0 ? leafPlane[Int(o)] : Int32(adjoints.take()))
                 }
-                plan.seedPlanes.reserveCapacity(tape.outputs.count)
+                seedPlanes.reserveCapacity(tape.outputs.count)
                 for (k, o) in tape.outputs.enumerated() {
-                    plan.seedPlanes.append((seeded?[k] ?? true) ? Int(adjointPlane[Int(o)]) : -1)
+                    seedPlanes.append((seeded?[k] ?? true) ? Int(adjointPlane[Int(o)]) : -1)
                 }
                 uses.initialize(repeating: 0, count: n)
                 for i in 0..<n {
@@ -377,12 +380,12 @@ final class SweepPlan: @unchecked Sendable {
                     if ins[i].opcode == .input { inputs += 1 }
                     if ins[i].opcode == .param { parameters += 1 }
                 }
-                plan.inputAdjointPlanes.reserveCapacity(inputs)
-                plan.parameterAdjointPlanes.reserveCapacity(parameters)
+                inputAdjointPlanes.reserveCapacity(inputs)
+                parameterAdjointPlanes.reserveCapacity(parameters)
                 for i in 0..<n where adjointPlane[i] >= 0 {
                     let x = ins[i]
-                    if x.opcode == .input { plan.inputAdjointPlanes.append(LeafPlane(slot: Int(x.immediate), plane: Int(adjointPlane[i]))) }
-                    if x.opcode == .param { plan.parameterAdjointPlanes.append(LeafPlane(slot: Int(x.immediate), plane: Int(adjointPlane[i]))) }
+                    if x.opcode == .input { inputAdjointPlanes.append(LeafPlane(slot: Int(x.immediate), plane: Int(adjointPlane[i]))) }
+                    if x.opcode == .param { parameterAdjointPlanes.append(LeafPlane(slot: Int(x.immediate), plane: Int(adjointPlane[i]))) }
                 }
             }
           }
@@ -390,9 +393,9 @@ final class SweepPlan: @unchecked Sendable {
         // The kernel runs the code last to first: reverse-sweep order backwards.
         let code = UnsafeMutablePointer<tv_rinstr>.allocate(capacity: Swift.max(1, reversedCount))
         for k in 0..<reversedCount { code[k] = reversedCode[reversedCount - 1 - k] }
-        plan.code = CodeBuffer(adopting: code, count: reversedCount)
-        plan.adjointPlaneCount = adjoints.count
-        return plan
+        return ReversePlan(code: CodeBuffer(adopting: code, count: reversedCount), adjointPlaneCount: adjoints.count,
+                           seedPlanes: seedPlanes, inputAdjointPlanes: inputAdjointPlanes,
+                           parameterAdjointPlanes: parameterAdjointPlanes)
     }
 }
 
@@ -402,17 +405,27 @@ struct LeafPlane: Sendable {
     let plane: Int
 }
 
-/// One reverse sweep's code and adjoint layout, for one set of seeded outputs.
-struct ReversePlan: Sendable {
-    var code = CodeBuffer<tv_rinstr>([])
-    var adjointPlaneCount = 0
+/// One reverse sweep's code and adjoint layout, for one set of seeded outputs. A class: a run
+/// holds it by one reference (never changed after `init`).
+final class ReversePlan: Sendable {
+    let code: CodeBuffer<tv_rinstr>
+    let adjointPlaneCount: Int
     /// The adjoint plane each output's seed goes to; -1 for outputs left out (seed 0).
-    var seedPlanes: [Int] = []
+    let seedPlanes: [Int]
     /// Adjoint planes summed into the input slots' gradients, in tape order (a slot with
     /// none: the gradient is 0).
-    var inputAdjointPlanes: [LeafPlane] = []
+    let inputAdjointPlanes: [LeafPlane]
     /// Adjoint planes summed into the parameter slots' gradients, in tape order.
-    var parameterAdjointPlanes: [LeafPlane] = []
+    let parameterAdjointPlanes: [LeafPlane]
+
+    init(code: CodeBuffer<tv_rinstr> = CodeBuffer([]), adjointPlaneCount: Int = 0, seedPlanes: [Int] = [],
+         inputAdjointPlanes: [LeafPlane] = [], parameterAdjointPlanes: [LeafPlane] = []) {
+        self.code = code
+        self.adjointPlaneCount = adjointPlaneCount
+        self.seedPlanes = seedPlanes
+        self.inputAdjointPlanes = inputAdjointPlanes
+        self.parameterAdjointPlanes = parameterAdjointPlanes
+    }
 }
 
 /// Plane numbers: freed planes are reused last-freed first (still warm in cache). The free
