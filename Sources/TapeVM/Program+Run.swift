@@ -325,15 +325,15 @@ final class Workspace: @unchecked Sendable {
         var sumCapacity = 0
 
         var reverse: [ReversePlan] = []
-        var aTables: [UnsafeMutablePointer<UnsafeMutablePointer<Double>?>] = []
-        var reverseCode: [(UnsafePointer<tv_rinstr>, Int)] = []
-        var loads: [(UnsafePointer<Double>, Int)] = []
-        var stores: [Store] = []
-        var requests: [Request] = []
-        var seeds: [Seed] = []
-        var gathers: [Gather] = []
-        var gatherPlanes: [Int] = []
-        var sumPlanes: [SumPlane] = []
+        var aTables = ScratchList<UnsafeMutablePointer<UnsafeMutablePointer<Double>?>>()
+        var reverseCode = ScratchList<(UnsafePointer<tv_rinstr>, Int)>()
+        var loads = ScratchList<(UnsafePointer<Double>, Int)>()
+        var stores = ScratchList<Store>()
+        var requests = ScratchList<Request>()
+        var seeds = ScratchList<Seed>()
+        var gathers = ScratchList<Gather>()
+        var gatherPlanes = ScratchList<Int>()
+        var sumPlanes = ScratchList<SumPlane>()
     }
 
     let state: UnsafeMutablePointer<State>
@@ -347,6 +347,15 @@ final class Workspace: @unchecked Sendable {
         state.pointee.planeStorage?.deallocate()
         state.pointee.tableStorage?.deallocate()
         state.pointee.sumStorage?.deallocate()
+        state.pointee.aTables.deallocate()
+        state.pointee.reverseCode.deallocate()
+        state.pointee.loads.deallocate()
+        state.pointee.stores.deallocate()
+        state.pointee.requests.deallocate()
+        state.pointee.seeds.deallocate()
+        state.pointee.gathers.deallocate()
+        state.pointee.gatherPlanes.deallocate()
+        state.pointee.sumPlanes.deallocate()
         state.deinitialize(count: 1)
         state.deallocate()
     }
@@ -470,4 +479,41 @@ final class Workspace: @unchecked Sendable {
             }
         }
     }
+}
+
+/// A list of plain values (no references: they are never deinitialized) in memory the list owns, for a workspace's per-run tables: emptied
+/// in O(1), grown by doubling, freed only by ``deallocate()`` (its owner's `deinit`). Unlike an
+/// `Array` it never reaches the generic runtime on the paths a run takes.
+struct ScratchList<Element> {
+    private(set) var base: UnsafeMutablePointer<Element>?
+    private(set) var count = 0
+    private var capacity = 0
+
+    @inline(__always) mutating func append(_ x: Element) {
+        if count == capacity { grow() }
+        (base! + count).initialize(to: x)
+        count += 1
+    }
+
+    @inline(never) private mutating func grow() {
+        let bigger = Swift.max(8, 2 * capacity)
+        let storage = UnsafeMutablePointer<Element>.allocate(capacity: bigger)
+        if let base {
+            storage.initialize(from: base, count: count)
+            base.deallocate()
+        }
+        base = storage
+        capacity = bigger
+    }
+
+    /// Empties the list (its memory is kept).
+    @inline(__always) mutating func removeAll(keepingCapacity: Bool) { count = 0 }
+
+    var buffer: UnsafeBufferPointer<Element> { UnsafeBufferPointer(start: base, count: count) }
+    subscript(i: Int) -> Element { base![i] }
+    subscript(r: Range<Int>) -> Slice<UnsafeBufferPointer<Element>> { buffer[r] }
+
+    func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<Element>) -> R) -> R { body(buffer) }
+
+    func deallocate() { base?.deallocate() }
 }
