@@ -6,7 +6,8 @@ import TapeVM
 /// values only and value + gradient (each on the preferred path and the Swift path), a JVP along a
 /// per-point direction (values + one tangent), an HVP along a per-point direction (forward over
 /// reverse: one tangent of the gradient tape) and the full Hessian per point (one tangent per input).
-/// Tangent sweeps always run on the Swift SIMD8 path (the C kernels have none).
+/// A JVP and an HVP (one direction) run on the preferred path's tangent sweep; the Hessian's
+/// several directions per sweep run on the Swift SIMD8 path.
 struct SecondOrderBench {
     let cases: [BenchCase]
     let sizes: [Int]
