@@ -13,15 +13,17 @@ struct SecondOrderBench {
     let sizes: [Int]
     let policy: TimingPolicy
     let seed: UInt64
+    /// Every program's tile size in points (`nil`: each program's own choice).
+    let tile: Int?
 
     static let systems = ["values", "gradient", "gradient-swift", "jvp", "hvp", "hessian", "values-swift"]
 
     func run() throws -> [String] {
         var lines: [String] = []
         for c in cases {
-            let options = ExecutionOptions(threads: 1)
+            let options = ExecutionOptions(threads: 1, tileSize: tile)
             let program = Program(c.tape, options: options)
-            let swiftProgram = Program(c.tape, options: ExecutionOptions(threads: 1, instructionSet: .swift))
+            let swiftProgram = Program(c.tape, options: ExecutionOptions(threads: 1, tileSize: tile, instructionSet: .swift))
             let gradient = try program.gradientProgram(output: 0)
             let (m, nOut, nPar) = (c.tape.inputs.count, c.tape.outputs.count, c.tape.parameters.count)
             let nOutG = gradient.tape.outputs.count
