@@ -54,8 +54,10 @@ extension Program {
     /// routing instruction selects a tangent rather than multiplying it by 0 or 1. Input or
     /// parameter slots that no direction moves, constants, and results of comparisons carry no
     /// tangent at all (symbolic zeros), so an infinity there cannot make a `0·∞` NaN.
-    /// It runs on the Swift interpreter's `SIMD8<Double>` lane whatever ``instructionSet`` is
-    /// (the C kernels have no tangent sweep), threads and tiles as ``run(count:inputs:parameters:values:gradients:)``;
+    /// One direction runs on the program's ``instructionSet`` (the AVX2 and AVX-512 paths have a
+    /// tangent sweep generated from the same rules); several directions run in one sweep on the
+    /// Swift interpreter's `SIMD8<Double>` lane, the values computed once for all of them. Every
+    /// path gives the same bits. Threads and tiles as ``run(count:inputs:parameters:values:gradients:)``;
     /// results are identical for any thread count.
     ///
     /// - Throws: ``EvaluationError`` when the counts do not match the tape.
