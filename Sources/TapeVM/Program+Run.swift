@@ -103,13 +103,13 @@ extension Program {
                                    values: [UnsafeMutablePointer<Double>?], gradients: [GradientRequest],
                                    workspace: Workspace, threads: Int, observer: inout O) {
         let sweep = gradients.isEmpty ? valuesOnly : withGradients
-        let plan = RunPlan(count: count, tileSize: gradients.isEmpty ? valuesTileSize : tileSize,
-                           requests: gradients.count, parameters: parameterCount)
+        let tile = options.resolvedTileSize(planes: sweep.tilePlaneCount + (gradients.isEmpty ? 0 : sweep.reverse.adjointPlaneCount))
+        let plan = RunPlan(count: count, tileSize: tile, requests: gradients.count, parameters: parameterCount)
         let sums = workspace.sums(Swift.max(1, plan.chunkCount * plan.sumStride))
         sums.update(repeating: 0, count: Swift.max(1, plan.chunkCount * plan.sumStride))
         let state = workspace.state
         state.pointee.reverse.removeAll(keepingCapacity: true)
-        for g in gradients { state.pointee.reverse.append(reversePlan(seeds: g.seeds)) }
+        for g in gradients { state.pointee.reverse.append(reversePlan(seeds: g.seeds, full: sweep)) }
         let job = RunJob(plan: plan, sweep: sweep, inputs: inputs, parameters: parameters, values: values,
                          gradients: gradients, reverse: state.pointee.reverse, sums: sums)
         let workers = Swift.min(threads, plan.chunkCount)
@@ -165,7 +165,7 @@ extension Program {
         for leaf in sweep.parameterPlanes {
             (V + leaf.plane * tile).update(repeating: job.parameters[leaf.slot], count: tile)
         }
-        let forward = sweep.forward
+        let forward = sweep.perTile
         ws.prepareTransfers(job)
         // Plane tables: workspace planes by default; on full tiles the caller's columns stand
         // in for input values, output values and input/parameter gradients (no copies).
@@ -186,6 +186,8 @@ extension Program {
         }
         let isa = instructionSet
         let plan = job.plan
+        // Instructions of parameters and constants only: once, for every tile of the run.
+        if sweep.uniform.count > 0 { isa.forward(sweep.uniform.base, sweep.uniform.count, vTable, tile) }
         ws.withTransfers { loads, stores, requests, seeds, gathers, gatherPlanes, sumPlanes, aTables, reverseCode in
             while true {
                 let chunk = claim()
@@ -362,37 +364,29 @@ final class Workspace: @unchecked Sendable {
 
     /// At least `count` doubles of plane storage, 64-byte aligned.
     func planes(_ count: Int) -> UnsafeMutablePointer<Double> {
-        let s = state
-        if count > s.pointee.planeCapacity || s.pointee.planeStorage == nil {
-            s.pointee.planeStorage?.deallocate()
-            let capacity = Swift.max(count, 2 * s.pointee.planeCapacity, 8)
-            s.pointee.planeCapacity = capacity
-            s.pointee.planeStorage = UnsafeMutableRawPointer.allocate(byteCount: capacity * MemoryLayout<Double>.stride, alignment: 64)
-                .bindMemory(to: Double.self, capacity: capacity)
-        }
-        return s.pointee.planeStorage!
+        Self.reserve(count, &state.pointee.planeStorage, &state.pointee.planeCapacity)
     }
 
     /// At least `count` plane-table entries.
     func tables(_ count: Int) -> UnsafeMutablePointer<UnsafeMutablePointer<Double>?> {
-        let s = state
-        if count > s.pointee.tableCapacity || s.pointee.tableStorage == nil {
-            s.pointee.tableStorage?.deallocate()
-            s.pointee.tableCapacity = Swift.max(count, 2 * s.pointee.tableCapacity, 8)
-            s.pointee.tableStorage = .allocate(capacity: s.pointee.tableCapacity)
-        }
-        return s.pointee.tableStorage!
+        Self.reserve(count, &state.pointee.tableStorage, &state.pointee.tableCapacity)
     }
 
     /// At least `count` doubles for partial sums.
     func sums(_ count: Int) -> UnsafeMutablePointer<Double> {
-        let s = state
-        if count > s.pointee.sumCapacity || s.pointee.sumStorage == nil {
-            s.pointee.sumStorage?.deallocate()
-            s.pointee.sumCapacity = Swift.max(count, 2 * s.pointee.sumCapacity, 8)
-            s.pointee.sumStorage = .allocate(capacity: s.pointee.sumCapacity)
-        }
-        return s.pointee.sumStorage!
+        Self.reserve(count, &state.pointee.sumStorage, &state.pointee.sumCapacity)
+    }
+
+    /// `storage`, grown (contents not kept) to at least `count` elements, 64-byte aligned.
+    @inline(__always) private static func reserve<T>(_ count: Int, _ storage: inout UnsafeMutablePointer<T>?,
+                                                     _ capacity: inout Int) -> UnsafeMutablePointer<T> {
+        if let storage, count <= capacity { return storage }
+        storage?.deallocate()
+        capacity = Swift.max(count, 2 * capacity, 8)
+        let grown = UnsafeMutableRawPointer.allocate(byteCount: capacity * MemoryLayout<T>.stride, alignment: 64)
+            .bindMemory(to: T.self, capacity: capacity)
+        storage = grown
+        return grown
     }
 
     /// Fills the transfer lists for `job`: which input columns feed which value planes,

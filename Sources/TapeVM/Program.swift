@@ -95,17 +95,18 @@ public final class Program: Sendable {
     /// do not depend on the tile.
     public var tileSize: Int {
         let plan = withGradients
-        return options.resolvedTileSize(planes: plan.valuePlaneCount + plan.reverse.adjointPlaneCount)
+        return options.resolvedTileSize(planes: plan.tilePlaneCount + plan.reverse.adjointPlaneCount)
     }
 
     /// Points per tile of runs without gradients.
-    var valuesTileSize: Int { options.resolvedTileSize(planes: valuesOnly.valuePlaneCount) }
+    var valuesTileSize: Int { options.resolvedTileSize(planes: valuesOnly.tilePlaneCount) }
 
     /// The reverse plan for a request: only outputs with a non-zero seed are differentiated.
-    func reversePlan(seeds: [Double]) -> ReversePlan {
-        if !seeds.contains(0) { return withGradients.reverse }
+    /// `full`: ``withGradients``, when the caller has it at hand.
+    func reversePlan(seeds: [Double], full: SweepPlan? = nil) -> ReversePlan {
+        let full = full ?? withGradients
+        if !seeds.contains(0) { return full.reverse }
         let seeded = seeds.map { $0 != 0 }
-        let full = withGradients
         return partialReverse.withLock { cache in
             if let plan = cache[seeded] { return plan }
             let plan = full.reversePlan(seeded: seeded)

@@ -18,8 +18,18 @@ import CTapeKernels
 /// Planning is linear in the tape: a few passes over flat arrays, nothing allocated per
 /// instruction. A class, shared rather than copied by each run; it is never changed after `init`.
 final class SweepPlan: @unchecked Sendable {
+    /// The whole forward sweep (what the tangent sweeps run per tile).
     let forward: CodeBuffer<tv_instr>
+    /// The forward sweep of runs split in two: `uniform`, the instructions that read only
+    /// parameters, constants and other such instructions, run once per workspace (every point
+    /// of a tile gets the same bits, so once is enough); `perTile`, the rest, run on every tile.
+    /// Planes of uniform instructions are never reused, so they hold their values for the run.
+    let uniform: CodeBuffer<tv_instr>
+    let perTile: CodeBuffer<tv_instr>
     let valuePlaneCount: Int
+    /// The value planes a plan without uniform instructions would take: what tile sizes
+    /// follow (the same tiles, so the same sums, as before uniform instructions were hoisted).
+    let tilePlaneCount: Int
     /// Value planes loaded per tile: the input slot and plane of each `input` instruction.
     let inputPlanes: [LeafPlane]
     /// Value planes filled once per workspace: the parameter slot and plane of each `param`.
@@ -28,7 +38,8 @@ final class SweepPlan: @unchecked Sendable {
     let constants: [(plane: Int, value: Double)]
     /// The value plane of each output.
     let outputPlanes: [Int]
-    /// Whether each value plane holds a leaf (input, parameter or constant) for the whole tile.
+    /// Whether each value plane holds a leaf (input, parameter or constant) or a uniform
+    /// result for the whole tile.
     let isLeafPlane: [Bool]
     /// The reverse sweep when every output is seeded (empty for a forward-only plan).
     let reverse: ReversePlan
@@ -43,9 +54,14 @@ final class SweepPlan: @unchecked Sendable {
         self.tape = tape
         let facts = OpcodeFacts.shared
         // Scratch for the whole plan in one allocation: last uses, the reverse marks, the plane pool.
-        let scratch = UnsafeMutablePointer<Int32>.allocate(capacity: 2 * n + 2)
+        let scratch = UnsafeMutablePointer<Int32>.allocate(capacity: 5 * n + 5)
         defer { scratch.deallocate() }
         let lastUse = scratch
+        let isUniform = UnsafeMutableRawPointer(scratch + 2 * n + 2).bindMemory(to: Bool.self, capacity: n)
+        // The planes the sweep would take with every plane reused, uniform results' too: the
+        // tile size follows this count, so hoisting never changes a tile (nor a sum over tiles).
+        var reusingPool = PlanePool(free: scratch + 3 * n + 3)
+        let reusingPlane = scratch + 4 * n + 5
         var pool = PlanePool(free: scratch + n)
         var active = [Bool](repeating: false, count: n)
         var valuePlane = [Int32](repeating: -1, count: n)
@@ -54,6 +70,10 @@ final class SweepPlan: @unchecked Sendable {
         var outputPlanes: [Int] = []
         var forwardCount = 0
         let code = UnsafeMutablePointer<tv_instr>.allocate(capacity: Swift.max(1, n))
+        let uniformCode = UnsafeMutablePointer<tv_instr>.allocate(capacity: Swift.max(1, n))
+        let perTileCode = UnsafeMutablePointer<tv_instr>.allocate(capacity: Swift.max(1, n))
+        var uniformCount = 0, perTileCount = 0
+        var uniformPlanes: [Int] = []
         var isLeafPlane: [Bool] = []
         tape.instructions.withUnsafeBufferPointer { insBuffer in
           active.withUnsafeMutableBufferPointer { activeBuffer in
@@ -104,6 +124,10 @@ final class SweepPlan: @unchecked Sendable {
                 for i in 0..<n {
                     let x = ins[i]
                     switch x.opcode {
+                    case .input, .param, .const: _ = reusingPool.take()
+                    default: break
+                    }
+                    switch x.opcode {
                     case .input:
                         valuePlane[i] = Int32(pool.take())
                         inputPlanes.append(LeafPlane(slot: Int(x.immediate), plane: Int(valuePlane[i])))
@@ -119,25 +143,48 @@ final class SweepPlan: @unchecked Sendable {
                 for i in 0..<n {
                     let x = ins[i]
                     let arity = Int(facts.arity[Int(x.opcode.rawValue)])
-                    if arity == 0 { continue }
+                    if arity == 0 {
+                        isUniform[i] = x.opcode != .input
+                        continue
+                    }
+                    let uniform = isUniform[Int(x.a)] && (arity < 2 || isUniform[Int(x.b)]) && (arity < 3 || isUniform[Int(x.c)])
+                    isUniform[i] = uniform
                     // Operands read for the last time here may give their plane to the result (each
                     // distinct operand once): the kernels read a block of every operand before writing
-                    // that block. Input planes are never reused: on full tiles they are the caller's own columns.
+                    // that block. Input planes are never reused: on full tiles they are the caller's own
+                    // columns; nor are uniform results' planes (they hold their value for the whole run).
                     let i32 = Int32(i)
                     @inline(__always) func release(_ r: Int32) {
                         if lastUse[Int(r)] == i32 && facts.arity[Int(ins[Int(r)].opcode.rawValue)] > 0 {
-                            pool.give(Int(valuePlane[Int(r)]))
+                            reusingPool.give(Int(reusingPlane[Int(r)]))
+                            if !isUniform[Int(r)] { pool.give(Int(valuePlane[Int(r)])) }
                         }
                     }
                     release(x.a)
                     if arity > 1 && x.b != x.a { release(x.b) }
                     if arity > 2 && x.c != x.a && x.c != x.b { release(x.c) }
-                    valuePlane[i] = Int32(pool.take())
-                    if lastUse[i] < i32 { pool.give(Int(valuePlane[i])) }  // dead result: the plane is free again
-                    code[forwardCount] = tv_instr(op: Int32(x.opcode.rawValue), dst: valuePlane[i],
-                                                  a: valuePlane[Int(x.a)], b: arity > 1 ? valuePlane[Int(x.b)] : 0,
-                                                  c: arity > 2 ? valuePlane[Int(x.c)] : 0, active: 0, imm: x.immediate)
+                    reusingPlane[i] = Int32(reusingPool.take())
+                    if lastUse[i] < i32 { reusingPool.give(Int(reusingPlane[i])) }
+                    if uniform {
+                        // A plane no per-tile instruction has used or will use.
+                        valuePlane[i] = Int32(pool.takeNew())
+                        uniformPlanes.append(Int(valuePlane[i]))
+                    } else {
+                        valuePlane[i] = Int32(pool.take())
+                        if lastUse[i] < i32 { pool.give(Int(valuePlane[i])) }  // dead result: the plane is free again
+                    }
+                    let instruction = tv_instr(op: Int32(x.opcode.rawValue), dst: valuePlane[i],
+                                               a: valuePlane[Int(x.a)], b: arity > 1 ? valuePlane[Int(x.b)] : 0,
+                                               c: arity > 2 ? valuePlane[Int(x.c)] : 0, active: 0, imm: x.immediate)
+                    code[forwardCount] = instruction
                     forwardCount += 1
+                    if uniform {
+                        uniformCode[uniformCount] = instruction
+                        uniformCount += 1
+                    } else {
+                        perTileCode[perTileCount] = instruction
+                        perTileCount += 1
+                    }
                 }
                 outputPlanes.reserveCapacity(tape.outputs.count)
                 for o in tape.outputs { outputPlanes.append(Int(valuePlane[Int(o)])) }
@@ -145,11 +192,15 @@ final class SweepPlan: @unchecked Sendable {
           }
         }
         forward = CodeBuffer(adopting: code, count: forwardCount)
+        uniform = CodeBuffer(adopting: uniformCode, count: uniformCount)
+        perTile = CodeBuffer(adopting: perTileCode, count: perTileCount)
         valuePlaneCount = Swift.max(1, pool.count)
+        tilePlaneCount = Swift.max(1, reusingPool.count)
         isLeafPlane = [Bool](repeating: false, count: valuePlaneCount)
         for p in inputPlanes { isLeafPlane[p.plane] = true }
         for p in parameterPlanes { isLeafPlane[p.plane] = true }
         for (p, _) in constants { isLeafPlane[p] = true }
+        for p in uniformPlanes { isLeafPlane[p] = true }  // filled once, like the leaves
         self.isLeafPlane = isLeafPlane
         self.inputPlanes = inputPlanes
         self.parameterPlanes = parameterPlanes
@@ -187,7 +238,7 @@ final class SweepPlan: @unchecked Sendable {
         runs.initialize(repeating: false, count: n)
         needed.initialize(repeating: false, count: n)
         for (k, o) in outputs.enumerated() where seeded?[k] ?? true { needed[Int(o)] = true }
-        for i in stride(from: n - 1, through: 0, by: -1) where needed[i] && active[i] {
+        for i in (0..<n).reversed() where needed[i] && active[i] {
             let x = ins[i]
             let arity = facts.arity[Int(x.opcode.rawValue)]
             if arity == 0 { continue }
@@ -311,7 +362,7 @@ final class SweepPlan: @unchecked Sendable {
                     if arity > 2 { uses[Int(x.c)] += 1 }
                 }
                 for o in tape.outputs { uses[Int(o)] += 1 }
-                for i in stride(from: n - 1, through: 0, by: -1) where runsReverse[i] {
+                for i in (0..<n).reversed() where runsReverse[i] {
                     let x = ins[i]
                     let op = Int(x.opcode.rawValue)
                     let arity = Int(facts.arity[op])
@@ -442,6 +493,12 @@ struct PlanePool {
             freeCount -= 1
             return Int(free[freeCount])
         }
+        count += 1
+        return count - 1
+    }
+
+    /// A plane never taken before.
+    @inline(__always) mutating func takeNew() -> Int {
         count += 1
         return count - 1
     }

@@ -69,6 +69,26 @@ struct PopulationBench {
         return (wall.sorted()[repeats / 2], cpu.sorted()[repeats / 2])
     }
 
+    /// A value + gradient call of `tape`'s program (1 thread) at one point (inputs 0.5,
+    /// parameters 0.25), into buffers allocated once (never freed: the benchmark's lifetime);
+    /// it returns the value.
+    static func onePointCall(_ tape: Tape) -> () -> Double {
+        let program = Program(tape, options: ExecutionOptions(threads: 1))
+        let inputs = tape.inputs.map { _ in UnsafeMutablePointer<Double>.allocate(capacity: 1) }
+        let grads = tape.inputs.map { _ in Optional(UnsafeMutablePointer<Double>.allocate(capacity: 1)) }
+        let value = UnsafeMutablePointer<Double>.allocate(capacity: 1)
+        let sums = UnsafeMutablePointer<Double>.allocate(capacity: Swift.max(1, tape.parameters.count))
+        for p in inputs { p.initialize(to: 0.5) }
+        let request = [GradientRequest(seeds: [1], inputGradients: grads, parameterGradientSums: tape.parameters.isEmpty ? nil : sums)]
+        let params = Array(repeating: 0.25, count: tape.parameters.count)
+        let ins = inputs.map { UnsafePointer($0) }
+        let values: [UnsafeMutablePointer<Double>?] = [value]
+        return {
+            try! program.run(count: 1, inputs: ins, parameters: params, values: values, gradients: request)
+            return value.pointee
+        }
+    }
+
     /// Fixed costs, one thread: making a Program, and a value + gradient call at one point.
     func overheads(_ tapes: [Tape], _ sizes: [Int]) throws {
         print("fixed costs, 1 thread (median µs; wall clock, and this thread's CPU time, which leaves out time the shared host takes):")
@@ -92,19 +112,8 @@ struct PopulationBench {
         let pb = Self.micro(calls: 1, repeats: 1) { program30(big) }
         print(String(format: "  Program + plans, %d instructions (random, all live):       %8.0f wall  %8.0f CPU", big.instructions.count, pb.wall, pb.cpu))
         for c in [Tapes.seedCircuit(), Tapes.neuron()] {
-            let program = Program(c, options: one)
-            let inputs = c.inputs.map { _ in UnsafeMutablePointer<Double>.allocate(capacity: 1) }
-            let grads = c.inputs.map { _ in Optional(UnsafeMutablePointer<Double>.allocate(capacity: 1)) }
-            let value = UnsafeMutablePointer<Double>.allocate(capacity: 1)
-            let sums = UnsafeMutablePointer<Double>.allocate(capacity: Swift.max(1, c.parameters.count))
-            for p in inputs { p.initialize(to: 0.5) }
-            let request = [GradientRequest(seeds: [1], inputGradients: grads, parameterGradientSums: c.parameters.isEmpty ? nil : sums)]
-            let params = Array(repeating: 0.25, count: c.parameters.count)
-            let ins = inputs.map { UnsafePointer($0) }
-            let values: [UnsafeMutablePointer<Double>?] = [value]
-            let t = Self.micro(calls: 20_000, repeats: repeats + 2) {
-                try! program.run(count: 1, inputs: ins, parameters: params, values: values, gradients: request)
-            }
+            let call = Self.onePointCall(c)
+            let t = Self.micro(calls: 20_000, repeats: repeats + 2) { _ = call() }
             print(String(format: "  value + gradient at 1 point, %@ (%d instructions):     %8.3f wall  %8.3f CPU",
                          c.inputs.count == 3 ? "(x+y)*z  " : "neuron   ", c.instructions.count, t.wall, t.cpu))
         }
@@ -141,20 +150,10 @@ struct PopulationBench {
             for t in tapes { instructions += Program(t, options: one).statistics.forwardInstructions }
             print("\(tapes.count) programs with gradient plans: \(instructions) forward instructions")
         case .point:
-            let c = Tapes.neuron()
-            let program = Program(c, options: one)
-            let inputs = c.inputs.map { _ in UnsafeMutablePointer<Double>.allocate(capacity: 1) }
-            let grads = c.inputs.map { _ in Optional(UnsafeMutablePointer<Double>.allocate(capacity: 1)) }
-            let value = UnsafeMutablePointer<Double>.allocate(capacity: 1)
-            let sums = UnsafeMutablePointer<Double>.allocate(capacity: Swift.max(1, c.parameters.count))
-            for p in inputs { p.initialize(to: 0.5) }
-            let request = [GradientRequest(seeds: [1], inputGradients: grads, parameterGradientSums: c.parameters.isEmpty ? nil : sums)]
-            let params = Array(repeating: 0.25, count: c.parameters.count)
-            let ins = inputs.map { UnsafePointer($0) }
-            for _ in 0..<expressions {
-                try program.run(count: 1, inputs: ins, parameters: params, values: [value], gradients: request)
-            }
-            print("\(expressions) calls at 1 point: value \(value.pointee)")
+            let call = Self.onePointCall(Tapes.neuron())
+            var value = 0.0
+            for _ in 0..<expressions { value = call() }
+            print("\(expressions) calls at 1 point: value \(value)")
         case .rows:
             let r = try Population.evaluate(tapes, columns: columns, parameters: parameters, options: one)
             print("\(tapes.count) tapes at \(n) rows: \(r.count) results")

@@ -83,7 +83,7 @@ extension Program {
         let activeParameters = (0..<nPar).map { s in tangents.contains { !$0.parameterTangents.isEmpty && $0.parameterTangents[s] != 0 } }
         let plan = tangentPlan(activeInputs: activeInputs, activeParameters: activeParameters)
         let D = tangents.count
-        let tileSize = options.resolvedTileSize(planes: plan.values.valuePlaneCount * (1 + D))
+        let tileSize = options.resolvedTileSize(planes: plan.values.tilePlaneCount * (1 + D))
         let split = RunPlan(count: count, tileSize: tileSize, requests: D, parameters: nOut)
         let sums = UnsafeMutableBufferPointer<Double>.allocate(capacity: Swift.max(1, split.chunkCount * split.sumStride))
         sums.initialize(repeating: 0)

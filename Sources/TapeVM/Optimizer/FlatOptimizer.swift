@@ -319,7 +319,7 @@ struct FlatOptimizer {
         flags.update(repeating: false, count: n)
         for o in outputs { flags[Int(o)] = true }
         var live = 0
-        for i in stride(from: n - 1, through: 0, by: -1) where flags[i] {
+        for i in (0..<n).reversed() where flags[i] {
             live += 1
             let x = source[i]
             let arity = x.opcode.flatArity
