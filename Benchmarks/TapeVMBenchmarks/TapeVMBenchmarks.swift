@@ -77,6 +77,15 @@ enum Tapes {
         }
     }
 
+    /// A neuron with parameters: `sigmoid(w0·x0 + w1·x1 + w2)`.
+    static func neuron() -> Tape {
+        do {
+            return try Tape(expression: "f(x0, x1; w0, w1, w2) = sigmoid(w0 * x0 + w1 * x1 + w2)")
+        } catch {
+            fatalError("TapeVMBenchmarks: \(error)")
+        }
+    }
+
     /// About 1000 live instructions (allLive: the optimizer cannot drop any as dead code).
     static func random1000() -> Tape {
         Tape.random(instructions: 1000, inputs: 4, opcodes: Tape.smoothOpcodes, allLive: true, seed: 1)
@@ -122,10 +131,18 @@ let benchmarks: @Sendable () -> Void = {
 
     sweeps("staged", Tapes.staged)
 
-    // One point: the fixed cost of a call, and no allocation either.
+    // One point: the fixed cost of a call, and no allocation either (thresholds: 0 mallocs).
     let onePoint = SweepBuffers(Tapes.staged(), count: 1)
+    Benchmark(slug("staged forward 1"), configuration: sweepConfiguration) { benchmark in
+        for _ in benchmark.scaledIterations { onePoint.forward() }
+    }
     Benchmark(slug("staged forward+reverse 1"), configuration: sweepConfiguration) { benchmark in
         for _ in benchmark.scaledIterations { onePoint.forwardReverse() }
+    }
+    // Parameters: a neuron's value and summed parameter gradient at 64 points.
+    let neuron = SweepBuffers(Tapes.neuron(), count: 64)
+    Benchmark(slug("neuron forward+reverse 64"), configuration: sweepConfiguration) { benchmark in
+        for _ in benchmark.scaledIterations { neuron.forwardReverse() }
     }
 
     // A symbolic-regression generation: 200 random 30-node expressions over 1000 rows, value

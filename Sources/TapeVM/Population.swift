@@ -245,6 +245,9 @@ final class PopulationWorker {
     private var inputs: [UnsafePointer<Double>] = []
     private var values: [UnsafeMutablePointer<Double>?] = []
     private var gradientColumns: [UnsafeMutablePointer<Double>?] = []
+    /// The per-row gradient columns the non-finite count reads, and which parameters have one.
+    private var counted: [UnsafeMutablePointer<Double>] = []
+    private var used: [Bool] = []
     private var requests: [GradientRequest] = []
 
     deinit { scratch?.deallocate() }
@@ -295,29 +298,45 @@ final class PopulationWorker {
         if loss { values.append(nil) }
         requests.removeAll(keepingCapacity: true)
         gradientColumns.removeAll(keepingCapacity: true)
-        var countedGradient: UnsafeMutablePointer<Double>? = nil
+        counted.removeAll(keepingCapacity: true)
         if wantsGradients {
-            // The gradient whose rows are counted: the loss's with a target, else f's.
+            // The gradient whose rows are counted: the loss's with a target, else f's. In
+            // scratch, the columns of parameters the program never reads are left out: their
+            // gradient is 0 at every row (the caller's Jacobian gets all of them).
             let rows = (loss || jacobian == nil) ? s + n : jacobian!
-            countedGradient = rows
-            for q in 0..<p { gradientColumns.append(rows + q * n) }
+            let everyColumn = !loss && jacobian != nil
+            used.removeAll(keepingCapacity: true)
+            used.append(contentsOf: repeatElement(everyColumn, count: p))
+            if !everyColumn {
+                for x in program.flat.instructions where x.opcode == .param { used[Int(x.immediate)] = true }
+            }
+            for q in 0..<p {
+                if used[q] {
+                    gradientColumns.append(rows + q * n)
+                    counted.append(rows + q * n)
+                } else {
+                    gradientColumns.append(nil)
+                }
+            }
             requests.append(GradientRequest(seeds: loss ? [0, 1] : [1], parameterGradients: gradientColumns,
                                             parameterGradientSums: request.gradient ? job.destinations.gradient?(k) : nil))
             if loss, let jacobian {
                 requests.append(GradientRequest(seeds: [1, 0], parameterGradients: (0..<p).map { jacobian + $0 * n }))
             }
         }
-        var observer = NonFiniteCounter(values: f, gradients: countedGradient, parameters: p, count: n,
-                                        stopEarly: request.stopOnNonFinite)
         let parameters = job.parameters[k]
-        if threads > 1 {
-            var none = NoChunkObserver()
-            program.execute(count: n, inputs: inputs, parameters: parameters, values: values, gradients: requests,
-                            workspace: workspace, threads: threads, observer: &none)
-            _ = observer.chunkDone(start: 0, end: n)
-        } else {
-            program.execute(count: n, inputs: inputs, parameters: parameters, values: values, gradients: requests,
-                            workspace: workspace, threads: 1, observer: &observer)
+        let observer = counted.withUnsafeBufferPointer { columns in
+            var observer = NonFiniteCounter(values: f, gradients: columns, count: n, stopEarly: request.stopOnNonFinite)
+            if threads > 1 {
+                var none = NoChunkObserver()
+                program.execute(count: n, inputs: inputs, parameters: parameters, values: values, gradients: requests,
+                                workspace: workspace, threads: threads, observer: &none)
+                _ = observer.chunkDone(start: 0, end: n)
+            } else {
+                program.execute(count: n, inputs: inputs, parameters: parameters, values: values, gradients: requests,
+                                workspace: workspace, threads: 1, observer: &observer)
+            }
+            return observer
         }
         let stopped = observer.stoppedAt < n
         job.destinations.nonFiniteRows[k] = observer.nonFinite
@@ -348,19 +367,18 @@ final class PopulationWorker {
 /// stops the run after the first chunk with one when asked to.
 struct NonFiniteCounter: ChunkObserver {
     let values: UnsafeMutablePointer<Double>
-    let gradients: UnsafeMutablePointer<Double>?
-    let parameters: Int
+    /// The per-row gradient columns counted.
+    let gradients: UnsafeBufferPointer<UnsafeMutablePointer<Double>>
     let count: Int
     let stopEarly: Bool
     private(set) var nonFinite = 0
     /// The first row not evaluated (`count` when every row was).
     private(set) var stoppedAt: Int
 
-    init(values: UnsafeMutablePointer<Double>, gradients: UnsafeMutablePointer<Double>?, parameters: Int, count: Int,
+    init(values: UnsafeMutablePointer<Double>, gradients: UnsafeBufferPointer<UnsafeMutablePointer<Double>>, count: Int,
          stopEarly: Bool) {
         self.values = values
         self.gradients = gradients
-        self.parameters = parameters
         self.count = count
         self.stopEarly = stopEarly
         stoppedAt = count
@@ -375,18 +393,14 @@ struct NonFiniteCounter: ChunkObserver {
         var i = start
         while i + 8 <= end {
             var m = load(values + i) * 0
-            if let gradients {
-                for q in 0..<parameters { m += load(gradients + q * count + i) * 0 }
-            }
+            for g in gradients { m += load(g + i) * 0 }
             counts &+= SIMD8<Int64>().replacing(with: 1, where: m .!= 0)
             i += 8
         }
         var bad = Int(counts.wrappedSum())
         while i < end {
             var m = values[i] * 0
-            if let gradients {
-                for q in 0..<parameters { m += gradients[q * count + i] * 0 }
-            }
+            for g in gradients { m += g[i] * 0 }
             if m != 0 { bad += 1 }
             i += 1
         }
