@@ -55,7 +55,11 @@ final class GridStatistics {
     var columns: [ColumnSummary]
     /// Per chosen output (with gradients): the largest finite |∇f| over all inputs.
     var maxGradientNorm: [Double]
-    var samples: [Sample]
+    /// The points sampled, and per sample its coordinates (one per axis) then its columns,
+    /// written by the worker that summarizes the chunk holding it.
+    private let samplePoints: [Int]
+    private let sampleStore: UnsafeMutablePointer<Double>
+    private let sampleFound: UnsafeMutablePointer<Bool>
     /// This block's per-chunk summaries (`chunk * columns + column`) and largest norms
     /// (`chunk * outputs + output`).
     private var parts: UnsafeMutablePointer<ColumnSummary>
@@ -75,7 +79,10 @@ final class GridStatistics {
         for p in [r.lowerBound, r.contains(centre) ? centre : r.lowerBound + r.count / 2, r.upperBound - 1] where r.contains(p) && !picks.contains(p) {
             picks.append(p)
         }
-        samples = picks.map { Sample(point: $0) }
+        samplePoints = picks
+        sampleStore = .allocate(capacity: Swift.max(1, picks.count * (grid.axes.count + layout.count)))
+        sampleFound = .allocate(capacity: Swift.max(1, picks.count))
+        sampleFound.initialize(repeating: false, count: Swift.max(1, picks.count))
         parts = .allocate(capacity: 1)
         norms = .allocate(capacity: 1)
     }
@@ -83,6 +90,17 @@ final class GridStatistics {
     deinit {
         parts.deallocate()
         norms.deallocate()
+        sampleStore.deallocate()
+        sampleFound.deallocate()
+    }
+
+    /// The sample points computed, with their coordinates and columns.
+    var samples: [Sample] {
+        let width = grid.axes.count + layout.count
+        return samplePoints.indices.filter { sampleFound[$0] }.map { s in
+            let row = UnsafeBufferPointer(start: sampleStore + s * width, count: width)
+            return Sample(point: samplePoints[s], coordinates: Array(row[0..<grid.axes.count]), columns: Array(row[grid.axes.count...]))
+        }
     }
 
     /// Makes room for a block of `chunks` chunks.
@@ -97,9 +115,16 @@ final class GridStatistics {
         self.chunks = chunks
     }
 
-    /// Summarizes chunk `c` of the block (any thread; each chunk once).
-    func summarize(chunk c: Int, columns data: [UnsafePointer<Double>], count n: Int) {
+    /// Summarizes chunk `c` of the block, grid points `start ..< start + n` (any thread; each
+    /// chunk once).
+    func summarize(chunk c: Int, start: Int, inputs: [UnsafePointer<Double>], columns data: [UnsafePointer<Double>], count n: Int) {
         let nCol = columns.count, nOut = maxGradientNorm.count
+        let width = grid.axes.count + nCol
+        for (s, p) in samplePoints.enumerated() where p >= start && p < start + n {
+            for (d, axis) in grid.axes.enumerated() { sampleStore[s * width + d] = inputs[axis.slot][p - start] }
+            for col in 0..<nCol { sampleStore[s * width + grid.axes.count + col] = data[col][p - start] }
+            sampleFound[s] = true
+        }
         for col in 0..<nCol { (parts + c * nCol + col).initialize(to: ColumnSummary(data[col], count: n)) }
         for k in 0..<nOut {
             let g = (0..<layout.inputCount).map { Optional(data[layout.gradientColumn(output: k, input: $0)]) }
@@ -107,19 +132,14 @@ final class GridStatistics {
         }
     }
 
-    /// Merges the block's chunks in order and picks its samples.
-    func endBlock(_ b: GridBlock) {
+    /// Merges the block's chunks in order.
+    func endBlock() {
         let nCol = columns.count, nOut = maxGradientNorm.count
         for c in 0..<chunks {
             for col in 0..<nCol { columns[col].merge(parts[c * nCol + col]) }
             for k in 0..<nOut { maxGradientNorm[k] = Swift.max(maxGradientNorm[k], norms[c * nOut + k]) }
         }
         parts.deinitialize(count: chunks * nCol)
-        for (n, s) in samples.enumerated() where s.point >= b.start && s.point < b.start + b.count {
-            let k = s.point - b.start
-            samples[n].coordinates = grid.axes.map { b.inputs[$0.slot][k] }
-            samples[n].columns = b.columns.map { $0[k] }
-        }
     }
 }
 

@@ -107,12 +107,17 @@ struct GridSweep {
         let chunk = chunkPoints
         let cap = Swift.max(1, Swift.min(chunk * GridSweep.blockChunks(threads: threads), grid.range.count))
         let nIn = grid.inputCount, nCol = columns.count
-        let buffer = UnsafeMutablePointer<Double>.allocate(capacity: Swift.max(1, (nIn + nCol) * cap))
+        // With sinks, the block's columns are kept for them: one buffer of `cap` points. Without,
+        // each worker reuses one chunk's buffer, which stays in its cache.
+        let streaming = sinks.isEmpty
+        let (regions, regionPoints) = streaming ? (threads, Swift.min(chunk, cap)) : (1, cap)
+        let regionSize = (nIn + nCol) * regionPoints
+        let buffer = UnsafeMutablePointer<Double>.allocate(capacity: Swift.max(1, regions * regionSize))
         defer { buffer.deallocate() }
-        buffer.initialize(repeating: 0, count: Swift.max(1, (nIn + nCol) * cap))
-        let inputs = (0..<nIn).map { buffer + $0 * cap }
-        let results = (0..<nCol).map { buffer + (nIn + $0) * cap }
-        for f in grid.fixed { inputs[f.slot].update(repeating: f.value, count: cap) }
+        buffer.initialize(repeating: 0, count: Swift.max(1, regions * regionSize))
+        for r in 0..<regions {
+            for f in grid.fixed { (buffer + r * regionSize + f.slot * regionPoints).update(repeating: f.value, count: regionPoints) }
+        }
         let fillers = grid.axes.indices.map { AxisFiller(grid: grid, axis: $0) }
         let evaluate = ChunkEvaluation(program: program, parameters: parameters, columns: columns)
         let busy = UnsafeMutablePointer<Duration>.allocate(capacity: threads)
@@ -127,30 +132,37 @@ struct GridSweep {
             busy.initialize(repeating: .zero, count: workers)
             statistics.beginBlock(chunks: chunks)
             let next = Atomic<Int>(0)
-            let shared = Disjoint((fillers, inputs, results, grid.axes.map(\.slot), start, busy, statistics, evaluate))
+            let shared = Disjoint((fillers, buffer, grid.axes.map(\.slot), start, busy, statistics, evaluate))
             DispatchQueue.concurrentPerform(iterations: workers) { w in
-                let (fillers, inputs, results, slots, start, busy, statistics, evaluate) = shared.value
+                let (fillers, buffer, slots, start, busy, statistics, evaluate) = shared.value
                 let clock = ContinuousClock()
                 while case let c = next.wrappingAdd(1, ordering: .relaxed).oldValue, c < chunks {
                     let lo = c * chunk, m = Swift.min(chunk, n - lo)
-                    for (d, filler) in fillers.enumerated() { filler.fill(inputs[slots[d]] + lo, from: start + lo, count: m) }
+                    let base = streaming ? buffer + w * regionSize : buffer + lo
+                    let inputs = (0..<nIn).map { base + $0 * regionPoints }
+                    let results = (0..<nCol).map { base + (nIn + $0) * regionPoints }
+                    for (d, filler) in fillers.enumerated() { filler.fill(inputs[slots[d]], from: start + lo, count: m) }
                     let t0 = clock.now
                     do throws(EvaluationError) {
-                        try evaluate(count: m, inputs: inputs.map { UnsafePointer($0 + lo) }, results: results.map { $0 + lo })
+                        try evaluate(count: m, inputs: inputs.map { UnsafePointer($0) }, results: results)
                     } catch {
                         failure.withLock { $0 = $0 ?? error }
                     }
                     busy[w] += clock.now - t0
-                    statistics.summarize(chunk: c, columns: results.map { UnsafePointer($0 + lo) }, count: m)
+                    statistics.summarize(chunk: c, start: start + lo, inputs: inputs.map { UnsafePointer($0) },
+                                         columns: results.map { UnsafePointer($0) }, count: m)
                 }
             }
             if let error = failure.withLock({ $0 }) { throw .evaluation(error) }
             var sum = Duration.zero
             for w in 0..<workers { sum += busy[w] }
             runTime += sum / workers
-            let block = GridBlock(start: start, count: n, inputs: inputs.map { UnsafePointer($0) }, columns: results.map { UnsafePointer($0) })
-            statistics.endBlock(block)
-            for sink in sinks { try sink.consume(block) }
+            statistics.endBlock()
+            if !streaming {
+                let block = GridBlock(start: start, count: n, inputs: (0..<nIn).map { UnsafePointer(buffer + $0 * cap) },
+                                      columns: (0..<nCol).map { UnsafePointer(buffer + (nIn + $0) * cap) })
+                for sink in sinks { try sink.consume(block) }
+            }
             start += n
             progress?.update(done: start - grid.range.lowerBound, elapsed: (clock.now - begin).seconds)
         }
