@@ -96,6 +96,12 @@ struct GridSweep {
     /// small share of it, with at most about 64 MiB of block buffers on few threads.
     static func blockChunks(threads: Int) -> Int { Swift.max(128, 4 * threads) }
 
+    /// Without sinks a block needs no memory of its own, so blocks grow (doubling) until one
+    /// takes about this long: fewer times the workers wait for each other and are woken
+    /// again, which on a loaded machine costs more than the work between, while the progress
+    /// line still moves.
+    static let streamingBlockSeconds = 0.2
+
     /// Time spent evaluating (each worker's time inside the evaluation, summed over the
     /// workers and divided by their number), and in the whole sweep (wall clock).
     struct Timing { var run: Duration; var total: Duration }
@@ -124,9 +130,11 @@ struct GridSweep {
         defer { busy.deallocate() }
         let failure = Mutex<EvaluationError?>(nil)
 
+        var blockPoints = cap
         var start = grid.range.lowerBound
         while start < grid.range.upperBound {
-            let n = Swift.min(cap, grid.range.upperBound - start)
+            let blockBegin = clock.now
+            let n = Swift.min(blockPoints, grid.range.upperBound - start)
             let chunks = (n + chunk - 1) / chunk
             let workers = Swift.min(threads, chunks)
             busy.initialize(repeating: .zero, count: workers)
@@ -165,6 +173,9 @@ struct GridSweep {
             }
             start += n
             progress?.update(done: start - grid.range.lowerBound, elapsed: (clock.now - begin).seconds)
+            if streaming && (clock.now - blockBegin).seconds < GridSweep.streamingBlockSeconds / 2 && blockPoints < 1 << 40 {
+                blockPoints *= 2
+            }
         }
         for sink in sinks { try sink.finish() }
         progress?.finish()
