@@ -92,14 +92,11 @@ struct GridSweep {
         return (points + tile - 1) / tile * tile
     }
 
-    /// Chunks per block: enough that the wait for the last chunk at the end of a block is a
-    /// small share of it, with at most about 64 MiB of block buffers on few threads.
-    static func blockChunks(threads: Int) -> Int { Swift.max(128, 4 * threads) }
-
-    /// Without sinks a block needs no memory of its own, so blocks grow (doubling) until one
-    /// takes about this long: fewer times the workers wait for each other and are woken
-    /// again, which on a loaded machine costs more than the work between, while the progress
-    /// line still moves.
+    /// A block is one chunk per worker at first: with sinks, they then read the block while it
+    /// is still in cache. Without sinks a block needs no memory of its own, so blocks grow
+    /// (doubling) until one takes about this long: fewer times the workers wait for each other
+    /// and are woken again, which on a loaded machine costs more than the work between, while
+    /// the progress line still moves.
     static let streamingBlockSeconds = 0.2
 
     /// Time spent evaluating (each worker's time inside the evaluation, summed over the
@@ -111,10 +108,10 @@ struct GridSweep {
         let begin = clock.now
         var runTime = Duration.zero
         let chunk = chunkPoints
-        let cap = Swift.max(1, Swift.min(chunk * GridSweep.blockChunks(threads: threads), grid.range.count))
+        let cap = Swift.max(1, Swift.min(chunk * threads, grid.range.count))
         let nIn = grid.inputCount, nCol = columns.count
         // With sinks, the block's columns are kept for them: one buffer of `cap` points. Without,
-        // each worker reuses one chunk's buffer, which stays in its cache.
+        // each worker reuses one chunk's buffer, which stays in its cache, and blocks grow.
         let streaming = sinks.isEmpty
         let (regions, regionPoints) = streaming ? (threads, Swift.min(chunk, cap)) : (1, cap)
         let regionSize = (nIn + nCol) * regionPoints
