@@ -6,8 +6,8 @@
 For each batch size it times, in interleaved batches in one process:
 - api: Function.value_and_grad on an (N, 2) Fortran-ordered array (no input copy), which
   allocates its results and converts arguments on every call;
-- raw: the same C function (tvm_gradients) called through ctypes with preallocated outputs and
-  prebuilt pointer arrays: the library's own time plus one foreign call;
+- raw: the same C function (tvm_run_block) called through ctypes with its record and result
+  block prepared in advance: the library's own time plus one foreign call of one argument;
 and reports the overhead (api - raw) per call and as a share of api, in CPU time of the
 calling thread (with --threads 1 the whole run happens on it; insensitive to other processes
 taking the cores) and in wall-clock time (the minimum: the least disturbed batch). Then two Python threads,
@@ -40,32 +40,28 @@ def median_time(fn, repeats):
 
 
 def raw_call(f, X):
-    """A closure calling tvm_gradients with everything prepared in advance."""
+    """A closure calling tvm_run_block with its record and result block prepared in advance."""
     lib = tapevm.library()
     n = X.shape[0]
     cols = np.asfortranarray(X)
-    P = ctypes.c_void_p
-    inputs = (P * 2)(cols.ctypes.data, cols.ctypes.data + 8 * n)
-    values = np.empty((1, n))
-    grads = np.empty((2, n))
-    value_rows = (P * 1)(values.ctypes.data)
-    grad_rows = (P * 2)(grads.ctypes.data, grads.ctypes.data + 8 * n)
+    block = np.empty(3 * n)
     seeds = np.ones(1)
-    args = (f._handle, n, ctypes.addressof(inputs), 2, None, 0, seeds.ctypes.data, 1,
-            ctypes.addressof(value_rows), 1, ctypes.addressof(grad_rows), 2, None, None, 0)
-    keep = (cols, inputs, values, grads, value_rows, grad_rows, seeds)
+    record = (ctypes.c_size_t * 10)(f._handle, n, 0, cols.ctypes.data, n, 0, seeds.ctypes.data, 1, 1,
+                                    block.ctypes.data)
+    at = ctypes.addressof(record)
+    keep = (cols, block, seeds, record)
 
     def call():
-        assert lib.tvm_gradients(*args) == 0, keep
+        assert lib.tvm_run_block(at) == 0, keep
     return call
 
 
 def overhead(sizes, threads):
     f = tapevm.compile(EXPRESSION, threads=threads)
     print(f"library {tapevm.library().path}, {f.instruction_set}, threads={threads or 'all'}")
-    print("per call, minimum over interleaved batches; CPU time of the calling thread (what the call costs")
-    print("whatever else the machine runs; complete only with threads=1) and wall-clock time:")
-    print(f"{'points':>9} | {'api cpu':>11} {'raw cpu':>11} {'overhead':>11} {'share':>7} |"
+    print("per call, best and median of interleaved batches; CPU time of the calling thread (what the call")
+    print("costs whatever else the machine runs; complete only with threads=1) and wall-clock time:")
+    print(f"{'points':>16} | {'api cpu':>11} {'raw cpu':>11} {'overhead':>11} {'share':>7} |"
           f" {'api wall':>11} {'raw wall':>11} {'overhead':>11} {'share':>7}")
     for n in sizes:
         X = np.asfortranarray(np.random.default_rng(0).uniform(-3, 3, size=(n, 2)))
@@ -87,11 +83,12 @@ def overhead(sizes, threads):
         def us(t):
             return f"{t * 1e6:>8.2f} us" if abs(t) < 1e-2 else f"{t * 1e3:>8.2f} ms"
 
-        line = f"{n:>9} |"
-        for table in (cpu, wall):
-            a, r = min(table[api]), min(table[raw])
-            line += f" {us(a)} {us(r)} {us(a - r)} {100 * (a - r) / a:>6.1f}% |"
-        print(line.rstrip(" |"))
+        for label, pick in (("best", min), ("median", statistics.median)):
+            line = f"{n:>9} {label:>6} |"
+            for table in (cpu, wall):
+                a, r = pick(table[api]), pick(table[raw])
+                line += f" {us(a)} {us(r)} {us(a - r)} {100 * (a - r) / a:>6.1f}% |"
+            print(line.rstrip(" |"))
 
 
 def parallel(n):
