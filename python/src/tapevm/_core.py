@@ -195,10 +195,7 @@ class Function:
 
     Forward mode and second order: jvp, hvp, hessian and param_hessian_sum (same argument
     conventions; a direction over the inputs is a dict name -> float, the same at every point, or
-    name -> (N,) array, one per point).
-
-    Still to come, with the same argument conventions: evaluating a population of functions in
-    one call."""
+    name -> (N,) array, one per point). Many functions over one data set: tapevm.population."""
 
     def __init__(self, tape: Tape, *, threads: int | None = None, tile_size: int | None = None,
                  isa: str | None = None):
