@@ -1,7 +1,8 @@
 """The Python package's cost on top of the library, and threads in parallel (release build).
 
     swift build -c release --product TapeVMC
-    PYTHONPATH=python/src TAPEVM_LIBRARY=.build/release/libTapeVMC.so python3 python/benchmarks/overhead.py
+    PYTHONPATH=python/src TAPEVM_LIBRARY=.build/release/libTapeVMC.so taskset -c 1 python3 python/benchmarks/overhead.py --parallel-points 0   # 1 to 10^6 points
+    PYTHONPATH=python/src TAPEVM_LIBRARY=.build/release/libTapeVMC.so python3 python/benchmarks/overhead.py --sizes 1000000          # and two threads
 
 For each batch size it times, in interleaved batches in one process:
 - api: Function.value_and_grad on an (N, 2) Fortran-ordered array (no input copy), which
@@ -12,13 +13,15 @@ and reports the overhead (api - raw) per call and as a share of api, in CPU time
 calling thread (with --threads 1 the whole run happens on it; insensitive to other processes
 taking the cores) and in wall-clock time (the minimum: the least disturbed batch). Then two Python threads,
 each running a one-worker Function, against one thread doing both calls: the speed-up shows
-whether the GIL is released while the library computes.
+whether the GIL is released while the library computes (run it without taskset: it needs both
+cores, and about 2x needs them idle).
 """
 
 from __future__ import annotations
 
 import argparse
 import ctypes
+import os
 import statistics
 import threading
 import time
@@ -91,7 +94,9 @@ def overhead(sizes, threads):
             print(line.rstrip(" |"))
 
 
-def parallel(n):
+def parallel(n, rounds=9):
+    """Two calls of n points on a one-worker Function: one after the other in one Python thread,
+    against one call in each of two Python threads; interleaved rounds, wall-clock time."""
     f = tapevm.compile(EXPRESSION, threads=1)
     X = np.asfortranarray(np.random.default_rng(1).uniform(-3, 3, size=(n, 2)))
     f.value_and_grad(X)
@@ -107,18 +112,27 @@ def parallel(n):
         for t in ts:
             t.join()
 
-    rounds = [(median_time(serial, 5), median_time(two_threads, 5)) for _ in range(5)]
-    t_serial = statistics.median(r[0] for r in rounds)
-    t_threads = statistics.median(r[1] for r in rounds)
-    print(f"two calls of {n} points on a one-worker Function: one Python thread {t_serial * 1e3:.1f} ms, "
-          f"two Python threads {t_threads * 1e3:.1f} ms: speed-up {t_serial / t_threads:.2f}x")
+    two_threads()
+    ratios, serial_times, thread_times = [], [], []
+    for _ in range(rounds):
+        s, t = median_time(serial, 3), median_time(two_threads, 3)
+        serial_times.append(s)
+        thread_times.append(t)
+        ratios.append(s / t)
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"two calls of {n} points on a one-worker Function: one Python thread {statistics.median(serial_times) * 1e3:.1f} ms, "
+          f"two Python threads {statistics.median(thread_times) * 1e3:.1f} ms: speed-up median "
+          f"{statistics.median(ratios):.2f}x, best {max(ratios):.2f}x over {rounds} rounds (load average {load})")
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="1,1000,1000000")
     parser.add_argument("--threads", type=int, default=1, help="workers per run (0: every core)")
-    parser.add_argument("--parallel-points", type=int, default=1_000_000)
+    parser.add_argument("--parallel-points", default="100000,1000000")
     a = parser.parse_args()
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     overhead([int(s) for s in a.sizes.split(",")], a.threads or None)
-    parallel(a.parallel_points)
+    for n in a.parallel_points.split(","):
+        if int(n):
+            parallel(int(n))
