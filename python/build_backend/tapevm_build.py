@@ -170,15 +170,30 @@ def _hash(data: bytes) -> str:
     return "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
 
 
+def _dist_info(tag: str) -> tuple[str, list[tuple[str, bytes, int]]]:
+    """The .dist-info directory's name and its files but RECORD."""
+    dist_info = f"tapevm-{_version()}.dist-info"
+    wheel = f"Wheel-Version: 1.0\nGenerator: tapevm_build\nRoot-Is-Purelib: false\nTag: {tag}\n"
+    return dist_info, [(f"{dist_info}/METADATA", _metadata().encode(), 0o644),
+                       (f"{dist_info}/WHEEL", wheel.encode(), 0o644),
+                       (f"{dist_info}/top_level.txt", b"tapevm\n", 0o644)]
+
+
+def _write_metadata(directory: str, tag: str) -> str:
+    dist_info, files = _dist_info(tag)
+    os.makedirs(os.path.join(directory, dist_info), exist_ok=True)
+    for path, data, _ in files:
+        with open(os.path.join(directory, path), "wb") as f:
+            f.write(data)
+    return dist_info
+
+
 def _write_wheel(directory: str, files: list[tuple[str, bytes, int]], tag: str) -> str:
     """Writes the wheel (files: (path in the wheel, contents, mode)); returns its file name. The
     wheel is written under a temporary name and renamed when complete."""
     name, version = "tapevm", _version()
-    dist_info = f"{name}-{version}.dist-info"
-    wheel = f"Wheel-Version: 1.0\nGenerator: tapevm_build\nRoot-Is-Purelib: false\nTag: {tag}\n"
-    files = files + [(f"{dist_info}/METADATA", _metadata().encode(), 0o644),
-                     (f"{dist_info}/WHEEL", wheel.encode(), 0o644),
-                     (f"{dist_info}/top_level.txt", b"tapevm\n", 0o644)]
+    dist_info, metadata = _dist_info(tag)
+    files = files + metadata
     record = "".join(f"{path},{_hash(data)},{len(data)}\n" for path, data, _ in files) + f"{dist_info}/RECORD,,\n"
     files.append((f"{dist_info}/RECORD", record.encode(), 0o644))
     filename = f"{name}-{version}-{tag}.whl"
@@ -215,6 +230,20 @@ def get_requires_for_build_wheel(config_settings=None):
 
 def get_requires_for_build_editable(config_settings=None):
     return []
+
+
+def prepare_metadata_for_build_wheel(metadata_directory, config_settings=None):
+    try:
+        return _write_metadata(metadata_directory, _tag())
+    except BuildError as e:
+        _fail(e)
+
+
+def prepare_metadata_for_build_editable(metadata_directory, config_settings=None):
+    try:
+        return _write_metadata(metadata_directory, "py3-none-any")
+    except BuildError as e:
+        _fail(e)
 
 
 def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
