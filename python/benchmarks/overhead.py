@@ -13,8 +13,9 @@ and reports the overhead (api - raw) per call and as a share of api, in CPU time
 calling thread (with --threads 1 the whole run happens on it; insensitive to other processes
 taking the cores) and in wall-clock time (the minimum: the least disturbed batch). Then two Python threads,
 each running a one-worker Function, against one thread doing both calls: the speed-up shows
-whether the GIL is released while the library computes (run it without taskset: it needs both
-cores, and about 2x needs them idle).
+whether the GIL is released while the library computes. It is set beside the speed-up of the
+library's own two workers on the same calls, which says what the two cores give right now (on
+a shared machine, about 2x only when nothing else runs). Run it without taskset.
 """
 
 from __future__ import annotations
@@ -95,34 +96,44 @@ def overhead(sizes, threads):
 
 
 def parallel(n, rounds=9):
-    """Two calls of n points on a one-worker Function: one after the other in one Python thread,
-    against one call in each of two Python threads; interleaved rounds, wall-clock time."""
+    """Two calls of n points: one after the other in one Python thread on a one-worker Function
+    (serial), one call in each of two Python threads (python), and one after the other on a
+    two-worker Function (library: what two cores give the library's own threads right now, the
+    yardstick on a shared machine). Interleaved rounds, wall-clock time."""
     f = tapevm.compile(EXPRESSION, threads=1)
+    g = tapevm.compile(EXPRESSION, threads=2)
     X = np.asfortranarray(np.random.default_rng(1).uniform(-3, 3, size=(n, 2)))
-    f.value_and_grad(X)
 
     def serial():
         f.value_and_grad(X)
         f.value_and_grad(X)
 
-    def two_threads():
+    def python_threads():
         ts = [threading.Thread(target=f.value_and_grad, args=(X,)) for _ in range(2)]
         for t in ts:
             t.start()
         for t in ts:
             t.join()
 
-    two_threads()
-    ratios, serial_times, thread_times = [], [], []
+    def library_workers():
+        g.value_and_grad(X)
+        g.value_and_grad(X)
+
+    cases = (serial, python_threads, library_workers)
+    for case in cases:
+        case()
+    times = {case: [] for case in cases}
     for _ in range(rounds):
-        s, t = median_time(serial, 3), median_time(two_threads, 3)
-        serial_times.append(s)
-        thread_times.append(t)
-        ratios.append(s / t)
+        for case in cases:
+            times[case].append(median_time(case, 3))
+    t = {case: statistics.median(times[case]) for case in cases}
+    py = [a / b for a, b in zip(times[serial], times[python_threads])]
+    lib = [a / b for a, b in zip(times[serial], times[library_workers])]
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    print(f"two calls of {n} points on a one-worker Function: one Python thread {statistics.median(serial_times) * 1e3:.1f} ms, "
-          f"two Python threads {statistics.median(thread_times) * 1e3:.1f} ms: speed-up median "
-          f"{statistics.median(ratios):.2f}x, best {max(ratios):.2f}x over {rounds} rounds (load average {load})")
+    print(f"two calls of {n} points: one Python thread {t[serial] * 1e3:.1f} ms, two Python threads "
+          f"{t[python_threads] * 1e3:.1f} ms, two library workers {t[library_workers] * 1e3:.1f} ms")
+    print(f"  speed-up of two Python threads: median {statistics.median(py):.2f}x (best {max(py):.2f}x); of two "
+          f"library workers: median {statistics.median(lib):.2f}x (best {max(lib):.2f}x); {rounds} rounds, load average {load}")
 
 
 if __name__ == "__main__":

@@ -214,6 +214,7 @@ class Function:
         # input columns' addresses (inputs as separate arrays).
         self._pack_record = struct.Struct(_RECORD).pack_into
         self._pack_record_table = struct.Struct(_RECORD + "P" * self._k).pack_into
+        self._layouts = {}   # (requests, flags, inputs as a table) -> (result rows, sums, doubles past the results)
         self._input_index = {name: j for j, name in enumerate(self.inputs)}
         self._param_index = {name: j for j, name in enumerate(self.params)}
         handle = c_void_p()
@@ -273,8 +274,7 @@ class Function:
         return a
 
     def _inputs(self, inputs) -> tuple:
-        names = self.inputs
-        k = len(names)
+        k = self._k
         if inputs.__class__ is np.ndarray and inputs.dtype is _F64 and inputs.ndim == 2 and inputs.shape[1] == k:
             # The fast path: an (N, n) float64 array.
             columns = inputs.T if inputs.flags.f_contiguous else _columns(inputs)   # (k, N), rows N apart
@@ -282,6 +282,7 @@ class Function:
                 return (inputs.shape[0], (columns,), _addressof(_char_from_buffer(columns)), "array")
             except (TypeError, ValueError, BufferError):   # read-only or empty
                 return (inputs.shape[0], (columns,), _address(columns), "array")
+        names = self.inputs
         if inputs is None:
             if k:
                 raise TypeError(f"missing the inputs ({', '.join(names)}): pass a dict of arrays or an (N, {k}) array")
@@ -359,11 +360,15 @@ class Function:
         (rows, N) array whose rows are the result columns (values, then per request its input
         gradients and per-point parameter gradients), flat the same memory as one 1-D array,
         with the summed parameter gradients (requests × p) at flat[rows * N:]."""
-        m, q = self._m, self._q
-        rows = m + requests * ((self._k if flags & _INPUT_GRADIENTS else 0) + (q if flags & _PER_POINT_PARAMS else 0))
-        sums = 0 if flags & _PER_POINT_PARAMS else requests * q
         table = where.__class__ is list
-        tail = sums + _RECORD_WORDS + (self._k if table else 0)   # sums, the record (and the table)
+        layout = self._layouts.get((requests, flags, table))
+        if layout is None:
+            m, q = self._m, self._q
+            rows = m + requests * ((self._k if flags & _INPUT_GRADIENTS else 0) + (q if flags & _PER_POINT_PARAMS else 0))
+            sums = 0 if flags & _PER_POINT_PARAMS else requests * q
+            tail = sums + _RECORD_WORDS + (self._k if table else 0)   # sums, the record (and the table)
+            layout = self._layouts[(requests, flags, table)] = (rows, sums, tail)
+        rows, sums, tail = layout
         width = n or 1
         block = np.empty((rows + -(-tail // width), width))
         base = _addressof(_char_from_buffer(block))
