@@ -358,6 +358,9 @@ typedef struct tvm_block_run {
     size_t flags;                       /* TVM_BLOCK_INPUT_GRADIENTS | TVM_BLOCK_PER_POINT_PARAM_GRADIENTS */
     double *block;                      /* the results, laid out as below */
 } tvm_block_run;
+#if !defined(__cplusplus) && defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
+_Static_assert(sizeof(tvm_block_run) == 10 * sizeof(size_t), "tvm_block_run is ten machine words");
+#endif
 
 /** tvm_gradients (or, with request_count 0, tvm_evaluate) with every result in one block, for
  *  bindings whose foreign calls cost per argument: one pointer in, one block out. With m
