@@ -96,28 +96,34 @@ def overhead(sizes, threads):
 
 
 def parallel(n, rounds=9):
-    """Two calls of n points: one after the other in one Python thread on a one-worker Function
-    (serial), one call in each of two Python threads (python), and one after the other on a
-    two-worker Function (library: what two cores give the library's own threads right now, the
-    yardstick on a shared machine). Interleaved rounds, wall-clock time."""
+    """2r calls of n points (r such that a round takes some 20 ms or more): one after the other in
+    one Python thread on a one-worker Function (serial), r in each of two Python threads
+    (python), and one after the other on a two-worker Function (library: what two cores give the
+    library's own threads right now, the yardstick on a shared machine). Interleaved rounds,
+    wall-clock time."""
     f = tapevm.compile(EXPRESSION, threads=1)
     g = tapevm.compile(EXPRESSION, threads=2)
     X = np.asfortranarray(np.random.default_rng(1).uniform(-3, 3, size=(n, 2)))
+    r = max(1, 2_000_000 // n)
+
+    def calls(function):
+        for _ in range(r):
+            function.value_and_grad(X)
 
     def serial():
-        f.value_and_grad(X)
-        f.value_and_grad(X)
+        calls(f)
+        calls(f)
 
     def python_threads():
-        ts = [threading.Thread(target=f.value_and_grad, args=(X,)) for _ in range(2)]
+        ts = [threading.Thread(target=calls, args=(f,)) for _ in range(2)]
         for t in ts:
             t.start()
         for t in ts:
             t.join()
 
     def library_workers():
-        g.value_and_grad(X)
-        g.value_and_grad(X)
+        calls(g)
+        calls(g)
 
     cases = (serial, python_threads, library_workers)
     for case in cases:
@@ -125,12 +131,12 @@ def parallel(n, rounds=9):
     times = {case: [] for case in cases}
     for _ in range(rounds):
         for case in cases:
-            times[case].append(median_time(case, 3))
+            times[case].append(median_time(case, 1))
     t = {case: statistics.median(times[case]) for case in cases}
     py = [a / b for a, b in zip(times[serial], times[python_threads])]
     lib = [a / b for a, b in zip(times[serial], times[library_workers])]
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-    print(f"two calls of {n} points: one Python thread {t[serial] * 1e3:.1f} ms, two Python threads "
+    print(f"{2 * r} calls of {n} points: one Python thread {t[serial] * 1e3:.1f} ms, two Python threads "
           f"{t[python_threads] * 1e3:.1f} ms, two library workers {t[library_workers] * 1e3:.1f} ms")
     print(f"  speed-up of two Python threads: median {statistics.median(py):.2f}x (best {max(py):.2f}x); of two "
           f"library workers: median {statistics.median(lib):.2f}x (best {max(lib):.2f}x); {rounds} rounds, load average {load}")
