@@ -195,38 +195,89 @@ func listing(_ names: [String]) -> String {
     names.isEmpty ? "" : " (\(names.joined(separator: ", ")))"
 }
 
+/// What a label's slot index names: an input, parameter or output of the tape, or a named
+/// column of a population's data set.
+enum SlotKind: String {
+    case input, parameter, output, column
+}
+
+/// The name of a column in an error message, kept as numbers until a message needs it: building
+/// the text for every column of every call cost more than a one-point run itself.
+struct ColumnLabel {
+    /// The C argument: "inputs", "values", "param_gradient_sums", ...
+    let argument: StaticString
+    /// The entry of the argument (`argument[index]`), or -1 for the whole argument.
+    let index: Int
+    /// The gradient request the entry belongs to, or -1.
+    let request: Int
+    /// What `slot` counts, or nil when the entry has no named slot.
+    let kind: SlotKind?
+    let slot: Int
+
+    /// The whole argument (`"target"`), or entry `index` of it without a slot name (`"values[3]"`).
+    init(_ argument: StaticString, index: Int = -1) {
+        self.init(argument, index: index, request: -1, kind: nil, slot: 0)
+    }
+
+    init(_ argument: StaticString, index: Int, request: Int = -1, kind: SlotKind?, slot: Int) {
+        self.argument = argument
+        self.index = index
+        self.request = request
+        self.kind = kind
+        self.slot = slot
+    }
+
+    /// "inputs[1] (input 'y')", "input_gradients[3] (request 1, input 'y')", "target".
+    func text(_ names: (SlotKind, Int) -> String) -> String {
+        let argument = "\(self.argument)"
+        guard index >= 0 else { return argument }
+        guard let kind else { return "\(argument)[\(index)]" }
+        let request = self.request >= 0 ? "request \(self.request), " : ""
+        return "\(argument)[\(index)] (\(request)\(kind.rawValue) '\(names(kind, slot))')"
+    }
+}
+
 /// A memory range a run reads or writes, for the overlap check.
 struct Column {
     let start: UInt
     let end: UInt
-    let label: String
     let written: Bool
+    let label: ColumnLabel
 
-    init(_ p: UnsafeRawPointer, doubles: Int, label: String, written: Bool) {
+    init(_ p: UnsafeRawPointer, doubles: Int, written: Bool, _ label: ColumnLabel) {
         start = UInt(bitPattern: p)
         end = start &+ UInt(doubles * MemoryLayout<Double>.stride)
-        self.label = label
         self.written = written
+        self.label = label
     }
 }
 
 /// Fails if a written column overlaps any other column (inputs may overlap each other):
 /// ``Program/run(count:inputs:parameters:values:gradients:)`` writes destinations in place.
-func checkOverlaps(_ columns: [Column]) throws(CallError) {
-    let sorted = columns.filter { $0.end > $0.start }.sorted { $0.start < $1.start }
+/// Sorts `columns` in place; `names` gives the name of a label's slot, for the message.
+func checkOverlaps(_ columns: inout [Column], names: (SlotKind, Int) -> String) throws(CallError) {
+    guard columns.count > 1 else { return }
+    columns.sort { $0.start < $1.start }
     // The furthest-reaching column seen so far, of any kind and of written ones.
     var anyReach: Column?
     var writtenReach: Column?
-    for c in sorted {
+    for c in columns where c.end > c.start {
         if c.written, let a = anyReach, c.start < a.end {
-            throw CallError(.invalidArgument, "\(c.label) overlaps \(a.label): destinations must not overlap the inputs or each other")
+            throw CallError(.invalidArgument, "\(c.label.text(names)) overlaps \(a.label.text(names)): destinations must not overlap the inputs or each other")
         }
         if !c.written, let w = writtenReach, c.start < w.end {
-            throw CallError(.invalidArgument, "\(w.label) overlaps \(c.label): destinations must not overlap the inputs or each other")
+            throw CallError(.invalidArgument, "\(w.label.text(names)) overlaps \(c.label.text(names)): destinations must not overlap the inputs or each other")
         }
         if anyReach == nil || c.end > anyReach!.end { anyReach = c }
         if c.written, writtenReach == nil || c.end > writtenReach!.end { writtenReach = c }
     }
+}
+
+/// Where a run's input columns are: a table of column pointers (`inputs`), or columns at a fixed
+/// stride in one block (`tvm_run_block`'s `input_block`).
+enum InputColumns {
+    case table(UnsafePointer<UnsafePointer<Double>?>?)
+    case block(UnsafePointer<Double>?, stride: Int)
 }
 
 /// The inputs and parameters of a run, checked against the tape.
@@ -240,7 +291,13 @@ struct RunArguments {
     init(_ handle: OpaquePointer?, _ n: UInt,
          _ inputs: UnsafePointer<UnsafePointer<Double>?>?, _ inputCount: UInt,
          _ params: UnsafePointer<Double>?, _ paramCount: UInt) throws(CallError) {
-        program = try programHandle(handle).program
+        try self.init(handle, n, .table(inputs), inputCount, params, paramCount)
+    }
+
+    init(_ handle: OpaquePointer?, _ n: UInt, _ inputs: InputColumns, _ inputCount: UInt,
+         _ params: UnsafePointer<Double>?, _ paramCount: UInt) throws(CallError) {
+        let program = try programHandle(handle).program
+        self.program = program
         let tape = program.tape
         count = try int(n, "n")
         guard inputCount == UInt(tape.inputs.count) else {
@@ -249,18 +306,32 @@ struct RunArguments {
         guard paramCount == UInt(tape.parameters.count) else {
             throw CallError(.invalidArgument, "param_count is \(paramCount), but the tape has \(tape.parameters.count) parameter(s)\(listing(tape.parameters))")
         }
+        let k = tape.inputs.count
         var columns: [UnsafePointer<Double>] = []
-        if !tape.inputs.isEmpty {
-            guard let inputs else { throw CallError(.nullArgument, "inputs is NULL, but the tape has \(tape.inputs.count) input(s)\(listing(tape.inputs))") }
-            for (slot, name) in tape.inputs.enumerated() {
-                if let column = inputs[slot] {
+        columns.reserveCapacity(k)
+        // Inputs, destinations (values, a gradient per input and parameter) and sums, usually.
+        self.columns.reserveCapacity(3 * k + tape.outputs.count + 2 * tape.parameters.count + 2)
+        if k > 0 {
+            for slot in 0..<k {
+                let column: UnsafePointer<Double>?
+                let label: ColumnLabel
+                switch inputs {
+                case .table(let table):
+                    guard let table else { throw CallError(.nullArgument, "inputs is NULL, but the tape has \(k) input(s)\(listing(tape.inputs))") }
+                    column = table[slot]
+                    label = ColumnLabel("inputs", index: slot, kind: .input, slot: slot)
+                case .block(let block, let stride):
+                    column = block.map { $0 + slot * stride }
+                    label = ColumnLabel("input_block", index: slot, kind: .input, slot: slot)
+                }
+                if let column {
                     columns.append(column)
-                    self.columns.append(Column(column, doubles: count, label: "inputs[\(slot)] (input '\(name)')", written: false))
+                    self.columns.append(Column(column, doubles: count, written: false, label))
                 } else if count == 0 {
                     // Nothing is read from a column of no points.
                     columns.append(UnsafePointer(bitPattern: 8)!)
                 } else {
-                    throw CallError(.nullArgument, "inputs[\(slot)] (input '\(name)') is NULL")
+                    throw CallError(.nullArgument, "\(label.text { RunArguments.name(of: program, $0, $1) }) is NULL")
                 }
             }
         }
@@ -274,27 +345,60 @@ struct RunArguments {
     }
 
     /// Optional per-slot destinations: `NULL` with count 0 means none; otherwise exactly one
-    /// (possibly `NULL`) pointer per slot.
+    /// (possibly `NULL`) pointer per slot of `kind`.
     mutating func destinations(_ p: UnsafePointer<UnsafeMutablePointer<Double>?>?, _ count: UInt,
-                               argument: String, countArgument: String,
-                               slots names: [String], kind: String) throws(CallError) -> [UnsafeMutablePointer<Double>?] {
+                               argument: StaticString, countArgument: String, kind: SlotKind) throws(CallError) -> [UnsafeMutablePointer<Double>?] {
         guard let p else {
             guard count == 0 else { throw CallError(.nullArgument, "\(argument) is NULL, but \(countArgument) is \(count) (pass 0 for none)") }
             return []
         }
-        guard count == UInt(names.count) else {
-            throw CallError(.invalidArgument, "\(countArgument) is \(count), but the tape has \(names.count) \(kind)(s)\(listing(names)): pass one pointer (or NULL) per \(kind)")
+        let slots = slotCount(kind)
+        guard count == UInt(slots) else {
+            throw CallError(.invalidArgument, "\(countArgument) is \(count), but the tape has \(slots) \(kind.rawValue)(s)\(listing(slotNames(kind))): pass one pointer (or NULL) per \(kind.rawValue)")
         }
-        let result = Array(UnsafeBufferPointer(start: p, count: names.count))
+        let result = Array(UnsafeBufferPointer(start: p, count: slots))
         for (slot, dest) in result.enumerated() {
-            if let dest { columns.append(Column(dest, doubles: self.count, label: "\(argument)[\(slot)] (\(kind) '\(names[slot])')", written: true)) }
+            if let dest { columns.append(Column(dest, doubles: self.count, written: true, ColumnLabel(argument, index: slot, kind: kind, slot: slot))) }
         }
         return result
     }
 
+    /// How many inputs, parameters or outputs the tape has.
+    func slotCount(_ kind: SlotKind) -> Int {
+        let tape = program.tape
+        switch kind {
+        case .input: return tape.inputs.count
+        case .parameter: return tape.parameters.count
+        case .output: return tape.outputs.count
+        case .column: return 0
+        }
+    }
+
+    /// The names of the tape's inputs, parameters or outputs, for messages.
+    func slotNames(_ kind: SlotKind) -> [String] {
+        (0..<slotCount(kind)).map { RunArguments.name(of: program, kind, $0) }
+    }
+
+    /// The name of slot `slot` of the program's tape, for messages.
+    static func name(of program: Program, _ kind: SlotKind, _ slot: Int) -> String {
+        let tape = program.tape
+        switch kind {
+        case .input: return tape.inputs[slot]
+        case .parameter: return tape.parameters[slot]
+        case .output: return tape.outputs[slot].name
+        case .column: return "\(slot)"
+        }
+    }
+
+    /// Fails if a destination overlaps another column.
+    mutating func checkColumns() throws(CallError) {
+        let program = self.program
+        try checkOverlaps(&columns) { kind, slot in RunArguments.name(of: program, kind, slot) }
+    }
+
     /// Runs the program, after checking that no destination overlaps another column.
-    func run(values: [UnsafeMutablePointer<Double>?], gradients: [GradientRequest] = []) throws(CallError) {
-        try checkOverlaps(columns)
+    mutating func run(values: [UnsafeMutablePointer<Double>?], gradients: [GradientRequest] = []) throws(CallError) {
+        try checkColumns()
         do {
             try program.run(count: count, inputs: inputs, parameters: parameters, values: values, gradients: gradients)
         } catch {
@@ -309,7 +413,7 @@ extension RunArguments {
     /// A direction over the inputs, per point (`columns`: one column of n doubles per input) or
     /// shared (`shared`: one double per input); exactly one of the two unless the tape has no inputs.
     mutating func direction(_ columns: UnsafePointer<UnsafePointer<Double>?>?, _ shared: UnsafePointer<Double>?,
-                            columnsArgument: String, sharedArgument: String) throws(CallError) -> [TangentSeed] {
+                            columnsArgument: StaticString, sharedArgument: String) throws(CallError) -> [TangentSeed] {
         let names = program.tape.inputs
         if names.isEmpty { return [] }
         switch (columns, shared) {
@@ -322,7 +426,7 @@ extension RunArguments {
             for (slot, name) in names.enumerated() {
                 if let column = columns[slot] {
                     seeds.append(.perPoint(column))
-                    self.columns.append(Column(column, doubles: count, label: "\(columnsArgument)[\(slot)] (input '\(name)')", written: false))
+                    self.columns.append(Column(column, doubles: count, written: false, ColumnLabel(columnsArgument, index: slot, kind: .input, slot: slot)))
                 } else if count == 0 {
                     seeds.append(.zero)
                 } else {
@@ -337,8 +441,8 @@ extension RunArguments {
 
     /// Runs a tangent sweep of `program` (this run's program or its gradient program), after
     /// checking that no destination overlaps another column.
-    func runTangents(_ program: Program, values: [UnsafeMutablePointer<Double>?], tangents: [TangentRequest]) throws(CallError) {
-        try checkOverlaps(columns)
+    mutating func runTangents(_ program: Program, values: [UnsafeMutablePointer<Double>?], tangents: [TangentRequest]) throws(CallError) {
+        try checkColumns()
         do {
             try program.runTangents(count: count, inputs: inputs, parameters: parameters, values: values, tangents: tangents)
         } catch {
@@ -387,21 +491,22 @@ extension RunArguments {
     /// Optional destinations for `rows` gradient rows: `NULL` with count 0 means none; otherwise
     /// exactly `rows × slots` (possibly `NULL`) pointers, row after row. Returns one array per row.
     mutating func destinationRows(_ p: UnsafePointer<UnsafeMutablePointer<Double>?>?, _ count: UInt, rows: Int,
-                                  argument: String, countArgument: String,
-                                  slots names: [String], kind: String) throws(CallError) -> [[UnsafeMutablePointer<Double>?]] {
+                                  argument: StaticString, countArgument: String, kind: SlotKind) throws(CallError) -> [[UnsafeMutablePointer<Double>?]] {
         guard let p else {
             guard count == 0 else { throw CallError(.nullArgument, "\(argument) is NULL, but \(countArgument) is \(count) (pass 0 for none)") }
             return Array(repeating: [], count: rows)
         }
-        let expected = rows * names.count
+        let slots = slotCount(kind)
+        let expected = rows * slots
         guard count == UInt(expected) else {
-            throw CallError(.invalidArgument, "\(countArgument) is \(count), but \(rows) request(s) × \(names.count) \(kind)(s)\(listing(names)) need \(expected): pass one pointer (or NULL) per request and \(kind)")
+            throw CallError(.invalidArgument, "\(countArgument) is \(count), but \(rows) request(s) × \(slots) \(kind.rawValue)(s)\(listing(slotNames(kind))) need \(expected): pass one pointer (or NULL) per request and \(kind.rawValue)")
         }
         return (0..<rows).map { r in
-            (0..<names.count).map { slot in
-                let dest = p[r * names.count + slot]
+            (0..<slots).map { slot in
+                let dest = p[r * slots + slot]
                 if let dest {
-                    columns.append(Column(dest, doubles: self.count, label: "\(argument)[\(r * names.count + slot)] (request \(r), \(kind) '\(names[slot])')", written: true))
+                    columns.append(Column(dest, doubles: self.count, written: true,
+                                          ColumnLabel(argument, index: r * slots + slot, request: r, kind: kind, slot: slot)))
                 }
                 return dest
             }
@@ -481,14 +586,14 @@ struct PopulationArguments {
         let k = tapes.count
         var ranges: [Column] = []
         for (j, column) in columns.enumerated() {
-            ranges.append(Column(column, doubles: count, label: "columns[\(j)] (column '\(names[j])')", written: false))
+            ranges.append(Column(column, doubles: count, written: false, ColumnLabel("columns", index: j, kind: .column, slot: j)))
         }
-        if let target { ranges.append(Column(target, doubles: count, label: "target", written: false)) }
-        func collect(_ array: UnsafePointer<UnsafeMutablePointer<Double>?>?, _ label: String,
+        if let target { ranges.append(Column(target, doubles: count, written: false, ColumnLabel("target"))) }
+        func collect(_ array: UnsafePointer<UnsafeMutablePointer<Double>?>?, _ label: StaticString,
                      _ doubles: (Int) -> Int) -> [UnsafeMutablePointer<Double>?] {
             guard let array else { return [] }
             return (0..<k).map { i in
-                if let p = array[i] { ranges.append(Column(p, doubles: doubles(i), label: "\(label)[\(i)]", written: true)) }
+                if let p = array[i] { ranges.append(Column(p, doubles: doubles(i), written: true, ColumnLabel(label, index: i))) }
                 return array[i]
             }
         }
@@ -498,9 +603,9 @@ struct PopulationArguments {
         if losses != nil && target == nil {
             throw CallError(.invalidArgument, "losses is not NULL, but there is no target column to compute a loss against")
         }
-        if let losses { ranges.append(Column(losses, doubles: k, label: "losses", written: true)) }
-        if let nonFiniteRows { ranges.append(Column(nonFiniteRows, doubles: k, label: "nonfinite_rows", written: true)) }
-        try checkOverlaps(ranges)
+        if let losses { ranges.append(Column(losses, doubles: k, written: true, ColumnLabel("losses"))) }
+        if let nonFiniteRows { ranges.append(Column(nonFiniteRows, doubles: k, written: true, ColumnLabel("nonfinite_rows"))) }
+        try checkOverlaps(&ranges) { _, j in names[j] }
         let request = PopulationRequest(gradient: !gradientList.isEmpty, jacobian: !jacobianList.isEmpty,
                                         values: !valueList.isEmpty, stopOnNonFinite: stopOnNonFinite)
         var counts = [Int](repeating: 0, count: k)

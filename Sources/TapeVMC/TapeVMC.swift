@@ -241,9 +241,7 @@ public func tvm_evaluate(_ program: OpaquePointer?, _ n: UInt,
                          _ values: UnsafePointer<UnsafeMutablePointer<Double>?>?, _ valueCount: UInt) -> Int32 {
     call("tvm_evaluate") { () throws(CallError) in
         var run = try RunArguments(program, n, inputs, inputCount, params, paramCount)
-        let tape = run.program.tape
-        let values = try run.destinations(values, valueCount, argument: "values", countArgument: "value_count",
-                                          slots: tape.outputs.map(\.name), kind: "output")
+        let values = try run.destinations(values, valueCount, argument: "values", countArgument: "value_count", kind: .output)
         try run.run(values: values)
     }
 }
@@ -269,14 +267,13 @@ public func tvm_value_and_gradient(_ program: OpaquePointer?, _ n: UInt,
         guard outputIndex < UInt(tape.outputs.count) else {
             throw CallError(.invalidArgument, "output_index \(outputIndex) is out of range: the tape has \(tape.outputs.count) output(s)\(listing(tape.outputs.map(\.name)))")
         }
-        let values = try run.destinations(values, valueCount, argument: "values", countArgument: "value_count",
-                                          slots: tape.outputs.map(\.name), kind: "output")
+        let values = try run.destinations(values, valueCount, argument: "values", countArgument: "value_count", kind: .output)
         let inputGradients = try run.destinations(inputGradients, inputGradientCount, argument: "input_gradients",
-                                                  countArgument: "input_gradient_count", slots: tape.inputs, kind: "input")
+                                                  countArgument: "input_gradient_count", kind: .input)
         let paramGradients = try run.destinations(paramGradients, paramGradientCount, argument: "param_gradients",
-                                                  countArgument: "param_gradient_count", slots: tape.parameters, kind: "parameter")
+                                                  countArgument: "param_gradient_count", kind: .parameter)
         if let paramGradientSum, !tape.parameters.isEmpty {
-            run.columns.append(Column(paramGradientSum, doubles: tape.parameters.count, label: "param_gradient_sum", written: true))
+            run.columns.append(Column(paramGradientSum, doubles: tape.parameters.count, written: true, ColumnLabel("param_gradient_sum")))
         }
         let seeds = tape.outputs.indices.map { $0 == Int(outputIndex) ? 1.0 : 0.0 }
         try run.run(values: values, gradients: [GradientRequest(
@@ -301,11 +298,9 @@ public func tvm_jvp(_ program: OpaquePointer?, _ n: UInt,
                     _ tangents: UnsafePointer<UnsafeMutablePointer<Double>?>?, _ tangentCount: UInt) -> Int32 {
     call("tvm_jvp") { () throws(CallError) in
         var run = try RunArguments(program, n, inputs, inputCount, params, paramCount)
-        let outputs = run.program.tape.outputs.map(\.name)
         let seeds = try run.direction(directionColumns, direction, columnsArgument: "direction_columns", sharedArgument: "direction")
-        let values = try run.destinations(values, valueCount, argument: "values", countArgument: "value_count", slots: outputs, kind: "output")
-        let tangents = try run.destinations(tangents, tangentCount, argument: "tangents", countArgument: "tangent_count",
-                                            slots: outputs, kind: "output")
+        let values = try run.destinations(values, valueCount, argument: "values", countArgument: "value_count", kind: .output)
+        let tangents = try run.destinations(tangents, tangentCount, argument: "tangents", countArgument: "tangent_count", kind: .output)
         try run.runTangents(run.program, values: values, tangents: [TangentRequest(inputTangents: seeds, outputTangents: tangents)])
     }
 }
@@ -329,8 +324,8 @@ public func tvm_hvp(_ program: OpaquePointer?, _ n: UInt,
         let gradient = try run.gradientProgram(outputIndex)
         let seeds = try run.direction(directionColumns, direction, columnsArgument: "direction_columns", sharedArgument: "direction")
         let grads = try run.destinations(inputGradients, inputGradientCount, argument: "input_gradients",
-                                         countArgument: "input_gradient_count", slots: tape.inputs, kind: "input")
-        let products = try run.destinations(hvp, hvpCount, argument: "hvp", countArgument: "hvp_count", slots: tape.inputs, kind: "input")
+                                         countArgument: "input_gradient_count", kind: .input)
+        let products = try run.destinations(hvp, hvpCount, argument: "hvp", countArgument: "hvp_count", kind: .input)
         // The gradient program's outputs: this tape's outputs, ∂f/∂ each input, ∂f/∂ each parameter.
         func layout(_ columns: [UnsafeMutablePointer<Double>?]) -> [UnsafeMutablePointer<Double>?] {
             let none = [UnsafeMutablePointer<Double>?](repeating: nil, count: tape.outputs.count)
@@ -361,8 +356,8 @@ public func tvm_hessian(_ program: OpaquePointer?, _ n: UInt,
             if size == 0 { return }
             throw CallError(.nullArgument, "hessians is NULL: pass n·input_count² = \(size) doubles")
         }
-        run.columns.append(Column(hessians, doubles: size, label: "hessians", written: true))
-        try checkOverlaps(run.columns)
+        run.columns.append(Column(hessians, doubles: size, written: true, ColumnLabel("hessians")))
+        try run.checkColumns()
         do throws(EvaluationError) {
             let h = try run.program.hessian(inputs: run.inputArrays, parameters: run.parameters, output: Int(outputIndex))
             h.hessians.withUnsafeBufferPointer { hessians.update(from: $0.baseAddress!, count: size) }
@@ -467,15 +462,14 @@ public func tvm_gradients(_ program: OpaquePointer?, _ n: UInt,
         if rows > 0 && outputs > 0 && seeds == nil {
             throw CallError(.nullArgument, "seeds is NULL, but request_count is \(rows): pass request_count × \(outputs) output weight(s)")
         }
-        let values = try run.destinations(values, valueCount, argument: "values", countArgument: "value_count",
-                                          slots: tape.outputs.map(\.name), kind: "output")
+        let values = try run.destinations(values, valueCount, argument: "values", countArgument: "value_count", kind: .output)
         let inputRows = try run.destinationRows(inputGradients, inputGradientCount, rows: rows, argument: "input_gradients",
-                                                countArgument: "input_gradient_count", slots: tape.inputs, kind: "input")
+                                                countArgument: "input_gradient_count", kind: .input)
         let paramRows = try run.destinationRows(paramGradients, paramGradientCount, rows: rows, argument: "param_gradients",
-                                                countArgument: "param_gradient_count", slots: tape.parameters, kind: "parameter")
+                                                countArgument: "param_gradient_count", kind: .parameter)
         let sums = parameters > 0 && rows > 0 ? paramGradientSums : nil
         if let sums {
-            run.columns.append(Column(sums, doubles: rows * parameters, label: "param_gradient_sums", written: true))
+            run.columns.append(Column(sums, doubles: rows * parameters, written: true, ColumnLabel("param_gradient_sums")))
         }
         let requests = (0..<rows).map { r in
             GradientRequest(seeds: Array(UnsafeBufferPointer(start: seeds.map { $0 + r * outputs }, count: outputs)),
@@ -484,6 +478,91 @@ public func tvm_gradients(_ program: OpaquePointer?, _ n: UInt,
         }
         try run.run(values: values, gradients: requests)
     }
+}
+
+// MARK: - One block
+
+/// `int tvm_run_block(const tvm_block_run *run)`: one run described by a record of ten
+/// pointer-sized words (see `tapevm.h`), its results written into one block: values, then per
+/// request its input gradients and per-point parameter gradients, then parameter gradient sums.
+/// For bindings whose foreign calls cost per argument (Python's ctypes): one argument, and the
+/// record may sit in the caller's result block (it is read before anything is written).
+@_cdecl("tvm_run_block")
+public func tvm_run_block(_ record: UnsafeRawPointer?) -> Int32 {
+    call("tvm_run_block") { () throws(CallError) in
+        guard let record else { throw CallError(.nullArgument, "run is NULL") }
+        let word = { (i: Int) in record.load(fromByteOffset: i * MemoryLayout<UInt>.stride, as: UInt.self) }
+        let pointer = { (i: Int) in UnsafeRawPointer(bitPattern: word(i)) }
+        let handle = OpaquePointer(pointer(BlockRecord.program))
+        let n = word(BlockRecord.n)
+        let inputTable = pointer(BlockRecord.inputs)?.assumingMemoryBound(to: UnsafePointer<Double>?.self)
+        let inputBlock = pointer(BlockRecord.inputBlock)?.assumingMemoryBound(to: Double.self)
+        let inputStride = try int(word(BlockRecord.inputStride), "input_stride")
+        let params = pointer(BlockRecord.params)?.assumingMemoryBound(to: Double.self)
+        let seeds = pointer(BlockRecord.seeds)?.assumingMemoryBound(to: Double.self)
+        let requestCount = word(BlockRecord.requestCount)
+        let flags = word(BlockRecord.flags)
+        let block = UnsafeMutableRawPointer(bitPattern: word(BlockRecord.block))?.assumingMemoryBound(to: Double.self)
+
+        let program = try programHandle(handle).program
+        let tape = program.tape
+        let m = tape.outputs.count, k = tape.inputs.count, q = tape.parameters.count
+        let inputs: InputColumns = inputTable != nil || k == 0 ? .table(inputTable) : .block(inputBlock, stride: inputStride)
+        if inputTable == nil && inputBlock == nil && k > 0 {
+            throw CallError(.nullArgument, "inputs and input_block are both NULL, but the tape has \(k) input(s)\(listing(tape.inputs))")
+        }
+        var run = try RunArguments(handle, n, inputs, UInt(k), params, UInt(q))
+        guard flags & ~BlockRecord.knownFlags == 0 else {
+            throw CallError(.invalidArgument, "flags is \(flags): only TVM_BLOCK_INPUT_GRADIENTS (1) and TVM_BLOCK_PER_POINT_PARAM_GRADIENTS (2) are defined")
+        }
+        guard requestCount <= 1 << 20 else {
+            throw CallError(.invalidArgument, "request_count is \(requestCount); expected at most \(1 << 20)")
+        }
+        let r = Int(requestCount)
+        if r > 0 && m > 0 && seeds == nil {
+            throw CallError(.nullArgument, "seeds is NULL, but request_count is \(r): pass request_count × \(m) output weight(s)")
+        }
+        let inputGradients = flags & BlockRecord.inputGradients != 0
+        let perPoint = flags & BlockRecord.perPointParamGradients != 0
+        let kg = inputGradients ? k : 0, qg = perPoint ? q : 0
+        // Columns of n doubles: values, then per request kg + qg; then r × q sums without perPoint.
+        let (perRequest, o1) = r.multipliedReportingOverflow(by: kg + qg)
+        let (rows, o2) = perRequest.addingReportingOverflow(m)
+        let (columnDoubles, o3) = rows.multipliedReportingOverflow(by: run.count)
+        let sums = perPoint ? 0 : r * q
+        let (size, o4) = columnDoubles.addingReportingOverflow(sums)
+        guard !(o1 || o2 || o3 || o4), size <= Int.max / MemoryLayout<Double>.stride else {
+            throw CallError(.invalidArgument, "the block of n = \(n) points × \(rows) columns does not fit in memory")
+        }
+        guard let block else {
+            if size == 0 {
+                try run.run(values: [])
+                return
+            }
+            throw CallError(.nullArgument, "block is NULL, but the results need \(size) doubles")
+        }
+        run.columns.append(Column(block, doubles: size, written: true, ColumnLabel("block")))
+        let count = run.count
+        let values = (0..<m).map { Optional(block + $0 * count) }
+        let requests = (0..<r).map { request in
+            let base = block + (m + request * (kg + qg)) * count
+            return GradientRequest(
+                seeds: Array(UnsafeBufferPointer(start: seeds.map { $0 + request * m }, count: m)),
+                inputGradients: (0..<kg).map { Optional(base + $0 * count) },
+                parameterGradients: (0..<qg).map { Optional(base + (kg + $0) * count) },
+                parameterGradientSums: sums > 0 ? block + columnDoubles + request * q : nil)
+        }
+        try run.run(values: values, gradients: requests)
+    }
+}
+
+/// The word offsets of `tvm_block_run`'s fields and its flags.
+enum BlockRecord {
+    static let program = 0, n = 1, inputs = 2, inputBlock = 3, inputStride = 4, params = 5, seeds = 6,
+               requestCount = 7, flags = 8, block = 9
+    static let inputGradients: UInt = 1
+    static let perPointParamGradients: UInt = 2
+    static let knownFlags = inputGradients | perPointParamGradients
 }
 
 // MARK: - Populations

@@ -91,7 +91,13 @@ def test_array_forms_and_copies(rng):
     assert np.array_equal(g.grad(np.array([1.0, 2.0])), [3.0, 12.0])
     assert np.array_equal(g([1, 2]), [1.0, 8.0])
     # No points; a function of parameters only (one point).
-    assert f.value_and_grad(np.empty((0, 2)), [1.0, 1.0]).grad.shape == (0, 2)
+    empty = f.value_and_grad(np.empty((0, 2)), [1.0, 1.0])
+    assert empty.grad.shape == (0, 2) and empty.value.shape == (0,) and empty.param_grad.tolist() == [0.0, 0.0]
+    assert f.jacobian(np.empty((0, 2)), [1.0, 1.0], wrt="params").shape == (0, 1, 2)
+    # Read-only arrays are read in place too.
+    frozen = F.copy(order="F")
+    frozen.flags.writeable = False
+    assert np.array_equal(f.value(frozen, [2.0, 3.0]), value)
     c = tapevm.compile("c(; k) = k^2").value_and_grad(params={"k": 3.0})
     assert c.value[0] == 9.0 and c.param_grad == {"k": 6.0}
 

@@ -20,7 +20,7 @@
  *
  * The library is the dynamic product `TapeVMC` of the Swift package (`swift build` makes
  * `.build/debug/libTapeVMC.so`, or `.dylib` on macOS); link it with `-lTapeVMC`, or load it
- * with `dlopen` / Python's ctypes (see python/tapevm.py).
+ * with `dlopen` / Python's ctypes (see python/src/tapevm/_lib.py).
  *
  * Conventions, for every function below:
  *
@@ -334,6 +334,50 @@ int tvm_gradients(const tvm_program *program, size_t n,
                   double *const *input_gradients, size_t input_gradient_count,
                   double *param_gradient_sums,
                   double *const *param_gradients, size_t param_gradient_count);
+
+/* ---------------------------------------------------------------------------------------- */
+/* One call, one block: for bindings                                                        */
+/* ---------------------------------------------------------------------------------------- */
+
+/** Flags of tvm_block_run. */
+/** Write each request's input gradients into the block. */
+#define TVM_BLOCK_INPUT_GRADIENTS 1u
+/** Write each request's parameter gradients per point into the block, instead of their sums. */
+#define TVM_BLOCK_PER_POINT_PARAM_GRADIENTS 2u
+
+/** The arguments of tvm_run_block: ten pointer-sized fields, no padding (a binding may write
+ *  it as ten machine words, e.g. Python's struct format "PNPPNPPNNP"). */
+typedef struct tvm_block_run {
+    const tvm_program *program;
+    size_t n;                           /* points */
+    const double *const *inputs;        /* input_count column pointers, as for tvm_evaluate; or NULL: */
+    const double *input_block;          /* then input j is the column input_block + j * input_stride */
+    size_t input_stride;                /* (in doubles; e.g. an (N, n) Fortran-ordered array: N) */
+    const double *params;               /* param_count doubles (NULL when there are none) */
+    const double *seeds;                /* request_count rows of output_count weights (as tvm_gradients) */
+    size_t request_count;               /* 0: values only (tvm_evaluate) */
+    size_t flags;                       /* TVM_BLOCK_INPUT_GRADIENTS | TVM_BLOCK_PER_POINT_PARAM_GRADIENTS */
+    double *block;                      /* the results, laid out as below */
+} tvm_block_run;
+#if !defined(__cplusplus) && defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
+_Static_assert(sizeof(tvm_block_run) == 10 * sizeof(size_t), "tvm_block_run is ten machine words");
+#endif
+
+/** tvm_gradients (or, with request_count 0, tvm_evaluate) with every result in one block, for
+ *  bindings whose foreign calls cost per argument: one pointer in, one block out. With m
+ *  outputs, k inputs, p parameters and r requests, the block holds columns of n doubles:
+ *  - the values: output k at block[k*n + i] (m columns);
+ *  - then per request, one after another: its input gradients (k columns, with
+ *    TVM_BLOCK_INPUT_GRADIENTS) and its per-point parameter gradients (p columns, with
+ *    TVM_BLOCK_PER_POINT_PARAM_GRADIENTS);
+ *  - then, without TVM_BLOCK_PER_POINT_PARAM_GRADIENTS, the parameter gradient sums: r rows of
+ *    p doubles.
+ *  That is (m + r*(k' + p'))*n + r*p'' doubles (k' = k or 0, p' = p or 0, p'' = p - p'); block
+ *  may be NULL only when that is 0. The record is read completely before anything is written,
+ *  so it may lie inside the block (past the results, say). The block must not overlap an input
+ *  column. Results and errors are those of tvm_gradients / tvm_evaluate with the same
+ *  arguments, bit for bit; messages name the fields ("input_block[1] (input 'y')"). */
+int tvm_run_block(const tvm_block_run *run);
 
 /* ---------------------------------------------------------------------------------------- */
 /* Populations: many tapes over one data set                                                */

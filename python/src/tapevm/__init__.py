@@ -14,7 +14,9 @@
         return tapevm.sigmoid(x * y) + np.exp(-y)         # NumPy ufuncs on traced values
 
 A Function (from compile, from_sympy or trace) has value / __call__, value_and_grad, grad,
-jacobian, and forward mode and second order: jvp, hvp, hessian, param_hessian_sum; see tapevm.Function for the argument forms. Errors from the library raise
+jacobian, and forward mode and second order: jvp, hvp, hessian, param_hessian_sum; see
+tapevm.Function for the argument forms. tapevm.population evaluates many functions over one
+data set in one call (losses, parameter gradients, Jacobians). Errors from the library raise
 TapeVMError (ParseError for text, with line, column and a caret in the message).
 
 Every function of the expression language is a tapevm function for traced code:
@@ -26,12 +28,13 @@ from __future__ import annotations
 
 from ._core import Function, GradAndHvp, Jvp, Tape, ValueAndGrad, compile
 from ._lib import FunctionInfo, LibraryNotFoundError, ParseError, TapeVMError, functions, library, version
+from ._population import PopulationResult, population
 from ._sympy import SYMPY_NAMES, ConversionError, from_sympy
 from ._trace import NUMPY_NAMES, Traced, trace
 from ._trace import function as _function
 
 # compile is left out of __all__ so that `from tapevm import *` keeps Python's builtin compile.
-__all__ = ["from_sympy", "trace", "Function", "Tape", "ValueAndGrad", "Jvp", "GradAndHvp", "Traced", "TapeVMError",
+__all__ = ["from_sympy", "trace", "population", "PopulationResult", "Function", "Tape", "ValueAndGrad", "Jvp", "GradAndHvp", "Traced", "TapeVMError",
            "ParseError", "ConversionError", "LibraryNotFoundError", "FunctionInfo", "functions",
            "function_names", "version", "library", "SYMPY_NAMES", "NUMPY_NAMES"]
 

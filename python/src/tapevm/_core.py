@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ctypes
 import re
-import threading
+import struct
 from ctypes import c_char_p, c_size_t, c_void_p
 from typing import Any, Mapping, NamedTuple, Sequence
 
@@ -16,9 +16,16 @@ from ._lib import check, library
 _F64 = np.dtype(np.float64)
 
 
-# Per thread, the array of column addresses a call passes (reused: filling it costs half of
-# making one). The library reads it only during the call, which runs on the same thread.
-_tables = threading.local()
+# tvm_run_block's record (tapevm.h's tvm_block_run): program, n, inputs, input_block,
+# input_stride, params, seeds, request_count, flags, block; ten machine words. Each call packs it
+# into the tail of its own result block, so one foreign call takes one argument, and threads
+# share nothing.
+_RECORD = "PNPPNPPNNP"
+_RECORD_WORDS = 10
+_INPUT_GRADIENTS = 1            # TVM_BLOCK_INPUT_GRADIENTS
+_PER_POINT_PARAMS = 2           # TVM_BLOCK_PER_POINT_PARAM_GRADIENTS
+_char_from_buffer = ctypes.c_char.from_buffer
+_addressof = ctypes.addressof
 
 
 def _address(a: np.ndarray) -> int:
@@ -157,9 +164,10 @@ class GradAndHvp(NamedTuple):
 
 
 # Arguments, checked and converted, as plain tuples (cheaper to make than named ones):
-# inputs: (n, arrays kept alive during the call, the address of each input column, form), form
-# "dict", "array" (N, n) or "vector" (N,); parameters: (array kept alive, its address, form),
-# form "dict" or "array".
+# inputs: (n, arrays kept alive during the call, where, form), form "dict", "array" (N, n) or
+# "vector" (N,); where is, for "array", the address of a (n, N) block of columns (column j at
+# where + 8*N*j), else a list of the columns' addresses; parameters: (array kept alive, its
+# address, form), form "dict" or "array".
 
 
 class Function:
@@ -187,10 +195,7 @@ class Function:
 
     Forward mode and second order: jvp, hvp, hessian and param_hessian_sum (same argument
     conventions; a direction over the inputs is a dict name -> float, the same at every point, or
-    name -> (N,) array, one per point).
-
-    Still to come, with the same argument conventions: evaluating a population of functions in
-    one call."""
+    name -> (N,) array, one per point). Many functions over one data set: tapevm.population."""
 
     def __init__(self, tape: Tape, *, threads: int | None = None, tile_size: int | None = None,
                  isa: str | None = None):
@@ -204,7 +209,12 @@ class Function:
         self.inputs, self.params, self.outputs = tape.inputs, tape.params, tape.outputs
         self._options = dict(threads=threads, tile_size=tile_size, isa=isa)
         self._m, self._k, self._q = len(self.outputs), len(self.inputs), len(self.params)
-        self._evaluate, self._gradients = self._lib.tvm_evaluate, self._lib.tvm_gradients
+        self._run_block = self._lib.tvm_run_block
+        # The record alone (inputs as one block of columns), and followed by a table of the
+        # input columns' addresses (inputs as separate arrays).
+        self._pack_record = struct.Struct(_RECORD).pack_into
+        self._pack_record_table = struct.Struct(_RECORD + "P" * self._k).pack_into
+        self._layouts = {}   # (requests, flags, inputs as a table) -> (result rows, sums, doubles past the results)
         self._input_index = {name: j for j, name in enumerate(self.inputs)}
         self._param_index = {name: j for j, name in enumerate(self.params)}
         handle = c_void_p()
@@ -264,13 +274,15 @@ class Function:
         return a
 
     def _inputs(self, inputs) -> tuple:
-        names = self.inputs
-        k = len(names)
+        k = self._k
         if inputs.__class__ is np.ndarray and inputs.dtype is _F64 and inputs.ndim == 2 and inputs.shape[1] == k:
             # The fast path: an (N, n) float64 array.
-            columns = inputs.T if inputs.flags.f_contiguous else _columns(inputs)   # (k, N)
-            base, stride = _address(columns), columns.strides[0]
-            return (inputs.shape[0], (columns,), [base + j * stride for j in range(k)], "array")
+            columns = inputs.T if inputs.flags.f_contiguous else _columns(inputs)   # (k, N), rows N apart
+            try:
+                return (inputs.shape[0], (columns,), _addressof(_char_from_buffer(columns)), "array")
+            except (TypeError, ValueError, BufferError):   # read-only or empty
+                return (inputs.shape[0], (columns,), _address(columns), "array")
+        names = self.inputs
         if inputs is None:
             if k:
                 raise TypeError(f"missing the inputs ({', '.join(names)}): pass a dict of arrays or an (N, {k}) array")
@@ -303,9 +315,8 @@ class Function:
             raise ValueError(f"inputs has shape {a.shape}; expected (N, {k}){one}: one column per input "
                              f"({', '.join(names)}), or pass a dict of 1-D arrays")
         n = a.shape[0]
-        columns = a.T if a.flags.f_contiguous else _columns(a)   # (k, N), rows contiguous
-        base, stride = _address(columns), columns.strides[0]
-        return (n, (columns,), [base + j * stride for j in range(k)], "array")
+        columns = a.T if a.flags.f_contiguous else _columns(a)   # (k, N), rows N apart
+        return (n, (columns,), _address(columns), "array")
 
     def _params(self, params) -> tuple:
         names = self.params
@@ -342,39 +353,37 @@ class Function:
                              f"{list(self.outputs)}")
         return int(output)
 
-    def _run(self, n: int, addresses: list, params: int, seeds: int | None = None, requests: int = 0,
-             input_grads: bool = True, per_point_params: bool = False) -> np.ndarray:
-        """One call of the library: tvm_evaluate without seeds, else tvm_gradients with
-        `requests` seed rows at address `seeds`. All results go into one new block, every column
-        address (inputs, then destinations) into one ctypes array. The block holds, each column
-        N long: values (m columns), then per request its input gradients (n columns, unless
-        input_grads is False) and per-point parameter gradients (p columns, with
-        per_point_params), then the summed parameter gradients (requests × p, without)."""
-        m, k, q = self._m, self._k, self._q
-        r = requests
-        kg = k if input_grads else 0
-        qg = q if per_point_params else 0
-        rows = m + r * (kg + qg)
-        sums = 0 if per_point_params else r * q
-        block = np.empty(rows * n + sums)
-        base, step = _address(block), 8 * n
-        length = k + rows
-        table = getattr(_tables, "table", None)
-        if table is None or len(table) < length:
-            table = _tables.table = (c_void_p * max(64, 2 * length))()
-        table[:length] = (*addresses, *(range(base, base + rows * step, step) if n else [base] * rows))
-        at = ctypes.addressof(table)
-        destinations = at + 8 * k
-        if seeds is None:
-            status = self._evaluate(self._handle, n, at, k, params, q, destinations, m)
+    def _run(self, n: int, where, params: int, seeds: int = 0, requests: int = 0,
+             flags: int = _INPUT_GRADIENTS) -> tuple:
+        """One call of the library (tvm_run_block): values, and with `requests` seed rows at
+        address `seeds` the gradients the flags ask for. Returns (block, flat): the block is a new
+        (rows, N) array whose rows are the result columns (values, then per request its input
+        gradients and per-point parameter gradients), flat the same memory as one 1-D array,
+        with the summed parameter gradients (requests × p) at flat[rows * N:]."""
+        table = where.__class__ is list
+        layout = self._layouts.get((requests, flags, table))
+        if layout is None:
+            m, q = self._m, self._q
+            rows = m + requests * ((self._k if flags & _INPUT_GRADIENTS else 0) + (q if flags & _PER_POINT_PARAMS else 0))
+            sums = 0 if flags & _PER_POINT_PARAMS else requests * q
+            tail = sums + _RECORD_WORDS + (self._k if table else 0)   # sums, the record (and the table)
+            layout = self._layouts[(requests, flags, table)] = (rows, sums, tail)
+        rows, sums, tail = layout
+        width = n or 1
+        block = np.empty((rows + -(-tail // width), width))
+        base = _addressof(_char_from_buffer(block))
+        at = (rows * n + sums) * 8                                  # the record's offset
+        if table:
+            self._pack_record_table(block, at, self._handle, n, base + at + 8 * _RECORD_WORDS, 0, 0, params, seeds,
+                                    requests, flags, base, *where)
         else:
-            grad_at = destinations + 8 * m
-            status = self._gradients(self._handle, n, at, k, params, q, seeds, r, destinations, m,
-                                     grad_at if kg else None, r * kg, base + rows * step if sums else None,
-                                     grad_at + 8 * r * kg if qg else None, r * qg)
+            self._pack_record(block, at, self._handle, n, 0, where, n, params, seeds, requests, flags, base)
+        status = self._run_block(base + at)
         if status:
             check(status)
-        return block
+        if n == 0:
+            return np.empty((rows, 0)), block.reshape(-1)
+        return block, (block.reshape(-1) if sums else None)
 
     def _shape_grad(self, grad: np.ndarray, form: str):
         """A gradient (k, N) in the caller's input form."""
@@ -395,13 +404,11 @@ class Function:
     def value(self, inputs=None, params=None):
         """The outputs at every point: an (N,) array for a function of one output; for several,
         an (N, m) array, or a dict output name -> (N,) array when the inputs are a dict."""
-        n, keep, addresses, form = self._inputs(inputs)     # keep: the arrays stay alive through the call
+        n, keep, where, form = self._inputs(inputs)     # keep: the arrays stay alive through the call
         pvalues, paddress, _ = self._params(params)      # pvalues: alive through the call
-        block = self._run(n, addresses, paddress)
-        m = self._m
-        if m == 1:
-            return block
-        values = block.reshape(m, n)
+        values = self._run(n, where, paddress)[0][:self._m]
+        if self._m == 1:
+            return values[0]
         if form == "dict":
             return {name: values[k] for k, name in enumerate(self.outputs)}
         return values.T
@@ -417,30 +424,30 @@ class Function:
         seeds: instead of `output`, one weight per output: the gradient of sum_k seeds[k] * output_k
             (a vector-Jacobian product); `value` is then that weighted sum.
         per_point_params: the parameter gradient at every point instead of summed over them."""
-        n, keep, addresses, form = self._inputs(inputs)     # keep: the arrays stay alive through the call
+        n, keep, where, form = self._inputs(inputs)     # keep: the arrays stay alive through the call
         if params is None and not self._q:
-            paddress, pform = self._no_params_address, "dict"
+            paddress, pform = 0, "dict"
         else:
             pvalues, paddress, pform = self._params(params)
         m, k, q = self._m, self._k, self._q
+        flags = _INPUT_GRADIENTS | _PER_POINT_PARAMS if per_point_params else _INPUT_GRADIENTS
         if seeds is None:
             out = output if output.__class__ is int and 0 <= output < m else self._output_index(output)
-            block = self._run(n, addresses, paddress, self._identity_address + 8 * m * out, 1, True, per_point_params)
-            value = block[out * n:(out + 1) * n]
+            block, flat = self._run(n, where, paddress, self._identity_address + 8 * m * out, 1, flags)
+            value = block[out]
         else:
             row = np.array(seeds, dtype=np.float64).reshape(-1)
             if row.shape[0] != m:
                 raise ValueError(f"seeds has {row.shape[0]} weight(s); expected one per output ({m}: {list(self.outputs)})")
-            block = self._run(n, addresses, paddress, _address(row), 1, True, per_point_params)
-            value = row @ block[:m * n].reshape(m, n)
-        grad = block[m * n:(m + k) * n].reshape(k, n)
-        grad = grad.T if form == "array" else self._shape_grad(grad, form)
+            block, flat = self._run(n, where, paddress, _address(row), 1, flags)
+            value = row @ block[:m]
+        grad = block[m:m + k].T if form == "array" else self._shape_grad(block[m:m + k], form)
         if per_point_params:
-            param_grad = self._shape_param_grad(None, block[(m + k) * n:].reshape(q, n), pform)
+            param_grad = self._shape_param_grad(None, block[m + k:m + k + q], pform)
         elif q:
-            param_grad = self._shape_param_grad(block[(m + k) * n:], None, pform)
+            param_grad = self._shape_param_grad(flat[(m + k) * n:(m + k) * n + q], None, pform)
         else:
-            param_grad = {} if pform == "dict" else block[:0]
+            param_grad = {} if pform == "dict" else np.empty(0)
         return ValueAndGrad(value, grad, param_grad)
 
     def grad(self, inputs=None, params=None, *, output=0):
@@ -457,16 +464,15 @@ class Function:
         output -> {parameter -> (N,) array} when the parameters are a dict."""
         if wrt not in ("inputs", "params"):
             raise ValueError(f"wrt must be 'inputs' or 'params', got {wrt!r}")
-        n, keep, addresses, form = self._inputs(inputs)     # keep: the arrays stay alive through the call
+        n, keep, where, form = self._inputs(inputs)     # keep: the arrays stay alive through the call
         pvalues, paddress, pform = self._params(params)
         m, k, q = self._m, self._k, self._q
         if wrt == "inputs":
-            grads = self._run(n, addresses, paddress, self._identity_address, m)[m * n:(m + m * k) * n].reshape(m, k, n)
+            grads = self._run(n, where, paddress, self._identity_address, m)[0][m:m + m * k].reshape(m, k, n)
             if form == "dict":
                 return {out: self._shape_grad(grads[r], "dict") for r, out in enumerate(self.outputs)}
             return grads.transpose(2, 0, 1)
-        pgrads = self._run(n, addresses, paddress, self._identity_address, m, input_grads=False,
-                           per_point_params=True)[m * n:].reshape(m, q, n)
+        pgrads = self._run(n, where, paddress, self._identity_address, m, _PER_POINT_PARAMS)[0][m:m + m * q].reshape(m, q, n)
         if pform == "dict":
             return {out: self._shape_param_grad(None, pgrads[r], "dict") for r, out in enumerate(self.outputs)}
         return pgrads.transpose(2, 0, 1)
@@ -526,9 +532,14 @@ class Function:
         base, stride = _address(rows), rows.strides[0]
         return (c_void_p * rows.shape[0])(*[base + j * stride for j in range(rows.shape[0])])
 
-    @staticmethod
-    def _pointers(addresses: list):
-        return (c_void_p * len(addresses))(*addresses) if addresses else None
+    def _pointers(self, where, n: int):
+        """A ctypes array of the input columns' addresses (None without inputs), from _inputs' where."""
+        k = self._k
+        if not k:
+            return None
+        if where.__class__ is list:
+            return (c_void_p * k)(*where)
+        return (c_void_p * k)(*[where + 8 * n * j for j in range(k)])
 
     def jvp(self, inputs=None, direction=None, params=None) -> Jvp:
         """Values and every output's derivative along a direction v over the inputs at every point
@@ -538,13 +549,13 @@ class Function:
 
         direction: a dict name -> float (the same at every point; its zeros cost nothing) or
         name -> (N,) array (one per point); or a sequence of n floats, or an (N, n) array."""
-        n, keep, addresses, form = self._inputs(inputs)     # keep: alive through the call
+        n, keep, where, form = self._inputs(inputs)     # keep: alive through the call
         pvalues, paddress, _ = self._params(params)
         dkeep, dcolumns, dshared = self._direction(direction, n)
         m = self._m
         block = np.empty((2 * m, n))
         outs = self._table(block)
-        status = self._lib.tvm_jvp(self._handle, n, self._pointers(addresses), self._k, paddress, self._q,
+        status = self._lib.tvm_jvp(self._handle, n, self._pointers(where, n), self._k, paddress, self._q,
                                    dcolumns, dshared, outs, m, ctypes.addressof(outs) + 8 * m if m else None, m)
         if status:
             check(status)
@@ -562,14 +573,14 @@ class Function:
         d2f/dx_j dx_l * v_l, both in the form the inputs came in (as value_and_grad's grad).
 
         direction: as for jvp. output: which output (index or name; default the first)."""
-        n, keep, addresses, form = self._inputs(inputs)
+        n, keep, where, form = self._inputs(inputs)
         pvalues, paddress, _ = self._params(params)
         out = self._output_index(output)
         dkeep, dcolumns, dshared = self._direction(direction, n)
         k = self._k
         block = np.empty((2 * k, n))
         outs = self._table(block)
-        status = self._lib.tvm_hvp(self._handle, n, self._pointers(addresses), k, paddress, self._q, out,
+        status = self._lib.tvm_hvp(self._handle, n, self._pointers(where, n), k, paddress, self._q, out,
                                    dcolumns, dshared, outs, k, ctypes.addressof(outs) + 8 * k if k else None, k)
         if status:
             check(status)
@@ -580,12 +591,12 @@ class Function:
         H[i, r, c] = d2f/dx_r dx_c at point i, inputs in slot order (`.inputs`) whatever form
         they came in. Row r is the derivative of df/dx_r, so H[i, r, c] and H[i, c, r] agree up to
         rounding. Meant for up to ~32 inputs. output: index or name (default the first)."""
-        n, keep, addresses, form = self._inputs(inputs)
+        n, keep, where, form = self._inputs(inputs)
         pvalues, paddress, _ = self._params(params)
         out = self._output_index(output)
         k = self._k
         h = np.empty((n, k, k))
-        status = self._lib.tvm_hessian(self._handle, n, self._pointers(addresses), k, paddress, self._q, out,
+        status = self._lib.tvm_hessian(self._handle, n, self._pointers(where, n), k, paddress, self._q, out,
                                        h.ctypes.data)
         if status:
             check(status)
@@ -596,12 +607,12 @@ class Function:
         fixed, weights variable; the training case): a (p, p) array, H[a, b] = sum_i
         d2f(x_i)/dw_a dw_b, parameters in slot order (`.params`). Bit for bit the same for any
         thread count. output: index or name (default the first)."""
-        n, keep, addresses, form = self._inputs(inputs)
+        n, keep, where, form = self._inputs(inputs)
         pvalues, paddress, _ = self._params(params)
         out = self._output_index(output)
         q = self._q
         h = np.empty((q, q))
-        status = self._lib.tvm_param_hessian_sum(self._handle, n, self._pointers(addresses), self._k, paddress, q,
+        status = self._lib.tvm_param_hessian_sum(self._handle, n, self._pointers(where, n), self._k, paddress, q,
                                                  out, h.ctypes.data)
         if status:
             check(status)

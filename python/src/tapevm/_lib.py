@@ -136,6 +136,9 @@ def _declare(lib: ctypes.CDLL) -> None:
       _P, c_size_t, _P, c_size_t)
     f("tvm_hessian", c_int, c_void_p, c_size_t, _P, c_size_t, _P, c_size_t, c_size_t, _P)
     f("tvm_param_hessian_sum", c_int, c_void_p, c_size_t, _P, c_size_t, _P, c_size_t, c_size_t, _P)
+    f("tvm_run_block", c_int, _P)
+    f("tvm_population_evaluate", c_int, c_size_t, _P, c_size_t, _P, _P, c_size_t, _P, _P, c_size_t, ctypes.c_uint,
+      _P, _P, _P, _P, _P)
 
 
 def check(status: int) -> None:
