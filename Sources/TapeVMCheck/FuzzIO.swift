@@ -25,7 +25,14 @@ extension FuzzChecks {
 
     static func oneLine(_ error: FileError, _ path: String) throws(FuzzFailure) {
         let text = error.description
-        guard !error.message.isEmpty, !text.contains("\n"), text.hasPrefix(path + ": ") else {
+        // Scalars, not Characters: "\r\n" is one Character, unequal to "\n".
+        let breaks = text.unicodeScalars.contains {
+            switch $0.properties.generalCategory {
+            case .control, .lineSeparator, .paragraphSeparator: true
+            default: false
+            }
+        }
+        guard !error.message.isEmpty, !breaks, text.hasPrefix(path + ": ") else {
             throw FuzzFailure("file error is not one line naming the file: \(text.debugDescription)")
         }
     }
