@@ -92,7 +92,7 @@ private func fileErrorMessage(_ body: () throws -> Void) -> String? {
         let long = String(repeating: "9", count: 500)
         writeText("\"a\u{0B}b\u{2028}c\",é\ny\rz,\(long)x\n", to: path)
         #expect(fileErrorMessage { _ = try CSVReader(path: path).read(columns: [0], rows: 10) }
-                == "line 2, column 1 (a\\u{B}b\\u{2028}c): 'y\\rz' is not a number")
+                == "line 2, column 1 (a\\u{0B}b\\u{2028}c): 'y\\rz' is not a number")
         #expect(fileErrorMessage { _ = try CSVReader(path: path).read(columns: [1], rows: 10) }
                 == "line 2, column 2 (é): '\(String(repeating: "9", count: 40))…' is not a number")
     }
