@@ -89,7 +89,8 @@ struct CheckCommand {
                 }
                 i += 2
             }
-            let ok = DifferentialRun.run(settings) { print($0) }
+            // Flushed per line: progress shows when stdout is a file.
+            let ok = DifferentialRun.run(settings) { print($0); fflush(nil) }
             exit(ok ? 0 : 1)
 
         case "fuzz":

@@ -9,7 +9,7 @@ import Darwin
 
 /// A fresh path in the temporary directory.
 private func temporaryPath(_ name: String) -> String {
-    let dir = String(cString: getenv("TMPDIR") ?? strdup("/tmp"))
+    let dir = getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
     return "\(dir)/tapevm-streamingtests-\(getpid())-\(UInt32.random(in: 0...UInt32.max))-\(name)"
 }
 
