@@ -63,11 +63,17 @@ let package = Package(
             name: "TapeVMC",
             dependencies: ["TapeVM"]
         ),
+        // The statistics loops of `tapevm grid` (min, max, sum, NaN/infinity counts, largest
+        // |∇f|), compiled for AVX2 by a function target attribute and chosen at run time.
+        .target(
+            name: "CGridStatistics"
+        ),
         .executableTarget(
             name: "tapevm",
             dependencies: [
                 "TapeVM",
                 "TapeVMIO",
+                "CGridStatistics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -53,32 +53,17 @@ static TV_TARGET void TV_REVERSE(const tv_rinstr *code, long count, double *cons
         (void)pc; (void)db; (void)dc;
         // The first-contribution flags as compile-time constants: the reverse cases are
         // compiled once per flag combination, so no block loop tests a flag.
-        switch (in.first & 7) {
-        case 0: { enum { first_da = 0, first_db = 0, first_dc = 0 }; switch ((tv_opcode)in.op) {
-#include "generated/reverse_cases.h"
-            default: break; } } break;
-        case 1: { enum { first_da = 1, first_db = 0, first_dc = 0 }; switch ((tv_opcode)in.op) {
-#include "generated/reverse_cases.h"
-            default: break; } } break;
-        case 2: { enum { first_da = 0, first_db = 1, first_dc = 0 }; switch ((tv_opcode)in.op) {
-#include "generated/reverse_cases.h"
-            default: break; } } break;
-        case 3: { enum { first_da = 1, first_db = 1, first_dc = 0 }; switch ((tv_opcode)in.op) {
-#include "generated/reverse_cases.h"
-            default: break; } } break;
-        case 4: { enum { first_da = 0, first_db = 0, first_dc = 1 }; switch ((tv_opcode)in.op) {
-#include "generated/reverse_cases.h"
-            default: break; } } break;
-        case 5: { enum { first_da = 1, first_db = 0, first_dc = 1 }; switch ((tv_opcode)in.op) {
-#include "generated/reverse_cases.h"
-            default: break; } } break;
-        case 6: { enum { first_da = 0, first_db = 1, first_dc = 1 }; switch ((tv_opcode)in.op) {
-#include "generated/reverse_cases.h"
-            default: break; } } break;
-        default: { enum { first_da = 1, first_db = 1, first_dc = 1 }; switch ((tv_opcode)in.op) {
-#include "generated/reverse_cases.h"
-            default: break; } } break;
-        }
+#define TV_FLAGS in.first
+#define TV_FLAG_A first_da
+#define TV_FLAG_B first_db
+#define TV_FLAG_C first_dc
+#define TV_CASES "generated/reverse_cases.h"
+#include "flag_switch.h"
+#undef TV_FLAGS
+#undef TV_FLAG_A
+#undef TV_FLAG_B
+#undef TV_FLAG_C
+#undef TV_CASES
     }
 }
 
@@ -98,32 +83,24 @@ static TV_TARGET void TV_FORWARD_MODE(const tv_instr *code, long count, double *
         const double *tc = PLANE(T, in.c);
         (void)ty; (void)ta; (void)tb; (void)tc;
         // The active-operand flags as compile-time constants, as the first-contribution flags above.
-        switch (in.active & 7) {
-        case 0: switch ((tv_opcode)in.op) {
+        if ((in.active & 7) == 0) {
+            switch ((tv_opcode)in.op) {
 #include "generated/forward_cases.h"
-            default: break; } break;
-        case 1: { enum { active_a = 1, active_b = 0, active_c = 0 }; switch ((tv_opcode)in.op) {
-#include "generated/tangent_cases.h"
-            default: break; } } break;
-        case 2: { enum { active_a = 0, active_b = 1, active_c = 0 }; switch ((tv_opcode)in.op) {
-#include "generated/tangent_cases.h"
-            default: break; } } break;
-        case 3: { enum { active_a = 1, active_b = 1, active_c = 0 }; switch ((tv_opcode)in.op) {
-#include "generated/tangent_cases.h"
-            default: break; } } break;
-        case 4: { enum { active_a = 0, active_b = 0, active_c = 1 }; switch ((tv_opcode)in.op) {
-#include "generated/tangent_cases.h"
-            default: break; } } break;
-        case 5: { enum { active_a = 1, active_b = 0, active_c = 1 }; switch ((tv_opcode)in.op) {
-#include "generated/tangent_cases.h"
-            default: break; } } break;
-        case 6: { enum { active_a = 0, active_b = 1, active_c = 1 }; switch ((tv_opcode)in.op) {
-#include "generated/tangent_cases.h"
-            default: break; } } break;
-        default: { enum { active_a = 1, active_b = 1, active_c = 1 }; switch ((tv_opcode)in.op) {
-#include "generated/tangent_cases.h"
-            default: break; } } break;
+            default: break;
+            }
+            continue;
         }
+#define TV_FLAGS in.active
+#define TV_FLAG_A active_a
+#define TV_FLAG_B active_b
+#define TV_FLAG_C active_c
+#define TV_CASES "generated/tangent_cases.h"
+#include "flag_switch.h"
+#undef TV_FLAGS
+#undef TV_FLAG_A
+#undef TV_FLAG_B
+#undef TV_FLAG_C
+#undef TV_CASES
     }
 }
 

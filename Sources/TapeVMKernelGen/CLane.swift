@@ -107,20 +107,31 @@ struct CLane: Lane {
 struct CImmediate {}
 
 /// Collects the statements of one generated block, with nesting for `if` blocks.
+///
+/// A value already computed in an enclosing scope is not computed again: `declare` returns the
+/// name that holds the same expression (the printed operations are pure, so the same text names
+/// the same value). So a tangent case's reverse rules reuse what its forward rule computed — the
+/// `e^(-|a-b|)` of logaddexp, the sigmoid of softplus — and SLEEF runs once for both.
 final class CPrinter {
     private var lines: [String] = []
     private var depth = 0
     private var counter = 0
+    /// Per open scope (outermost first), the name of each `type expr` declared there.
+    private var scopes: [[String: String]] = [[:]]
 
     func newName() -> String {
         defer { counter += 1 }
         return "t\(counter)"
     }
 
-    /// `const <type> tN = expr;`, returning `tN`.
+    /// `const <type> tN = expr;`, returning `tN`, or the name of the same expression declared
+    /// in this scope or an enclosing one.
     func declare(_ type: String, _ expr: String) -> String {
+        let key = type + " " + expr
+        for scope in scopes.reversed() { if let name = scope[key] { return name } }
         let name = newName()
         statement("const \(type) \(name) = \(expr);")
+        scopes[scopes.count - 1][key] = name
         return name
     }
 
@@ -129,7 +140,9 @@ final class CPrinter {
     func block(_ head: String, _ body: () -> Void) {
         statement(head + " {")
         depth += 1
+        scopes.append([:])
         body()
+        scopes.removeLast()
         depth -= 1
         statement("}")
     }

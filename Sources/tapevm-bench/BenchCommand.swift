@@ -55,6 +55,9 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Instead of the systems: the cost of a JVP, an HVP and a full Hessian per point relative to one gradient (1 thread; default size 65536; see SecondOrder.swift).")
     var secondOrder = false
 
+    @Option(help: "With --second-order: the tile size in points of every program (default: each program's own choice).")
+    var tile: Int?
+
     @Option(help: "Seed for the random points.")
     var seed: UInt64 = 20_240_601
 
@@ -142,7 +145,7 @@ struct BenchCommand: ParsableCommand {
         }
         if secondOrder {
             let cases = (builtinSuite() + (try textCases())).filter { filter == nil || $0.name.contains(filter!) }
-            for line in try SecondOrderBench(cases: cases, sizes: sizes == nil ? [65536] : batchSizes, policy: policy, seed: seed).run() {
+            for line in try SecondOrderBench(cases: cases, sizes: sizes == nil ? [65536] : batchSizes, policy: policy, seed: seed, tile: tile).run() {
                 print(line)
             }
             return

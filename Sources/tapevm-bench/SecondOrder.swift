@@ -6,21 +6,24 @@ import TapeVM
 /// values only and value + gradient (each on the preferred path and the Swift path), a JVP along a
 /// per-point direction (values + one tangent), an HVP along a per-point direction (forward over
 /// reverse: one tangent of the gradient tape) and the full Hessian per point (one tangent per input).
-/// Tangent sweeps always run on the Swift SIMD8 path (the C kernels have none).
+/// A JVP and an HVP (one direction) run on the preferred path's tangent sweep; the Hessian's
+/// several directions per sweep run on the Swift SIMD8 path.
 struct SecondOrderBench {
     let cases: [BenchCase]
     let sizes: [Int]
     let policy: TimingPolicy
     let seed: UInt64
+    /// Every program's tile size in points (`nil`: each program's own choice).
+    let tile: Int?
 
     static let systems = ["values", "gradient", "gradient-swift", "jvp", "hvp", "hessian", "values-swift"]
 
     func run() throws -> [String] {
         var lines: [String] = []
         for c in cases {
-            let options = ExecutionOptions(threads: 1)
+            let options = ExecutionOptions(threads: 1, tileSize: tile)
             let program = Program(c.tape, options: options)
-            let swiftProgram = Program(c.tape, options: ExecutionOptions(threads: 1, instructionSet: .swift))
+            let swiftProgram = Program(c.tape, options: ExecutionOptions(threads: 1, tileSize: tile, instructionSet: .swift))
             let gradient = try program.gradientProgram(output: 0)
             let (m, nOut, nPar) = (c.tape.inputs.count, c.tape.outputs.count, c.tape.parameters.count)
             let nOutG = gradient.tape.outputs.count

@@ -50,12 +50,15 @@ struct GridOptions: ParsableArguments {
     @Flag(name: [.customShort("q"), .long], help: "No progress line on stderr.")
     var quiet = false
 
-    @Option(name: .customLong("block-points"), help: .hidden)
-    var blockPoints: Int?
+    @Flag(help: "Add the second partial derivatives of each output: d2f/dx2, d2f/dxdy, d2f/dy2 for two inputs (the upper triangle of the Hessian, row by row).")
+    var hessian = false
+
+    @Option(name: .customLong("chunk-points"), help: .hidden)
+    var chunkPoints: Int?
 
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
-        if let blockPoints, blockPoints < 1 || blockPoints > 1 << 24 { throw ValidationError("--block-points must be from 1 to \(1 << 24)") }
+        if let chunkPoints, chunkPoints < 1 || chunkPoints > 1 << 24 { throw ValidationError("--chunk-points must be from 1 to \(1 << 24)") }
     }
 
     /// Whether any of the two-input shorthands is given.
@@ -143,8 +146,10 @@ struct GridCommand: ParsableCommand {
             Columns, per point: the value of each output, then the gradient
             of each output with respect to every input (a Jacobian for
             several outputs): f, df/dx, df/dy, ... (--output chooses outputs).
-            Second derivatives (--hessian) need forward mode, which TapeVM
-            does not have yet.
+            --hessian adds each output's second partial derivatives, the
+            upper triangle of its Hessian row by row: d2f/dx2, d2f/dxdy,
+            d2f/dy2 for two inputs; d2f/dx2, d2f/dxdy, d2f/dxdz, d2f/dy2,
+            d2f/dydz, d2f/dz2 for three (forward over reverse).
 
             Files (-o, repeatable; by extension), each written under a
             temporary name and renamed when complete:
@@ -162,10 +167,12 @@ struct GridCommand: ParsableCommand {
             ('tapevm join' does it).
 
             Prints a summary: timings (ns/point and Mpoints/s count the time
-            spent evaluating; 'total' adds making points, statistics and
-            files), threads, CPU path, per column min / max / mean and the
-            counts of NaN and infinite values, and the columns at the first
-            and last point and the grid's centre. A progress line shows on
+            spent evaluating, each worker's summed and divided by the
+            workers; 'total' is the wall clock, adding making points,
+            statistics and files), threads, CPU path, per column min / max /
+            mean and the counts of NaN and infinite values, the largest
+            finite |∇f| per output, and the columns at the first and last
+            point and the grid's centre. A progress line shows on
             stderr when it is a terminal and the run takes over a second
             (--quiet: none).
             """)
@@ -197,7 +204,8 @@ struct EvalCommand: ParsableCommand {
         discussion: """
             Takes the options of 'tapevm grid' and computes the outputs' values
             only (one forward sweep per point: faster, and the columns are the
-            outputs). With every input fixed by --at, evaluates one point:
+            outputs; no --hessian). With every input fixed by --at, evaluates
+            one point:
               tapevm eval 'f(x, y) = x * y' --at x=2,y=3
             """)
 
@@ -231,7 +239,10 @@ struct GridRun {
         let axes = try grid.resolvedAxes(tape: tape, fixed: fixed, defaultSize: defaultFunction != nil)
         let shard = try grid.shard.map { (s) throws(CLIError) in try GridParsing.shard(s) }
         let spec = try GridParsing.spec(axes: axes, fixed: fixed, shard: shard, tape: tape)
-        let columns = GridColumns(tape: tape, outputs: try grid.outputIndices(tape: tape), gradients: gradients)
+        if grid.hessian && !gradients {
+            throw .usage("--hessian: 'tapevm eval' computes values only; use 'tapevm grid --hessian' for second derivatives")
+        }
+        let columns = GridColumns(tape: tape, outputs: try grid.outputIndices(tape: tape), gradients: gradients, hessians: grid.hessian)
 
         var files = grid.files
         if let csv = grid.csvPath { files.append(csv) }
@@ -247,7 +258,7 @@ struct GridRun {
         warnAboutRequestedInstructionSet(options)
 
         let stats = GridStatistics(grid: spec, columns: columns)
-        var sinks: [any GridSink] = [stats]
+        var sinks: [any GridSink] = []
         var plots: [GridPlotSink] = []
         for path in plotPaths {
             plots.append(try GridPlotSink(path: path, grid: spec, columns: columns, tape: tape, title: oneLine(text)))
@@ -263,10 +274,15 @@ struct GridRun {
         sinks += plots as [any GridSink]
         Interruption.removeOnSignal(sinks.flatMap(\.temporaryPaths))
 
-        var sweep = GridSweep(program: program, parameters: parameters, columns: columns)
-        sweep.blockPoints = grid.blockPoints ?? GridSweep.blockPoints(inputs: tape.inputs.count, columns: columns.count,
-                                                                       threads: options.resolvedThreads)
-        let timing = try sweep.run(spec, sinks: sinks, progress: Progress.make(total: spec.range.count, quiet: grid.quiet))
+        // The sweep makes the threads: each worker runs the program on one thread.
+        var workerOptions = options
+        workerOptions.threads = 1
+        let sweep = GridSweep(program: Program(tape, options: workerOptions), parameters: parameters, columns: columns,
+                              threads: options.resolvedThreads,
+                              chunkPoints: grid.chunkPoints ?? GridSweep.chunkPoints(inputs: tape.inputs.count, columns: columns.count,
+                                                                                      tile: program.tileSize))
+        let timing = try sweep.run(spec, statistics: stats, sinks: sinks,
+                                   progress: Progress.make(total: spec.range.count, quiet: grid.quiet))
         printSummary(tape: tape, program: program, text: text, parameters: parameters, spec: spec, columns: columns,
                      timing: timing, stats: stats, files: zip(files, formats).map { ($0, $1) }, plots: plots)
     }
@@ -293,6 +309,9 @@ struct GridRun {
         out.append(("tape", "\(tape.instructions.count) instructions; after optimization \(st.forwardInstructions) forward, \(st.reverseInstructions) reverse"))
         out += executionSummary(program)
         for (c, name) in columns.names.enumerated() { out.append((name, stats.columns[c].text)) }
+        for (k, o) in columns.outputs.enumerated() where columns.gradients {
+            out.append(("|∇\(tape.outputs[o].name)|", "max \(readable(stats.maxGradientNorm[k])) (largest finite)"))
+        }
         for (n, s) in stats.samples.enumerated() where !s.columns.isEmpty {
             let at = spec.axes.isEmpty ? "" : "(" + zip(spec.axes, s.coordinates).map { "\($0.name)=\(readable($1))" }.joined(separator: ", ") + ")  "
             out.append((n == 0 ? "samples" : "", at + zip(columns.names, s.columns).map { "\($0) = \(readable($1))" }.joined(separator: ", ")))

@@ -1,4 +1,4 @@
-import Dispatch
+import CGridStatistics
 import Foundation
 import TapeVM
 import TapeVMIO
@@ -14,58 +14,22 @@ struct ColumnSummary {
 
     var mean: Double { finite > 0 ? sum / Double(finite) : .nan }
 
+    /// The summary of `n` values (one pass, vectorized where every value is finite).
+    init(_ values: UnsafePointer<Double>, count n: Int) {
+        var s = tvg_summary()
+        tvg_summarize(values, n, &s)
+        (minimum, maximum, sum) = (s.minimum, s.maximum, s.sum)
+        (finite, nan, infinite) = (s.finite, s.nan, s.infinite)
+    }
+
+    init() {}
+
     /// Adds the values another summary counted (after this one's, for the sum's order).
     mutating func merge(_ other: ColumnSummary) {
         minimum = Swift.min(minimum, other.minimum)
         maximum = Swift.max(maximum, other.maximum)
         sum += other.sum
         (finite, nan, infinite) = (finite + other.finite, nan + other.nan, infinite + other.infinite)
-    }
-
-    /// Adds `n` values: a vector pass when they are all finite (their sum is), else a scalar one.
-    mutating func add(_ values: UnsafePointer<Double>, count n: Int) {
-        let raw = UnsafeRawPointer(values)
-        var lo = SIMD4<Double>(repeating: .infinity), hi = SIMD4<Double>(repeating: -.infinity)
-        var s0 = SIMD4<Double>(repeating: 0), s1 = s0
-        var i = 0
-        while i + 8 <= n {
-            let a = raw.loadUnaligned(fromByteOffset: 8 * i, as: SIMD4<Double>.self)
-            let b = raw.loadUnaligned(fromByteOffset: 8 * i + 32, as: SIMD4<Double>.self)
-            s0 += a
-            s1 += b
-            lo = lo.replacing(with: a, where: a .< lo).replacing(with: b, where: b .< lo)
-            hi = hi.replacing(with: a, where: a .> hi).replacing(with: b, where: b .> hi)
-            i += 8
-        }
-        var (tailLo, tailHi, tailSum) = (Double.infinity, -Double.infinity, 0.0)
-        for k in i..<n {
-            let v = values[k]
-            tailSum += v
-            if v < tailLo { tailLo = v }
-            if v > tailHi { tailHi = v }
-        }
-        let blockSum = (s0 + s1).sum() + tailSum
-        if blockSum.isFinite {
-            // Every value is finite: a NaN or infinity would have made the sum one.
-            minimum = Swift.min(minimum, lo.min(), tailLo)
-            maximum = Swift.max(maximum, hi.max(), tailHi)
-            sum += blockSum
-            finite += n
-            return
-        }
-        for k in 0..<n {
-            let v = values[k]
-            if v.isFinite {
-                minimum = Swift.min(minimum, v)
-                maximum = Swift.max(maximum, v)
-                sum += v
-                finite += 1
-            } else if v.isNaN {
-                nan += 1
-            } else {
-                infinite += 1
-            }
-        }
     }
 
     /// `min …, max …, mean …`, with the NaN and infinite counts.
@@ -76,18 +40,38 @@ struct ColumnSummary {
     }
 }
 
-/// Per column: min / max / mean and NaN and infinite counts; and every column at a few sample points (the first and last point computed, and the grid's
-/// centre, or the middle point of a shard without it).
-final class GridStatistics: GridSink {
+/// Per column: min / max / mean and NaN and infinite counts; per chosen output (with
+/// gradients): the largest finite |∇f|; and every column at a few sample points (the first and
+/// last point computed, and the grid's centre, or the middle point of a shard without it).
+///
+/// The sweep's workers summarize their chunks in parallel (``summarize(chunk:columns:count:)``)
+/// into per-chunk slots, merged in chunk order at the end of each block: the same sums whatever
+/// the number of threads.
+final class GridStatistics {
     struct Sample { var point: Int; var coordinates: [Double] = []; var columns: [Double] = [] }
 
     let grid: GridSpec
+    let layout: GridColumns
     var columns: [ColumnSummary]
-    var samples: [Sample]
+    /// Per chosen output (with gradients): the largest finite |∇f| over all inputs.
+    var maxGradientNorm: [Double]
+    /// The points sampled, and per sample its coordinates (one per axis) then its columns,
+    /// written by the worker that summarizes the chunk holding it.
+    private let samplePoints: [Int]
+    private let sampleStore: UnsafeMutablePointer<Double>
+    private let sampleFound: UnsafeMutablePointer<Bool>
+    /// This block's per-chunk summaries (`chunk * columns + column`) and largest norms
+    /// (`chunk * outputs + output`).
+    private var parts: UnsafeMutablePointer<ColumnSummary>
+    private var norms: UnsafeMutablePointer<Double>
+    private var capacity = 0
+    private var chunks = 0
 
     init(grid: GridSpec, columns layout: GridColumns) {
         self.grid = grid
+        self.layout = layout
         columns = Array(repeating: ColumnSummary(), count: layout.count)
+        maxGradientNorm = layout.gradients ? Array(repeating: 0, count: layout.outputs.count) : []
         var picks: [Int] = []
         let r = grid.range
         // The centre of the grid (the middle index of every axis) when this run computes it.
@@ -95,41 +79,68 @@ final class GridStatistics: GridSink {
         for p in [r.lowerBound, r.contains(centre) ? centre : r.lowerBound + r.count / 2, r.upperBound - 1] where r.contains(p) && !picks.contains(p) {
             picks.append(p)
         }
-        samples = picks.map { Sample(point: $0) }
+        samplePoints = picks
+        sampleStore = .allocate(capacity: Swift.max(1, picks.count * (grid.axes.count + layout.count)))
+        sampleFound = .allocate(capacity: Swift.max(1, picks.count))
+        sampleFound.initialize(repeating: false, count: Swift.max(1, picks.count))
+        parts = .allocate(capacity: 1)
+        norms = .allocate(capacity: 1)
     }
 
-    func consume(_ b: GridBlock) throws(CLIError) {
-        // Chunks of a fixed size summarized in parallel, then merged in order: the same sums
-        // whatever the number of threads.
-        let nCol = columns.count
-        let chunks = (b.count + GridStatistics.chunk - 1) / GridStatistics.chunk
-        let parts = UnsafeMutablePointer<ColumnSummary>.allocate(capacity: Swift.max(1, chunks * nCol))
-        defer { parts.deallocate() }
-        let shared = Disjoint((b, parts))
-        DispatchQueue.concurrentPerform(iterations: chunks) { c in
-            let (b, parts) = shared.value
-            let lo = c * GridStatistics.chunk, n = Swift.min(GridStatistics.chunk, b.count - lo)
-            for col in 0..<nCol {
-                var summary = ColumnSummary()
-                summary.add(b.columns[col] + lo, count: n)
-                (parts + c * nCol + col).initialize(to: summary)
-            }
+    deinit {
+        parts.deallocate()
+        norms.deallocate()
+        sampleStore.deallocate()
+        sampleFound.deallocate()
+    }
+
+    /// The sample points computed, with their coordinates and columns.
+    var samples: [Sample] {
+        let width = grid.axes.count + layout.count
+        return samplePoints.indices.filter { sampleFound[$0] }.map { s in
+            let row = UnsafeBufferPointer(start: sampleStore + s * width, count: width)
+            return Sample(point: samplePoints[s], coordinates: Array(row[0..<grid.axes.count]), columns: Array(row[grid.axes.count...]))
         }
+    }
+
+    /// Makes room for a block of `chunks` chunks.
+    func beginBlock(chunks: Int) {
+        if chunks > capacity {
+            parts.deallocate()
+            norms.deallocate()
+            capacity = chunks
+            parts = .allocate(capacity: chunks * Swift.max(1, columns.count))
+            norms = .allocate(capacity: chunks * Swift.max(1, maxGradientNorm.count))
+        }
+        self.chunks = chunks
+    }
+
+    /// Summarizes chunk `c` of the block, grid points `start ..< start + n` (any thread; each
+    /// chunk once).
+    func summarize(chunk c: Int, start: Int, inputs: [UnsafePointer<Double>], columns data: [UnsafePointer<Double>], count n: Int) {
+        let nCol = columns.count, nOut = maxGradientNorm.count
+        let width = grid.axes.count + nCol
+        for (s, p) in samplePoints.enumerated() where p >= start && p < start + n {
+            for (d, axis) in grid.axes.enumerated() { sampleStore[s * width + d] = inputs[axis.slot][p - start] }
+            for col in 0..<nCol { sampleStore[s * width + grid.axes.count + col] = data[col][p - start] }
+            sampleFound[s] = true
+        }
+        for col in 0..<nCol { (parts + c * nCol + col).initialize(to: ColumnSummary(data[col], count: n)) }
+        for k in 0..<nOut {
+            let g = (0..<layout.inputCount).map { Optional(data[layout.gradientColumn(output: k, input: $0)]) }
+            norms[c * nOut + k] = g.isEmpty ? 0 : tvg_largest_finite_norm(g, g.count, n)
+        }
+    }
+
+    /// Merges the block's chunks in order.
+    func endBlock() {
+        let nCol = columns.count, nOut = maxGradientNorm.count
         for c in 0..<chunks {
             for col in 0..<nCol { columns[col].merge(parts[c * nCol + col]) }
+            for k in 0..<nOut { maxGradientNorm[k] = Swift.max(maxGradientNorm[k], norms[c * nOut + k]) }
         }
         parts.deinitialize(count: chunks * nCol)
-        for (n, s) in samples.enumerated() where s.point >= b.start && s.point < b.start + b.count {
-            let k = s.point - b.start
-            samples[n].coordinates = grid.axes.map { b.inputs[$0.slot][k] }
-            samples[n].columns = b.columns.map { $0[k] }
-        }
     }
-
-    func finish() throws(CLIError) {}
-
-    /// Points per chunk of a block summarized by one thread.
-    static let chunk = 1 << 14
 }
 
 /// Values shared by the threads of a `concurrentPerform` that each work on their own part of

@@ -190,7 +190,7 @@ import Testing
         return (tape.outputs.map { value[$0.register.index] }, tape.outputs.map { tangent[$0.register.index] ?? 0 })
     }
 
-    /// Per-point directions, two in one sweep, on random tapes with every exact opcode and
+    /// Per-point directions (four in one Swift sweep, two and one on the code path), on random tapes with every exact opcode and
     /// awkward points (infinities, NaN, ties, kinks): bit for bit the scalar tangent rule, on
     /// every configuration.
     @Test func tangentSweepMatchesTheScalarTangentRule() throws {
@@ -200,24 +200,27 @@ import Testing
                                    opcodes: DifferentialTests.exactOpcodes, seed: UInt64(900 + t))
             let n = [1, 7, 8, 9, 17][t % 5]
             let x = DifferentialTests.points(count: n, inputs: 3, rng: &rng)
-            let directions = (0..<2).map { _ in DifferentialTests.points(count: n, inputs: 3, rng: &rng) }
+            let directions = (0..<4).map { _ in DifferentialTests.points(count: n, inputs: 3, rng: &rng) }
             let parameters = [DifferentialTests.specials[t % DifferentialTests.specials.count]]
             var options = Self.configurations[t % Self.configurations.count]
             options.optimization = .none
             let program = Program(tape, options: options)
-            // Two directions run on the Swift interpreter's tangent sweep; one direction on the
-            // options' code path (the generated C tangent kernels on AVX2 and AVX-512).
-            let jvp = try program.jvp(inputs: x, parameters: parameters, directions: directions)
-            let single = try program.jvp(inputs: x, parameters: parameters, directions: [directions[1]])
-            for i in 0..<n {
-                for d in 0..<3 {
-                    let direction = directions[d == 2 ? 1 : d].map { $0[i] }
-                    let (tangents, values) = d == 2 ? (single.tangents[0], single.values) : (jvp.tangents[d], jvp.values)
-                    let want = Self.referenceTangent(tape, inputs: x.map { $0[i] }, parameters: parameters, direction: direction)
-                    for k in 0..<2 where !DifferentialTests.same(tangents[k][i], want.tangents[k])
-                        || !DifferentialTests.same(values[k][i], want.values[k]) {
-                        Issue.record("tape \(t) output \(k) \(d == 2 ? "single direction" : "direction \(d)") point \(i) (\(options.instructionSet)): \(tangents[k][i]) vs \(want.tangents[k])\n\(tape.text)")
-                        return
+            // Four directions run on the Swift interpreter's tangent sweep, all in one; two and one
+            // on the options' code path, a sweep each (the generated C tangent kernels on AVX2 and
+            // AVX-512; see Program.codePathTangentDirections).
+            let runs = [(directions, "four directions"), (Array(directions.prefix(2)), "two directions"),
+                        ([directions[3]], "one direction")]
+            for (chosen, label) in runs {
+                let jvp = try program.jvp(inputs: x, parameters: parameters, directions: chosen)
+                for i in 0..<n {
+                    for (d, direction) in chosen.enumerated() {
+                        let want = Self.referenceTangent(tape, inputs: x.map { $0[i] }, parameters: parameters,
+                                                         direction: direction.map { $0[i] })
+                        for k in 0..<2 where !DifferentialTests.same(jvp.tangents[d][k][i], want.tangents[k])
+                            || !DifferentialTests.same(jvp.values[k][i], want.values[k]) {
+                            Issue.record("tape \(t) output \(k) \(label), direction \(d), point \(i) (\(options.instructionSet)): \(jvp.tangents[d][k][i]) vs \(want.tangents[k])\n\(tape.text)")
+                            return
+                        }
                     }
                 }
             }

@@ -268,5 +268,155 @@ struct GridCLITests {
         let point = try tapevm(["eval", "f(x, y) = x / y", "--at", "x=1,y=0"], in: dir)
         #expect(point.stdout.contains("f         no finite value; 0 NaN, 1 infinite"))
     }
-}
 
+    /// `--hessian` adds each output's upper Hessian triangle, named with the inputs, to every
+    /// file format; the numbers are the analytic second derivatives (Rosenbrock: exact).
+    @Test func hessianColumnsAreTheAnalyticSecondDerivatives() throws {
+        let dir = try scratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let rosenbrock = "f(x, y) = 100*(y - x^2)^2 + (1 - x)^2"
+        let r = try tapevm(["grid", rosenbrock, "--grid", "x=-2:2:9", "--grid", "y=-1:3:5", "--hessian",
+                            "-o", "r.npy", "-o", "r.csv", "-o", "r.jsonl"], in: dir)
+        #expect(r.status == 0, "\(r.stderr)")
+        let names = ["f", "df/dx", "df/dy", "d2f/dx2", "d2f/dxdy", "d2f/dy2"]
+        #expect(try json(dir + "/r.npy.json")["columns"] as? [String] == names)
+        for name in names { #expect(r.stdout.contains("\n\(name.padding(toLength: 10, withPad: " ", startingAt: 0))min "), "\(name)") }
+        let npy = try NPYReader(path: dir + "/r.npy")
+        #expect(npy.header.shape == [9, 5, 6])
+        let a = try npy.readAll()
+        var rows: [[Double]] = []
+        for i in 0..<9 {
+            for j in 0..<5 {
+                let (x, y) = (Double(i - 4) / 2, Double(j - 1))
+                let want = [100 * (y - x * x) * (y - x * x) + (1 - x) * (1 - x), -400 * x * (y - x * x) - 2 * (1 - x),
+                            200 * (y - x * x), 1200 * x * x - 400 * y + 2, -400 * x, 200]
+                let got = Array(a[6 * (i * 5 + j)..<6 * (i * 5 + j + 1)])
+                #expect(got == want, "at x=\(x), y=\(y)")
+                rows.append([x, y] + got)
+            }
+        }
+        let csv = String(decoding: try bytes(dir + "/r.csv"), as: UTF8.self).split(separator: "\n")
+        #expect(csv.first == "x,y,f,df/dx,df/dy,d2f/dx2,d2f/dxdy,d2f/dy2")
+        #expect(csv.dropFirst().map { $0.split(separator: ",").map { Double($0)! } } == rows)
+        let jsonl = String(decoding: try bytes(dir + "/r.jsonl"), as: UTF8.self).split(separator: "\n")
+        #expect(jsonl.count == 45)
+        #expect(jsonl.last == "{\"x\": 2, \"y\": 3, \"f\": 101, \"df/dx\": 802, \"df/dy\": -200, \"d2f/dx2\": 3602, \"d2f/dxdy\": -800, \"d2f/dy2\": 200}")
+
+        // Three inputs: the six entries of the upper triangle, row by row.
+        let g = try tapevm(["grid", Self.function] + Self.axes + ["--hessian", "-o", "g.npy"], in: dir)
+        #expect(g.status == 0, "\(g.stderr)")
+        #expect(try json(dir + "/g.npy.json")["columns"] as? [String]
+                == ["f", "df/dx", "df/dy", "df/dz", "d2f/dx2", "d2f/dxdy", "d2f/dxdz", "d2f/dy2", "d2f/dydz", "d2f/dz2"])
+        let b = try NPYReader(path: dir + "/g.npy")
+        #expect(b.header.shape == [101, 51, 11, 10])
+        let data = try b.readAll()
+        var worst = 0.0
+        for i in 0..<101 {
+            for j in 0..<51 {
+                for k in 0..<11 {
+                    let (x, y, z) = (Double(i - 50) / 50, Double(j - 25) / 25, Double(k) / 10)
+                    let e = exp(-z * z)
+                    let want = [x * y * e, y * e, x * e, -2 * z * x * y * e,
+                                0, e, -2 * z * y * e, 0, -2 * z * x * e, x * y * (4 * z * z - 2) * e]
+                    let base = 10 * ((i * 51 + j) * 11 + k)
+                    for c in 0..<10 { worst = max(worst, abs(data[base + c] - want[c])) }
+                }
+            }
+        }
+        #expect(worst < 1e-14, "largest difference \(worst)")
+
+        // Shards of a --hessian grid join to the unsharded file's bytes.
+        let small = ["--grid", "x=-1:1:7", "--grid", "y=-1:1:5", "--grid", "z=0:1:3", "--hessian"]
+        #expect(try tapevm(["grid", Self.function] + small + ["-o", "whole.npy"], in: dir).status == 0)
+        for k in 0..<3 {
+            #expect(try tapevm(["grid", Self.function] + small + ["--shard", "\(k)/3", "-o", "part\(k).npy"], in: dir).status == 0)
+        }
+        #expect(try tapevm(["join", "part0.npy", "part1.npy", "part2.npy", "-o", "joined.npy"], in: dir).status == 0)
+        #expect(try bytes(dir + "/joined.npy") == bytes(dir + "/whole.npy"))
+
+        // tapevm eval has no second derivatives: one line, usage exit, no file.
+        let e = try tapevm(["eval", rosenbrock, "--grid", "x=0:1:3", "--grid", "y=0:1:3", "--hessian", "-o", "e.npy"], in: dir)
+        #expect(e.status == 64)
+        #expect(e.stderr == "Error: --hessian: 'tapevm eval' computes values only; use 'tapevm grid --hessian' for second derivatives\n")
+        #expect(!FileManager.default.fileExists(atPath: dir + "/e.npy"))
+    }
+
+    /// `Program.runHessian` writes only the entries asked for, each the bits of
+    /// `Program.hessian`'s, with the values and gradient of `Program.run`.
+    @Test func runHessianWritesTheEntriesAskedFor() throws {
+        let program = Program(try Tape(expression: Self.function))
+        let n = 37
+        let x = (0..<n).map { Double($0) / 18 - 1 }, y = x.map { 0.5 - $0 * $0 }, z = x.map { sin(3 * $0) }
+        let full = try program.hessian(inputs: [x, y, z])
+        var columns = [[Double]](repeating: [], count: 1 + 3 + 9)
+        let out = columns.indices.map { _ in UnsafeMutablePointer<Double>.allocate(capacity: n) }
+        defer { out.forEach { $0.deallocate() } }
+        out.forEach { $0.initialize(repeating: .nan, count: n) }
+        let ins: [UnsafeMutablePointer<Double>] = [x, y, z].map { column in
+            let p = UnsafeMutablePointer<Double>.allocate(capacity: n)
+            p.initialize(from: column, count: n)
+            return p
+        }
+        defer { ins.forEach { $0.deallocate() } }
+        var hessian: [[UnsafeMutablePointer<Double>?]] = []
+        for r in 0..<3 {
+            var row: [UnsafeMutablePointer<Double>?] = []
+            for c in 0..<3 { row.append(r <= c ? out[4 + 3 * r + c] : nil) }
+            hessian.append(row)
+        }
+        try program.runHessian(count: n, inputs: ins.map { UnsafePointer($0) }, parameters: [],
+                               values: [out[0]], gradient: [out[1], out[2], out[3]], hessian: hessian)
+        for k in columns.indices { columns[k] = Array(UnsafeBufferPointer(start: out[k], count: n)) }
+        #expect(columns[0] == full.values[0])
+        for j in 0..<3 { #expect(columns[1 + j] == full.gradient[j]) }
+        for r in 0..<3 {
+            for c in 0..<3 {
+                let got = columns[4 + 3 * r + c]
+                if r <= c {
+                    #expect(got.map(\.bitPattern) == (0..<n).map { full.hessian(at: $0)[r][c].bitPattern }, "(\(r), \(c))")
+                } else {
+                    let untouched = got.allSatisfy { $0.isNaN }
+                    #expect(untouched, "(\(r), \(c)) not asked for, not written")
+                }
+            }
+        }
+        let values = try program.evaluate(inputs: [x, y, z])
+        #expect(columns[0] == values[0])
+        #expect(throws: EvaluationError.self) {
+            try program.runHessian(count: 0, inputs: [], parameters: [], values: [], gradient: [], hessian: [])
+        }
+    }
+
+    /// The summary's statistics: min and max over every value (a lane's smaller value is not
+    /// lost), NaN and infinity counts, the largest finite |∇f|, and the same numbers for any
+    /// thread count.
+    @Test func summaryStatisticsAndLargestGradient() throws {
+        let dir = try scratchDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let line = { (r: Run, name: String) -> String? in
+            r.stdout.split(separator: "\n").first { $0.hasPrefix(name.padding(toLength: 10, withPad: " ", startingAt: 0)) }.map(String.init)
+        }
+        for (f, summary) in [("f(x) = x", "min 0, max 15, mean 7.5"), ("f(x) = -x", "min -15, max -0, mean -7.5")] {
+            let r = try tapevm(["eval", f, "--grid", "x=0:15:16"], in: dir)
+            #expect(line(r, "f") == "f         " + summary, "\(r.stdout)")
+        }
+        // Long enough for the vector pass, with the extremes in every lane position.
+        let wave = try tapevm(["grid", "f(x) = sin(x) / x", "--grid", "x=-40:40:1001"], in: dir)
+        #expect(wave.status == 0, "\(wave.stderr)")
+        #expect(line(wave, "f")?.hasPrefix("f         min -0.217214, max 0.998934,") == true, "\(wave.stdout)")
+        #expect(line(wave, "f")?.hasSuffix("; 1 NaN, 0 infinite") == true, "0/0 at x = 0")
+
+        let grid = ["grid", "f(x, y) = x * y", "--grid", "x=-1:1:201", "--grid", "y=-1:1:101", "--chunk-points", "512"]
+        let one = try tapevm(grid + ["--threads", "1"], in: dir)
+        #expect(one.status == 0, "\(one.stderr)")
+        #expect(line(one, "|∇f|") == "|∇f|      max 1.41421 (largest finite)")
+        let two = try tapevm(grid + ["--threads", "2"], in: dir)
+        let stable = { (r: Run) in r.stdout.split(separator: "\n").filter { !$0.hasPrefix("time") && !$0.hasPrefix("threads") } }
+        #expect(stable(two) == stable(one))
+        // An infinite gradient is left out of the largest |∇f|; g has no finite gradient at all.
+        let inf = try tapevm(["grid", "f(x, y) = 1 / x + y\ng(x, y) = 1 / (x - x)", "--grid", "x=-1:1:3", "--grid", "y=0:2:3"], in: dir)
+        #expect(line(inf, "|∇f|") == "|∇f|      max 1.41421 (largest finite)", "\(inf.stdout)")
+        #expect(line(inf, "|∇g|") == "|∇g|      max 0 (largest finite)", "\(inf.stdout)")
+        #expect(line(inf, "df/dx")?.hasSuffix("; 0 NaN, 3 infinite") == true, "\(inf.stdout)")
+    }
+}

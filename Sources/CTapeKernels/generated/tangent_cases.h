@@ -160,11 +160,8 @@ case TV_RELU: TV_BLOCKS(i, tile) {
     v8d t = splat(0.0);
     if (active_a) {
         const v8d g0 = ld(ta + i);
-        const v8l t4 = a > splat(0.0);
-        const v8l t5 = a == a;
-        const v8d t6 = sel(t5, splat(0.0), a);
-        const v8d t7 = sel(t4, g0, t6);
-        t = t7;
+        const v8d t4 = sel(t0, g0, t2);
+        t = t4;
     }
     st(ty + i, t);
     st(py + i, t3);
@@ -341,23 +338,22 @@ case TV_MAX: TV_BLOCKS(i, tile) {
         const v8d t5 = splat(0.5) * g0;
         const v8d t6 = a + b;
         const v8d t7 = sel(t4, t5, t6);
-        const v8l t8 = a > b;
-        const v8l t9 = a < b;
-        const v8d t10 = sel(t9, splat(0.0), t7);
-        const v8d t11 = sel(t8, g0, t10);
-        t = t11;
+        const v8l t8 = a < b;
+        const v8d t9 = sel(t8, splat(0.0), t7);
+        const v8d t10 = sel(t0, g0, t9);
+        t = t10;
     }
     if (active_b) {
         const v8d g1 = ld(tb + i);
-        const v8l t16 = a == b;
-        const v8d t17 = splat(0.5) * g1;
-        const v8d t18 = a + b;
-        const v8d t19 = sel(t16, t17, t18);
-        const v8l t24 = b > a;
-        const v8l t25 = b < a;
-        const v8d t26 = sel(t25, splat(0.0), t19);
-        const v8d t27 = sel(t24, g1, t26);
-        t = (active_a) ? t + t27 : t27;
+        const v8l t15 = a == b;
+        const v8d t16 = splat(0.5) * g1;
+        const v8d t17 = a + b;
+        const v8d t18 = sel(t15, t16, t17);
+        const v8l t22 = b > a;
+        const v8l t23 = b < a;
+        const v8d t24 = sel(t23, splat(0.0), t18);
+        const v8d t25 = sel(t22, g1, t24);
+        t = (active_a) ? t + t25 : t25;
     }
     st(ty + i, t);
     st(py + i, t3);
@@ -376,23 +372,22 @@ case TV_MIN: TV_BLOCKS(i, tile) {
         const v8d t5 = splat(0.5) * g0;
         const v8d t6 = a + b;
         const v8d t7 = sel(t4, t5, t6);
-        const v8l t8 = a < b;
-        const v8l t9 = a > b;
-        const v8d t10 = sel(t9, splat(0.0), t7);
-        const v8d t11 = sel(t8, g0, t10);
-        t = t11;
+        const v8l t8 = a > b;
+        const v8d t9 = sel(t8, splat(0.0), t7);
+        const v8d t10 = sel(t0, g0, t9);
+        t = t10;
     }
     if (active_b) {
         const v8d g1 = ld(tb + i);
-        const v8l t16 = a == b;
-        const v8d t17 = splat(0.5) * g1;
-        const v8d t18 = a + b;
-        const v8d t19 = sel(t16, t17, t18);
-        const v8l t24 = b < a;
-        const v8l t25 = b > a;
-        const v8d t26 = sel(t25, splat(0.0), t19);
-        const v8d t27 = sel(t24, g1, t26);
-        t = (active_a) ? t + t27 : t27;
+        const v8l t15 = a == b;
+        const v8d t16 = splat(0.5) * g1;
+        const v8d t17 = a + b;
+        const v8d t18 = sel(t15, t16, t17);
+        const v8l t22 = b < a;
+        const v8l t23 = b > a;
+        const v8d t24 = sel(t23, splat(0.0), t18);
+        const v8d t25 = sel(t22, g1, t24);
+        t = (active_a) ? t + t25 : t25;
     }
     st(ty + i, t);
     st(py + i, t3);
@@ -416,25 +411,27 @@ case TV_LOGADDEXP: TV_BLOCKS(i, tile) {
     v8d t = splat(0.0);
     if (active_a) {
         const v8d g0 = ld(ta + i);
-        const v8l t13 = a == b;
-        const v8d t14 = splat(0.5) * g0;
-        const v8d t15 = b - a;
-        const v8d t16 = VMATH1(exp, t15);
-        const v8d t17 = splat(1.0) + t16;
-        const v8d t18 = g0 / t17;
-        const v8d t19 = sel(t13, t14, t18);
-        t = t19;
+        const v8d t13 = splat(1.0) + t9;
+        const v8d t14 = splat(1.0) / t13;
+        const v8d t15 = g0 * t14;
+        const v8d t16 = t9 * t14;
+        const v8d t17 = g0 * t16;
+        const v8d t18 = splat(0.5) * g0;
+        const v8d t19 = sel(t2, t15, t17);
+        const v8d t20 = sel(t0, t18, t19);
+        t = t20;
     }
     if (active_b) {
         const v8d g1 = ld(tb + i);
-        const v8l t26 = a == b;
-        const v8d t33 = splat(0.5) * g1;
-        const v8d t34 = a - b;
-        const v8d t35 = VMATH1(exp, t34);
-        const v8d t36 = splat(1.0) + t35;
-        const v8d t37 = g1 / t36;
-        const v8d t38 = sel(t26, t33, t37);
-        t = (active_a) ? t + t38 : t38;
+        const v8d t23 = splat(1.0) + t9;
+        const v8d t24 = splat(1.0) / t23;
+        const v8d t25 = g1 * t24;
+        const v8d t26 = t9 * t24;
+        const v8d t27 = g1 * t26;
+        const v8d t28 = splat(0.5) * g1;
+        const v8d t31 = sel(t2, t27, t25);
+        const v8d t32 = sel(t0, t28, t31);
+        t = (active_a) ? t + t32 : t32;
     }
     st(ty + i, t);
     st(py + i, t12);
@@ -453,17 +450,16 @@ case TV_SELECT: TV_BLOCKS(i, tile) {
     }
     if (active_b) {
         const v8d g1 = ld(tb + i);
-        const v8l t10 = a != splat(0.0);
-        const v8l t11 = a == a;
-        const v8l t12 = t10 & t11;
-        const v8d t13 = sel(t12, g1, splat(0.0));
-        t = (active_a) ? t + t13 : t13;
+        const v8l t9 = a == a;
+        const v8l t10 = t1 & t9;
+        const v8d t11 = sel(t10, g1, splat(0.0));
+        t = (active_a) ? t + t11 : t11;
     }
     if (active_c) {
         const v8d g2 = ld(tc + i);
-        const v8l t20 = a == splat(0.0);
-        const v8d t21 = sel(t20, g2, splat(0.0));
-        t = (active_a || active_b) ? t + t21 : t21;
+        const v8l t17 = a == splat(0.0);
+        const v8d t18 = sel(t17, g2, splat(0.0));
+        t = (active_a || active_b) ? t + t18 : t18;
     }
     st(ty + i, t);
     st(py + i, t3);
@@ -561,18 +557,16 @@ case TV_SQDIFF: TV_BLOCKS(i, tile) {
     v8d t = splat(0.0);
     if (active_a) {
         const v8d g0 = ld(ta + i);
-        const v8d t2 = a - b;
-        const v8d t3 = splat(2.0) * t2;
-        const v8d t4 = g0 * t3;
-        t = t4;
+        const v8d t2 = splat(2.0) * t0;
+        const v8d t3 = g0 * t2;
+        t = t3;
     }
     if (active_b) {
         const v8d g1 = ld(tb + i);
-        const v8d t6 = a - b;
-        const v8d t7 = splat(2.0) * t6;
-        const v8d t8 = g1 * t7;
-        const v8d t9 = -t8;
-        t = (active_a) ? t + t9 : t9;
+        const v8d t5 = splat(2.0) * t0;
+        const v8d t6 = g1 * t5;
+        const v8d t7 = -t6;
+        t = (active_a) ? t + t7 : t7;
     }
     st(ty + i, t);
     st(py + i, t1);
@@ -602,11 +596,10 @@ case TV_SQDIFFK: TV_BLOCKS(i, tile) {
     v8d t = splat(0.0);
     if (active_a) {
         const v8d g0 = ld(ta + i);
-        const v8d t2 = splat(in.imm) - a;
-        const v8d t3 = splat(2.0) * t2;
-        const v8d t4 = g0 * t3;
-        const v8d t5 = -t4;
-        t = t5;
+        const v8d t2 = splat(2.0) * t0;
+        const v8d t3 = g0 * t2;
+        const v8d t4 = -t3;
+        t = t4;
     }
     st(ty + i, t);
     st(py + i, t1);

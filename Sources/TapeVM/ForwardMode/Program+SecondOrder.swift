@@ -97,27 +97,21 @@ extension Program {
     /// along the unit directions, up to 16 directions per sweep. Meant for small input counts
     /// (up to about 32): the cost grows as inputs², the memory as inputs² per point.
     public func hessian(inputs: [[Double]], parameters: [Double] = [], output: Int = 0) throws(EvaluationError) -> HessianResult {
-        let g = try gradientProgram(output: output)
         let n = try pointCount(inputs, parameters)
         let (nOut, m) = (tape.outputs.count, tape.inputs.count)
-        var values: [[Double]] = []
-        var hessians = [Double](repeating: 0, count: n * m * m)
-        var start = 0
-        repeat {  // at least once: the values and gradient, even without inputs
-            let group = Array(start..<Swift.min(m, start + Self.directionsPerSweep))
-            let units = group.map { c in (0..<m).map { DirectionColumn.shared($0 == c ? 1 : 0) } }
-            let r = try g.tangents(inputs: inputs, parameters: parameters, columns: [], seeds: units,
-                                   outputs: Array(nOut..<nOut + m))
-            values = r.values
-            for (d, c) in group.enumerated() {
-                for row in 0..<m {
-                    let column = r.tangents[d][row]
-                    for i in 0..<n { hessians[(i * m + row) * m + c] = column[i] }
-                }
+        let columns = try withColumns(inputs) { (ins) throws(EvaluationError) in
+            try makeColumns(nOut + m + m * m, n) { (cols) throws(EvaluationError) in
+                try runHessian(count: n, inputs: ins, parameters: parameters, output: output,
+                               values: Array(cols[0..<nOut]), gradient: Array(cols[nOut..<nOut + m]),
+                               hessian: (0..<m).map { r in Array(cols[nOut + m + r * m..<nOut + m + (r + 1) * m]) })
             }
-            start += Self.directionsPerSweep
-        } while start < m
-        return HessianResult(values: Array(values[0..<nOut]), gradient: Array(values[nOut..<nOut + m]),
+        }
+        var hessians = [Double](repeating: 0, count: n * m * m)
+        for e in 0..<m * m {
+            let column = columns[nOut + m + e]
+            for i in 0..<n { hessians[i * m * m + e] = column[i] }
+        }
+        return HessianResult(values: Array(columns[0..<nOut]), gradient: Array(columns[nOut..<nOut + m]),
                              inputCount: m, hessians: hessians)
     }
 

@@ -184,11 +184,16 @@ package enum Rules {
             let (a, b) = (x.a, x.b)
             return L.select(a .== b, a + L(0.6931471805599453), Max.larger(a, b) + L.log1p(L.exp(-L.abs(a - b))))
         }
+        /// Both sigmoids from one `e = e^(-|a-b|)`: the larger operand's is `1/(1+e)`, the
+        /// smaller's `e/(1+e)` (one exp for the pair, not one each); ties split `g` in halves.
         @inline(__always) package static func reverse<L: Lane>(_ x: Operands<L>, y: L, g: L) -> Contributions<L> {
             let (a, b) = (x.a, x.b)
-            let tie = a .== b
-            return .init(L.select(tie, L(0.5) * g, g / (L(1) + L.exp(b - a))),
-                         L.select(tie, L(0.5) * g, g / (L(1) + L.exp(a - b))))
+            let tie = a .== b, aLarger = a .> b
+            let e = L.exp(-L.abs(a - b))
+            let s = L(1) / (L(1) + e)
+            let (larger, smaller) = (g * s, g * (e * s))
+            return .init(L.select(tie, L(0.5) * g, L.select(aLarger, larger, smaller)),
+                         L.select(tie, L(0.5) * g, L.select(aLarger, smaller, larger)))
         }
     }
 

@@ -239,8 +239,9 @@ int tvm_value_and_gradient(const tvm_program *program, size_t n,
  *   column pointers of n doubles each, like inputs) or direction (input_count doubles, the
  *   same at every point). Exactly one of the two is non-NULL (both may be NULL when the tape
  *   has no inputs); passing both or neither is an error.
- * Tangents run on the Swift SIMD8 path whatever the program's isa (there is no C kernel for
- * them); results are the same for any thread count.
+ * Up to three directions run on the program's isa, one sweep each (AVX2 and AVX-512 have a
+ * generated tangent sweep); more run in one sweep on the Swift SIMD8 path; every path gives the same bits, and results
+ * are the same for any thread count.
  *
  * Conventions (as for the gradient): kinks take the gradient's subgradients (relu'(0) = 0,
  * |x|'(0) = 0, ties of max/min split 1/2 each), routing instructions (abs, relu, max, min,
