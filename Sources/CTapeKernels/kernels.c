@@ -2,6 +2,8 @@
 #include "tapevm_kernels.h"
 #include "tapevm_sleef_functions.h"
 #include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
 
 // Keep a*b+c as two roundings: the Swift reference never fuses, and every path must agree.
 #pragma clang fp contract(off)
@@ -34,6 +36,22 @@ typedef double v2d __attribute__((vector_size(16)));
     while (_m > 0) { if (_m & 1u) _r = _r * _b; _b = _b * _b; _m >>= 1; } \
     _n < 0 ? splat(1.0) / _r : _r; })
 
+// ---- Math mode (tv_math_portable): TAPEVM_MATH read once. 0 native, 1 portable, 2 unrecognized
+// (native). Every SLEEF call below picks its routine by it: one predictable branch per 8 lanes.
+static int tv_math_mode(void) {
+    static int mode = -1;
+    int m = __atomic_load_n(&mode, __ATOMIC_RELAXED);
+    if (m < 0) {
+        const char *s = getenv("TAPEVM_MATH");
+        m = !s || !*s || !strcmp(s, "native") ? 0 : !strcmp(s, "portable") ? 1 : 2;
+        __atomic_store_n(&mode, m, __ATOMIC_RELAXED);
+    }
+    return m;
+}
+int tv_math_portable(void) { return tv_math_mode() == 1; }
+int tv_math_unrecognized(void) { return tv_math_mode() == 2; }
+#define TV_PORTABLE() __builtin_expect(tv_math_mode() == 1, 0)
+
 // SLEEF, declared here rather than through sleef.h: sleef.h shows the AVX and AVX-512 forms only
 // to translation units built with those CPU flags, and this one is built without any.
 #define TV_SLEEF1(T, name) extern T Sleef_##name(T);
@@ -41,11 +59,30 @@ typedef double v2d __attribute__((vector_size(16)));
 
 // ---- SLEEF's 2-lane functions (SSE2/SSE4/AVX2-128 dispatch on x86-64, NEON on arm64), scalar
 // SLEEF elsewhere: the scalar reference (tv_scalar_*) and the lane functions' baseline form.
+// Portable mode: SLEEF's deterministic 2-lane SSE2 routine on x86-64, its pure C one elsewhere.
+#if defined(__x86_64__)
+#define TV_DECLARE_PORTABLE1(name, acc) TV_SLEEF1(v2d, cinz_##name##d2##acc##sse2)
+#define TV_DECLARE_PORTABLE2(name, acc) TV_SLEEF2(v2d, cinz_##name##d2##acc##sse2)
+#define TV_PORTABLE_D2_1(name, acc, x) Sleef_cinz_##name##d2##acc##sse2(x)
+#define TV_PORTABLE_D2_2(name, acc, x, y) Sleef_cinz_##name##d2##acc##sse2(x, y)
+#else
+#define TV_DECLARE_PORTABLE1(name, acc) TV_SLEEF1(double, cinz_##name##d1##acc##purec)
+#define TV_DECLARE_PORTABLE2(name, acc) TV_SLEEF2(double, cinz_##name##d1##acc##purec)
+#define TV_PORTABLE_D2_1(name, acc, x) ({ v2d _p = (x); \
+    (v2d){Sleef_cinz_##name##d1##acc##purec(_p[0]), Sleef_cinz_##name##d1##acc##purec(_p[1])}; })
+#define TV_PORTABLE_D2_2(name, acc, x, y) ({ v2d _p = (x), _q = (y); \
+    (v2d){Sleef_cinz_##name##d1##acc##purec(_p[0], _q[0]), Sleef_cinz_##name##d1##acc##purec(_p[1], _q[1])}; })
+#endif
+TV_SLEEF_UNARY(TV_DECLARE_PORTABLE1)
+TV_SLEEF_BINARY(TV_DECLARE_PORTABLE2)
 #if defined(__x86_64__) || defined(__aarch64__)
 #define TV_DECLARE1(name, acc) TV_SLEEF1(v2d, name##d2##acc)
 #define TV_DECLARE2(name, acc) TV_SLEEF2(v2d, name##d2##acc)
 TV_SLEEF_UNARY(TV_DECLARE1)
 TV_SLEEF_BINARY(TV_DECLARE2)
+/// The 2-lane routine of the current math mode.
+#define TV_D2_1(name, acc, x) (TV_PORTABLE() ? TV_PORTABLE_D2_1(name, acc, x) : Sleef_##name##d2##acc(x))
+#define TV_D2_2(name, acc, x, y) (TV_PORTABLE() ? TV_PORTABLE_D2_2(name, acc, x, y) : Sleef_##name##d2##acc(x, y))
 #define TV_HALF(x, i) __builtin_shufflevector(x, x, i, i + 1)
 #define TV_JOIN(_0, _1, _2, _3) __builtin_shufflevector(__builtin_shufflevector(_0, _1, 0, 1, 2, 3), \
                                                         __builtin_shufflevector(_2, _3, 0, 1, 2, 3), 0, 1, 2, 3, 4, 5, 6, 7)
@@ -53,21 +90,27 @@ TV_SLEEF_BINARY(TV_DECLARE2)
 #define TV_P2(f, x, y) ({ v8d _x = (x), _y = (y); \
     TV_JOIN(f(TV_HALF(_x, 0), TV_HALF(_y, 0)), f(TV_HALF(_x, 2), TV_HALF(_y, 2)), \
             f(TV_HALF(_x, 4), TV_HALF(_y, 4)), f(TV_HALF(_x, 6), TV_HALF(_y, 6))); })
-#define TV_SCALAR_FN1(name, acc) double tv_scalar_##name(double x) { return Sleef_##name##d2##acc((v2d){x, x})[0]; }
+#define TV_SCALAR_FN1(name, acc) double tv_scalar_##name(double x) { return TV_D2_1(name, acc, ((v2d){x, x}))[0]; }
 #define TV_SCALAR_FN2(name, acc) double tv_scalar_##name(double x, double y) { \
-    return Sleef_##name##d2##acc((v2d){x, x}, (v2d){y, y})[0]; }
-#define TV_BASE1(name, acc, x) TV_P1(Sleef_##name##d2##acc, x)
-#define TV_BASE2(name, acc, x, y) TV_P2(Sleef_##name##d2##acc, x, y)
+    return TV_D2_2(name, acc, ((v2d){x, x}), ((v2d){y, y}))[0]; }
+#define TV_D2_FN1(name, acc) static v2d tv_d2_##name(v2d x) { return TV_D2_1(name, acc, x); }
+#define TV_D2_FN2(name, acc) static v2d tv_d2_##name(v2d x, v2d y) { return TV_D2_2(name, acc, x, y); }
+TV_SLEEF_UNARY(TV_D2_FN1)
+TV_SLEEF_BINARY(TV_D2_FN2)
+#define TV_BASE1(name, acc, x) TV_P1(tv_d2_##name, x)
+#define TV_BASE2(name, acc, x, y) TV_P2(tv_d2_##name, x, y)
 #else
 #define TV_DECLARE1(name, acc) extern double Sleef_##name##acc(double);
 #define TV_DECLARE2(name, acc) extern double Sleef_##name##acc(double, double);
 TV_SLEEF_UNARY(TV_DECLARE1)
 TV_SLEEF_BINARY(TV_DECLARE2)
-#define TV_SCALAR_FN1(name, acc) double tv_scalar_##name(double x) { return Sleef_##name##acc(x); }
-#define TV_SCALAR_FN2(name, acc) double tv_scalar_##name(double x, double y) { return Sleef_##name##acc(x, y); }
-#define TV_BASE1(name, acc, x) ({ v8d _x = (x), _r; for (int _l = 0; _l < 8; ++_l) _r[_l] = Sleef_##name##acc(_x[_l]); _r; })
+#define TV_SCALAR_FN1(name, acc) double tv_scalar_##name(double x) { \
+    return TV_PORTABLE() ? Sleef_cinz_##name##d1##acc##purec(x) : Sleef_##name##acc(x); }
+#define TV_SCALAR_FN2(name, acc) double tv_scalar_##name(double x, double y) { \
+    return TV_PORTABLE() ? Sleef_cinz_##name##d1##acc##purec(x, y) : Sleef_##name##acc(x, y); }
+#define TV_BASE1(name, acc, x) ({ v8d _x = (x), _r; for (int _l = 0; _l < 8; ++_l) _r[_l] = tv_scalar_##name(_x[_l]); _r; })
 #define TV_BASE2(name, acc, x, y) ({ v8d _x = (x), _y = (y), _r; \
-    for (int _l = 0; _l < 8; ++_l) _r[_l] = Sleef_##name##acc(_x[_l], _y[_l]); _r; })
+    for (int _l = 0; _l < 8; ++_l) _r[_l] = tv_scalar_##name(_x[_l], _y[_l]); _r; })
 #endif
 TV_SLEEF_UNARY(TV_SCALAR_FN1)
 TV_SLEEF_BINARY(TV_SCALAR_FN2)
@@ -77,15 +120,22 @@ TV_SLEEF_BINARY(TV_SCALAR_FN2)
 #define TV_AVX512 __attribute__((target("avx512f,avx512dq,fma")))
 // ---- AVX2 + FMA path: SLEEF's AVX2 4-lane functions, two per block, through the trampolines
 // in sleef_trampolines.S (a vector passed by value from this file would not arrive in ymm0).
+// W is 8 or 4 (AVX-512 or AVX2, with FMA), 8p or 4p (their portable forms, see the .S file).
 #define TV_SLEEF_EXTERN1(name, acc) extern void tv_sleef8_##name(const double *, double *); \
-    extern void tv_sleef4_##name(const double *, double *);
+    extern void tv_sleef4_##name(const double *, double *); \
+    extern void tv_sleef8p_##name(const double *, double *); \
+    extern void tv_sleef4p_##name(const double *, double *);
 #define TV_SLEEF_EXTERN2(name, acc) extern void tv_sleef8_##name##2(const double *, const double *, double *); \
-    extern void tv_sleef4_##name##2(const double *, const double *, double *);
+    extern void tv_sleef4_##name##2(const double *, const double *, double *); \
+    extern void tv_sleef8p_##name##2(const double *, const double *, double *); \
+    extern void tv_sleef4p_##name##2(const double *, const double *, double *);
 TV_SLEEF_UNARY(TV_SLEEF_EXTERN1)
 TV_SLEEF_BINARY(TV_SLEEF_EXTERN2)
-#define TV_T1(W, fn, x) ({ v8d _in = (x), _out; tv_sleef##W##_##fn((const double *)&_in, (double *)&_out); _out; })
+#define TV_T1(W, fn, x) ({ v8d _in = (x), _out; \
+    (TV_PORTABLE() ? tv_sleef##W##p_##fn : tv_sleef##W##_##fn)((const double *)&_in, (double *)&_out); _out; })
 #define TV_T2(W, fn, x, y) ({ v8d _in = (x), _in2 = (y), _out; \
-    tv_sleef##W##_##fn##2((const double *)&_in, (const double *)&_in2, (double *)&_out); _out; })
+    (TV_PORTABLE() ? tv_sleef##W##p_##fn##2 : tv_sleef##W##_##fn##2)((const double *)&_in, (const double *)&_in2, \
+                                                                  (double *)&_out); _out; })
 #define TV_FORWARD forward_avx2
 #define TV_REVERSE reverse_avx2
 #define TV_FORWARD_MODE tangent_avx2
@@ -203,14 +253,16 @@ static int tv_lane_isa(void) {
 #if defined(__x86_64__) && defined(__linux__)
 #define TV_LANE1(name, acc) void tv_lane_##name(const void *x, void *y) { \
     switch (tv_lane_isa()) { \
-    case TV_ISA_AVX512: tv_sleef8_##name((const double *)x, (double *)y); return; \
-    case TV_ISA_AVX2: tv_sleef4_##name((const double *)x, (double *)y); return; \
+    case TV_ISA_AVX512: (TV_PORTABLE() ? tv_sleef8p_##name : tv_sleef8_##name)((const double *)x, (double *)y); return; \
+    case TV_ISA_AVX2: (TV_PORTABLE() ? tv_sleef4p_##name : tv_sleef4_##name)((const double *)x, (double *)y); return; \
     default: st((double *)y, TV_BASE1(name, acc, ld((const double *)x))); return; \
     } }
 #define TV_LANE2(name, acc) void tv_lane_##name(const void *x, const void *y, void *z) { \
     switch (tv_lane_isa()) { \
-    case TV_ISA_AVX512: tv_sleef8_##name##2((const double *)x, (const double *)y, (double *)z); return; \
-    case TV_ISA_AVX2: tv_sleef4_##name##2((const double *)x, (const double *)y, (double *)z); return; \
+    case TV_ISA_AVX512: (TV_PORTABLE() ? tv_sleef8p_##name##2 : tv_sleef8_##name##2)( \
+        (const double *)x, (const double *)y, (double *)z); return; \
+    case TV_ISA_AVX2: (TV_PORTABLE() ? tv_sleef4p_##name##2 : tv_sleef4_##name##2)( \
+        (const double *)x, (const double *)y, (double *)z); return; \
     default: st((double *)z, TV_BASE2(name, acc, ld((const double *)x), ld((const double *)y))); return; \
     } }
 #else

@@ -9,6 +9,7 @@
 //   tv_sleef8_<f>2(const double *x, const double *y, double *out) two-argument form
 //   tv_sleef4_<f>(const double *x, double *out)                  two AVX2 calls, 8 lanes
 //   tv_sleef4_<f>2(const double *x, const double *y, double *out)
+//   tv_sleef8p_<f>, tv_sleef4p_<f>(2)                            the same, portable mode
 #include "tapevm_sleef_functions.h"
 
 #if defined(__x86_64__) && defined(__linux__)
@@ -111,6 +112,16 @@
         TV_SLEEF_UNARY(TV_U4)
         TV_SLEEF_BINARY(TV_B8)
         TV_SLEEF_BINARY(TV_B4)
+// Portable mode (tv_math_portable): SLEEF's deterministic routines without FMA, whose bits do
+// not depend on the CPU: AVX-512F without FMA and AVX (no AVX2 or FMA needed).
+#define TV_U8P(name, acc) UNARY8 tv_sleef8p_##name, Sleef_cinz_##name##d8##acc##avx512fnofma ;
+#define TV_U4P(name, acc) UNARY4 tv_sleef4p_##name, Sleef_cinz_##name##d4##acc##avx ;
+#define TV_B8P(name, acc) BINARY8 tv_sleef8p_##name##2, Sleef_cinz_##name##d8##acc##avx512fnofma ;
+#define TV_B4P(name, acc) BINARY4 tv_sleef4p_##name##2, Sleef_cinz_##name##d4##acc##avx ;
+        TV_SLEEF_UNARY(TV_U8P)
+        TV_SLEEF_UNARY(TV_U4P)
+        TV_SLEEF_BINARY(TV_B8P)
+        TV_SLEEF_BINARY(TV_B4P)
 #endif
 
 #if defined(__linux__) && defined(__ELF__)

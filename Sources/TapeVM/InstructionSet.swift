@@ -12,7 +12,8 @@ import CTapeKernels
 ///
 /// Every path gives the reference interpreter's bits (the arithmetic is IEEE with no
 /// contraction, and SLEEF's FMA forms agree with each other), with the exceptions stated in the
-/// README: NaN payloads, and sin/cos lanes next to a huge or NaN lane.
+/// README: NaN payloads, and sin/cos/tan lanes next to a huge or NaN lane (none with
+/// ``portableMath``).
 public enum InstructionSet: String, CaseIterable, Sendable, Hashable, CustomStringConvertible {
     case swift
     case avx2
@@ -39,6 +40,15 @@ public enum InstructionSet: String, CaseIterable, Sendable, Hashable, CustomStri
         }
         return best
     }
+
+    /// Whether SLEEF's math functions (exp, sin, pow, ... on every path and in the reference)
+    /// run SLEEF's deterministic routines, which use no FMA: set by the environment variable
+    /// `TAPEVM_MATH=portable` (read once, at the first math call). Results are then the same bits
+    /// on every x86-64 CPU, with or without AVX, AVX2, FMA or AVX-512. By default (`TAPEVM_MATH`
+    /// unset or `native`) SLEEF picks its fastest routine for the CPU, with FMA where the CPU has
+    /// it, and results may differ in the last place between CPUs with and without FMA. In both
+    /// modes every path agrees with the reference on one CPU.
+    public static var portableMath: Bool { tv_math_portable() != 0 }
 
     /// The fastest path this CPU supports (measured with tapevm-bench on AVX-512 hardware:
     /// AVX-512, then AVX2, then the Swift interpreter).

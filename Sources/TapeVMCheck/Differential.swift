@@ -12,18 +12,22 @@ import TapeVM
 ///   result at the same level (paths must agree with each other bit for bit at every level);
 /// - the parameter gradient summed over the batch, between paths.
 ///
-/// The README's stated exception is honoured and counted, not hidden: SLEEF's vector `sin` and
-/// `cos` switch a whole vector to the wide argument reduction when one lane's argument is not
-/// below 15 in magnitude (or is NaN or infinite), which can move the last bit of the other lanes.
-/// A point whose group of eight lanes (the widest vector; padding lanes of a partial tile hold
-/// zero inputs) has such an argument is *exempt*: it is not compared, and ``Outcome/exemptPoints``
-/// counts it. Every other point of such a tape is compared exactly.
+/// The README's stated exception is honoured and counted, not hidden: SLEEF's vector `sin`,
+/// `cos` and `tan` switch a whole vector to the wide argument reduction when one lane's argument
+/// is not below 15 in magnitude (or is NaN or infinite), which can move the last bit of the other
+/// lanes. A point whose group of eight lanes (the widest vector; padding lanes of a partial tile
+/// hold zero inputs) has such an argument is *exempt*: it is not compared, and
+/// ``Outcome/exemptPoints`` counts it. Every other point of such a tape is compared exactly.
+/// With `TAPEVM_MATH=portable` (``InstructionSet/portableMath``) SLEEF's deterministic routines
+/// reduce each lane on its own, so there is no exception: every point is compared.
 public enum Differential {
-    /// The opcodes whose vector forms couple lanes (the README's Conventions).
-    public static let laneCoupledOpcodes: Set<Opcode> = [.sin, .cos]
+    /// The opcodes whose vector forms couple lanes (the README's Conventions): SLEEF's `xsin_u1`,
+    /// `xcos_u1` and `xtan_u1` test all lanes against TRIGRANGEMAX2 at once (not in SLEEF's
+    /// deterministic build, which portable mode uses).
+    public static var laneCoupledOpcodes: Set<Opcode> { InstructionSet.portableMath ? [] : [.sin, .cos, .tan] }
 
-    /// SLEEF's fast-path bound for `sin`/`cos` (TRIGRANGEMAX2): a vector with a lane at or above
-    /// it takes the slower reduction in every lane.
+    /// SLEEF's fast-path bound for `sin`/`cos`/`tan` (TRIGRANGEMAX2): a vector with a lane at or
+    /// above it takes the slower reduction in every lane.
     static let trigFastRange = 15.0
 
     /// The optimizer levels every check runs: none, the exact passes, all passes, and each pass
@@ -49,7 +53,7 @@ public enum Differential {
         public var runs = 0
         /// Scalar comparisons made.
         public var comparisons = 0
-        /// Points held to no comparison under the stated `sin`/`cos` exception (per program run).
+        /// Points held to no comparison under the stated `sin`/`cos`/`tan` exception (per program run).
         public var exemptPoints = 0
         /// Of those, how many did differ (in any value or gradient): the exception actually seen.
         public var exemptDifferences = 0
@@ -173,11 +177,12 @@ public enum Differential {
         return outcome
     }
 
-    /// Which points fall under the stated `sin`/`cos` exception: those sharing a group of eight
-    /// lanes with a lane (a point, or a zero-input padding lane past the last point) where a
-    /// `sin` or `cos` argument is not below ``trigFastRange`` in magnitude.
+    /// Which points fall under the stated `sin`/`cos`/`tan` exception: those sharing a group of
+    /// eight lanes with a lane (a point, or a zero-input padding lane past the last point) where a
+    /// `sin`, `cos` or `tan` argument is not below ``trigFastRange`` in magnitude.
     static func exemptPoints(_ tape: Tape, inputs: [[Double]], parameters: [Double], count n: Int) -> [Bool] {
-        let coupled = tape.instructions.filter { laneCoupledOpcodes.contains($0.opcode) }
+        let opcodes = laneCoupledOpcodes
+        let coupled = tape.instructions.filter { opcodes.contains($0.opcode) }
         guard !coupled.isEmpty else { return [Bool](repeating: false, count: n) }
         let reference = ReferenceInterpreter(tape)
         func wide(_ point: [Double]) -> Bool {

@@ -48,7 +48,7 @@ public enum DifferentialRun {
         var levelRuns = [String: Int]()
         var clock = ContinuousClock.now
         let start = clock
-        log("differential: \(settings.tapes) tape(s) from seed \(settings.seed) (first \(settings.first)), paths \(paths.map(\.rawValue).joined(separator: ", "))")
+        log("differential: \(settings.tapes) tape(s) from seed \(settings.seed) (first \(settings.first)), paths \(paths.map(\.rawValue).joined(separator: ", ")), math \(InstructionSet.portableMath ? "portable" : "native")")
         for k in settings.first..<(settings.first + settings.tapes) {
             let c = make(settings.seed &+ UInt64(k))
             for ins in c.tape.instructions { opcodeCounts[ins.opcode, default: 0] += 1 }
@@ -74,7 +74,7 @@ public enum DifferentialRun {
         let missing = Opcode.allCases.filter { $0.arity > 0 && opcodeCounts[$0] == nil }
         log("""
             differential: \(settings.tapes) tapes, \(runs) program runs (path × level), \(points) point runs, \
-            \(comparisons) scalar comparisons, \(exempt) point runs exempt under the sin/cos lane coupling (\(exemptDiffering) of them did differ), \
+            \(comparisons) scalar comparisons, \(exempt) point runs exempt under the sin/cos/tan lane coupling (\(exemptDiffering) of them did differ), \
             \(mismatches) mismatching tape(s), \(ContinuousClock.now - start)
               runs per level: \(levelRuns.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
               instructions per opcode: \(opcodeCounts.sorted { $0.key.rawValue < $1.key.rawValue }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))

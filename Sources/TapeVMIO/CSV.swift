@@ -106,7 +106,7 @@ public final class CSVReader {
                 throw FileError(path: path, "line \(lineNumber), column \(column): unterminated quoted field")
             }
             guard fields == fieldCount else {
-                throw FileError(path: path, "line \(lineNumber): \(fields) field(s), but the header has \(fieldCount) (\(columnNames.joined(separator: ",")))")
+                throw FileError(path: path, "line \(lineNumber): \(fields) field(s), but the header has \(fieldCount) (\(excerpt(columnNames.joined(separator: ","), limit: 80)))")
             }
             row += 1
         }
@@ -216,10 +216,10 @@ public final class CSVReader {
     private func number(_ field: UnsafeBufferPointer<UInt8>, column k: Int) throws(FileError) -> Double {
         if let x = CSVReader.parseNumber(field) { return x }
         let text = String(decoding: field, as: UTF8.self)
-        let place = "line \(lineNumber), column \(k + 1) (\(columnNames[k]))"
+        let place = "line \(lineNumber), column \(k + 1) (\(excerpt(columnNames[k])))"
         if field.isEmpty { throw FileError(path: path, "\(place): empty field, expected a number") }
-        if CSVReader.isDecimal(field) { throw FileError(path: path, "\(place): '\(text)' is out of range for a double") }
-        throw FileError(path: path, "\(place): '\(text)' is not a number")
+        if CSVReader.isDecimal(field) { throw FileError(path: path, "\(place): '\(excerpt(text))' is out of range for a double") }
+        throw FileError(path: path, "\(place): '\(excerpt(text))' is not a number")
     }
 
     /// Whether the bytes are plain decimal syntax: an optional sign, then a digit or `.`, then

@@ -118,7 +118,7 @@ private struct DictionaryParser {
             case ("fortran_order", .bool(let b)): fortran = b
             case ("shape", .tuple(let t)): shape = t
             case ("descr", _), ("fortran_order", _), ("shape", _):
-                throw NPYError("header dictionary: '\(key)' has a value of the wrong type")
+                throw NPYError("header dictionary: '\(excerpt(key))' has a value of the wrong type")
             default: break
             }
             skipSpace()
@@ -187,7 +187,7 @@ private struct DictionaryParser {
             i += word.utf8.count
             return .bool(b)
         }
-        throw NPYError("header dictionary: unexpected '\(Character(Unicode.Scalar(c)))' at byte \(i)")
+        throw NPYError("header dictionary: unexpected '\(excerpt(byte: c))' at byte \(i)")
     }
 }
 
@@ -344,8 +344,7 @@ public final class NPYReader {
         }
         guard header.descr == "<f8" || header.descr == ">f8" else {
             // The descr is the file's bytes: escaped and shortened, so the error stays one line.
-            let shown = String(header.descr.unicodeScalars.prefix(40).map { $0.escaped(asASCII: true) }.joined())
-            throw FileError(path: path, "unsupported element type '\(shown)\(header.descr.unicodeScalars.count > 40 ? "…" : "")': only 64-bit floats ('<f8', '>f8') are read")
+            throw FileError(path: path, "unsupported element type '\(excerpt(header.descr))': only 64-bit floats ('<f8', '>f8') are read")
         }
     }
 

@@ -12,7 +12,8 @@ import Foundation
 //   tapevm-check differential [--tapes N] [--seed S] [--first K]
 //                                          random tapes on every path and optimizer level against
 //                                          the reference; exit 1 on a mismatch
-//   tapevm-check scale N                   time and peak memory of build, text, parse, plan, run for
+//   tapevm-check scale N [POINTS]          time and peak memory of build, text, parse, plan, run (on
+//                                          POINTS points, 4096 by default) for
 //                                          a random tape of N instructions (one size per process)
 //   tapevm-check seeds DIRECTORY           writes the initial seed corpus (one directory per target)
 //   tapevm-check targets                   the fuzz targets' names
@@ -23,7 +24,7 @@ func usage() -> Never {
     warn("""
         usage: tapevm-check replay TARGET PATH...
                tapevm-check differential [--tapes N] [--seed S] [--first K]
-               tapevm-check scale INSTRUCTIONS
+               tapevm-check scale INSTRUCTIONS [POINTS]
                tapevm-check seeds DIRECTORY
                tapevm-check targets
         targets: \(FuzzTarget.allCases.map(\.rawValue).joined(separator: ", "))
@@ -63,8 +64,10 @@ struct CheckCommand {
             }
 
         case "scale":
-            guard arguments.count == 3, let n = Int(arguments[2]), n > 0 else { usage() }
-            do { try Scale.run(instructions: n) { print($0) } } catch {
+            guard arguments.count == 3 || arguments.count == 4, let n = Int(arguments[2]), n > 0 else { usage() }
+            let points = arguments.count == 4 ? Int(arguments[3]) : 4096
+            guard let points, points > 0 else { usage() }
+            do { try Scale.run(instructions: n, points: points) { print($0) } } catch {
                 warn("tapevm-check: \(error)\n")
                 exit(1)
             }
@@ -89,7 +92,8 @@ struct CheckCommand {
                 }
                 i += 2
             }
-            let ok = DifferentialRun.run(settings) { print($0) }
+            // Flushed per line: progress shows when stdout is a file.
+            let ok = DifferentialRun.run(settings) { print($0); fflush(nil) }
             exit(ok ? 0 : 1)
 
         case "fuzz":

@@ -57,6 +57,9 @@ func warnAboutRequestedInstructionSet(_ options: ExecutionOptions) {
     if let requested = environment("TAPEVM_ISA"), requested != options.instructionSet.rawValue {
         printError("warning: TAPEVM_ISA=\(requested) is not a code path this CPU supports (\(InstructionSet.supported.map(\.rawValue).joined(separator: ", "))); using \(options.instructionSet)")
     }
+    if let mode = environment("TAPEVM_MATH"), !["", "native", "portable"].contains(mode) {
+        printError("warning: TAPEVM_MATH=\(mode) is not a math mode (native, portable); using native")
+    }
 }
 
 /// The summary lines for threads and the CPU path the program runs (the library's word for it).

@@ -18,11 +18,15 @@ let tapevmPath: String? = {
 
 struct Run { var status: Int32; var stdout: String; var stderr: String }
 
-/// Runs the built `tapevm` with `arguments` (in `directory`, if given).
-func tapevm(_ arguments: [String], in directory: String? = nil) throws -> Run {
+/// Runs the built `tapevm` with `arguments` (in `directory`, if given; with `environment` added
+/// to this process's environment).
+func tapevm(_ arguments: [String], in directory: String? = nil, environment: [String: String] = [:]) throws -> Run {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: tapevmPath!)
     process.arguments = arguments
+    if !environment.isEmpty {
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    }
     if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
     let out = Pipe(), err = Pipe()
     process.standardOutput = out

@@ -27,6 +27,30 @@ import TapeVM
         }
     }
 
+    /// The limit is exact wherever the nesting starts: `maximumNesting` unfinished constructs
+    /// parse, one more is an error — a body's opening `(` (read apart from the others, to tell a
+    /// tuple) and a body's `let` count like any other.
+    @Test func nestingLimitIsExact() {
+        let limit = ExpressionError.maximumNesting
+        func parens(_ n: Int, after prefix: String = "") -> String {
+            "f(x) = " + prefix + String(repeating: "(", count: n) + "x" + String(repeating: ")", count: n)
+        }
+        let cases: [(text: (Int) -> String, atLimit: Int)] = [
+            ({ parens($0) }, limit),                                    // body starts with `(`
+            ({ parens($0 - 1, after: "1 + ") }, limit),                 // `1 + _` is one
+            ({ parens($0 - 1, after: "let a = ") + " in a" }, limit),   // a body's `let` is one
+            ({ "f(x) = (1, " + String(repeating: "(", count: $0 - 1) + "x" + String(repeating: ")", count: $0 - 1) + ")" }, limit),
+            ({ "f(x) = " + String(repeating: "-", count: $0) + "x" }, limit),
+            ({ "f(x) = " + String(repeating: "sin(", count: $0) + "x" + String(repeating: ")", count: $0) }, limit),
+        ]
+        for (text, atLimit) in cases {
+            #expect(throws: Never.self, "\(text(atLimit).prefix(24))") { _ = try Tape(expression: text(atLimit)) }
+            #expect("\(text(atLimit + 1).prefix(24))") {
+                _ = try Tape(expression: text(atLimit + 1))
+            } throws: { ($0 as? ExpressionError)?.kind == .nestingTooDeep }
+        }
+    }
+
     @Test func exponentsBeyondTheLimit() throws {
         let k = TapeLimits.maximumExponent + 1
         // `x^k` beyond the limit is `pow` (the language's rule for other exponents), not an error.

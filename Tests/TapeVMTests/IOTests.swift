@@ -10,7 +10,7 @@ import Darwin
 
 /// A fresh path in the temporary directory.
 private func temporaryPath(_ name: String) -> String {
-    let dir = String(cString: getenv("TMPDIR") ?? strdup("/tmp"))
+    let dir = getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
     return "\(dir)/tapevm-iotests-\(getpid())-\(UInt32.random(in: 0...UInt32.max))-\(name)"
 }
 

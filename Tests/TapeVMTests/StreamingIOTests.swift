@@ -9,7 +9,7 @@ import Darwin
 
 /// A fresh path in the temporary directory.
 private func temporaryPath(_ name: String) -> String {
-    let dir = String(cString: getenv("TMPDIR") ?? strdup("/tmp"))
+    let dir = getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
     return "\(dir)/tapevm-streamingtests-\(getpid())-\(UInt32.random(in: 0...UInt32.max))-\(name)"
 }
 
@@ -82,6 +82,19 @@ private func fileErrorMessage(_ body: () throws -> Void) -> String? {
         writeText("\n\n", to: path)
         #expect(fileErrorMessage { _ = try CSVReader(path: path) } == "empty file: expected a header row of column names")
         #expect(fileErrorMessage { _ = try CSVReader(path: temporaryPath("missing.csv")) }?.hasPrefix("cannot open for reading") == true)
+    }
+
+    /// Text quoted from the file (a column name, a field) is escaped and cut at 40 characters,
+    /// so an error stays one short line whatever the file holds.
+    @Test func quotedTextIsEscapedAndShortened() throws {
+        let path = temporaryPath("hostile.csv")
+        defer { unlink(path) }
+        let long = String(repeating: "9", count: 500)
+        writeText("\"a\u{0B}b\u{2028}c\",é\ny\rz,\(long)x\n", to: path)
+        #expect(fileErrorMessage { _ = try CSVReader(path: path).read(columns: [0], rows: 10) }
+                == "line 2, column 1 (a\\u{0B}b\\u{2028}c): 'y\\rz' is not a number")
+        #expect(fileErrorMessage { _ = try CSVReader(path: path).read(columns: [1], rows: 10) }
+                == "line 2, column 2 (é): '\(String(repeating: "9", count: 40))…' is not a number")
     }
 }
 

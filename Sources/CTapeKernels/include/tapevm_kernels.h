@@ -60,6 +60,16 @@ typedef enum {
 int tv_isa_supported(int isa);
 /// The fastest path this CPU can run.
 int tv_isa_best(void);
+/// 1 when SLEEF's functions run in portable mode, else 0; read once from the environment
+/// variable `TAPEVM_MATH` (`portable`; unset, empty or `native` for the default). In portable mode
+/// every form of every SLEEF function below (the reference, every lane width, every path) runs
+/// SLEEF's deterministic routine without FMA (`Sleef_cinz_*`), so results are the same bits on
+/// every x86-64 CPU, SSE2 to AVX-512; by default they run SLEEF's fastest routine for the CPU,
+/// which uses FMA where the CPU has it and so may differ in the last place between CPUs with and
+/// without FMA (every path still agrees with the reference on one CPU, in either mode).
+int tv_math_portable(void);
+/// 1 when `TAPEVM_MATH` is set to something other than the names above (it is then ignored).
+int tv_math_unrecognized(void);
 /// The mnemonic of an opcode number, or NULL when out of range.
 const char *tv_opcode_name(int op);
 
@@ -85,8 +95,8 @@ int tv_cpu_count(void);
 
 /// SLEEF's functions, one pair per entry of tapevm_sleef_functions.h:
 /// - `double tv_scalar_<name>(double x [, double y])`: the scalar form, computed by the same SLEEF
-///   routine (2-lane, FMA where the CPU has it) as the vector forms, so the reference agrees bit
-///   for bit with every path;
+///   routine (2-lane, FMA where the CPU has it, or the portable one, see tv_math_portable) as the
+///   vector forms, so the reference agrees bit for bit with every path;
 /// - `void tv_lane_<name>(const void *x, [const void *y,] void *out)`: 8 lanes, memory to memory,
 ///   at the widest vector width this CPU has (one AVX-512 call, two AVX2 calls, or four 2-lane
 ///   calls), chosen once: the math of the Swift interpreter's SIMD8<Double> lane (Swift, built for

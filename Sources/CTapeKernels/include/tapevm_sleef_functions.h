@@ -1,6 +1,8 @@
 // The SLEEF functions the opcode rules call, as X-macros: X(name, accuracy suffix). One line per
 // function gives its scalar reference form (tv_scalar_<name>), its 8-lane form for the Swift
-// interpreter (tv_lane_<name>), and its AVX2 and AVX-512 trampolines (sleef_trampolines.S).
+// interpreter (tv_lane_<name>), and its AVX2 and AVX-512 trampolines (sleef_trampolines.S),
+// each in two math modes (tv_math_portable): SLEEF's dispatched routines (FMA where the CPU has
+// it), and SLEEF's deterministic `Sleef_cinz_` routines (no FMA, the same bits on every CPU).
 // Included by C, by Swift (through tapevm_kernels.h) and by the assembler (through the C preprocessor).
 #ifndef TAPEVM_SLEEF_FUNCTIONS_H
 #define TAPEVM_SLEEF_FUNCTIONS_H

@@ -25,6 +25,10 @@ struct ExpressionParser {
     /// `let` bindings in scope, innermost last.
     private var bindings: [(name: String, register: Register)] = []
     private var definitionNames: Set<String> = []
+    /// Constructs left unfinished around the expression being parsed, outside its own stack: the
+    /// `(` that opens a body (read apart, to tell a tuple from an expression) or a body's `let`.
+    /// They count toward ``ExpressionError/maximumNesting`` like those on the stack.
+    private var enclosing = 0
 
     /// Tokenizes `source`.
     init(_ source: String) throws(ExpressionError) {
@@ -188,11 +192,11 @@ struct ExpressionParser {
             skipNewlines()
             let open = position
             advance()
-            let first = try parseExpression()
+            let first = try parseExpression(enclosing: 1)
             if try consume(.comma) {
                 results = [first]
                 repeat {
-                    results.append(try parseExpression())
+                    results.append(try parseExpression(enclosing: 1))
                 } while try consume(.comma)
                 try expect(.rightParen, "an operator, ',' or ')'")
                 if let (_, next) = peekOperator() { throw misplacedTuple(at: open, before: next) }
@@ -215,7 +219,7 @@ struct ExpressionParser {
         var count = 0
         repeat {
             let name = try parseBindingName()
-            bindings.append((name, try parseExpression()))
+            bindings.append((name, try parseExpression(enclosing: 1)))
             count += 1
         } while try consume(.comma)
         try expect(.keywordIn, "an operator, ',' or 'in'")
@@ -283,7 +287,9 @@ struct ExpressionParser {
     /// until a number or name completes one) and extending it (an operator that binds tightly
     /// enough for the innermost pending construct starts a new one; otherwise that construct is
     /// completed with the operand). It ends when nothing is pending and no operator follows.
-    private mutating func parseExpression(after start: Register? = nil) throws(ExpressionError) -> Register {
+    /// `enclosing` constructs are unfinished around it (see ``enclosing``).
+    private mutating func parseExpression(after start: Register? = nil, enclosing: Int = 0) throws(ExpressionError) -> Register {
+        self.enclosing = enclosing
         var stack: [Pending] = []
         var operand = start
         // The comparison operator that produced `operand`, to reject `a < b < c`.
@@ -392,7 +398,7 @@ struct ExpressionParser {
     }
 
     private func push(_ pending: Pending, onto stack: inout [Pending]) throws(ExpressionError) {
-        guard stack.count < ExpressionError.maximumNesting else { throw nestingTooDeep() }
+        guard enclosing + stack.count < ExpressionError.maximumNesting else { throw nestingTooDeep() }
         stack.append(pending)
     }
 
