@@ -37,6 +37,24 @@ struct GridCLITests {
 
     /// The example: a (101, 51, 11, 4) array of f and its gradient, row-major over the
     /// --grid flags, equal to the formulas (to a few ulps: SLEEF's exp against the C library's).
+    /// The largest difference between an array over `Self.axes` (x = -1:1:101, y = -1:1:51,
+    /// z = 0:1:11, row-major, its columns last) and `want(x, y, z, exp(-z²))` at each point.
+    static func largestDifference(_ data: [Double], _ want: (Double, Double, Double, Double) -> [Double]) -> Double {
+        var worst = 0.0
+        var base = 0
+        for i in 0..<101 {
+            for j in 0..<51 {
+                for k in 0..<11 {
+                    let (x, y, z) = (Double(i - 50) / 50, Double(j - 25) / 25, Double(k) / 10)
+                    let row = want(x, y, z, exp(-z * z))
+                    for (c, w) in row.enumerated() { worst = max(worst, abs(data[base + c] - w)) }
+                    base += row.count
+                }
+            }
+        }
+        return base == data.count ? worst : .infinity
+    }
+
     @Test func threeAxisGridWritesTheArrayItDescribes() throws {
         let dir = try scratchDirectory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -47,19 +65,7 @@ struct GridCLITests {
         #expect(r.stdout.contains("f.npy: float64 array (101, 51, 11, 4) of f, df/dx, df/dy, df/dz"))
         let npy = try NPYReader(path: dir + "/f.npy")
         #expect(npy.header.shape == [101, 51, 11, 4])
-        let data = try npy.readAll()
-        var worst = 0.0
-        for i in 0..<101 {
-            for j in 0..<51 {
-                for k in 0..<11 {
-                    let (x, y, z) = (Double(i - 50) / 50, Double(j - 25) / 25, Double(k) / 10)
-                    let e = exp(-z * z)
-                    let want = [x * y * e, y * e, x * e, -2 * z * x * y * e]
-                    let base = 4 * ((i * 51 + j) * 11 + k)
-                    for c in 0..<4 { worst = max(worst, abs(data[base + c] - want[c])) }
-                }
-            }
-        }
+        let worst = Self.largestDifference(try npy.readAll()) { x, y, z, e in [x * y * e, y * e, x * e, -2 * z * x * y * e] }
         #expect(worst < 1e-14, "largest difference \(worst)")
         let sidecar = try json(dir + "/f.npy.json")
         #expect(sidecar["columns"] as? [String] == ["f", "df/dx", "df/dy", "df/dz"])
@@ -309,19 +315,9 @@ struct GridCLITests {
                 == ["f", "df/dx", "df/dy", "df/dz", "d2f/dx2", "d2f/dxdy", "d2f/dxdz", "d2f/dy2", "d2f/dydz", "d2f/dz2"])
         let b = try NPYReader(path: dir + "/g.npy")
         #expect(b.header.shape == [101, 51, 11, 10])
-        let data = try b.readAll()
-        var worst = 0.0
-        for i in 0..<101 {
-            for j in 0..<51 {
-                for k in 0..<11 {
-                    let (x, y, z) = (Double(i - 50) / 50, Double(j - 25) / 25, Double(k) / 10)
-                    let e = exp(-z * z)
-                    let want = [x * y * e, y * e, x * e, -2 * z * x * y * e,
-                                0, e, -2 * z * y * e, 0, -2 * z * x * e, x * y * (4 * z * z - 2) * e]
-                    let base = 10 * ((i * 51 + j) * 11 + k)
-                    for c in 0..<10 { worst = max(worst, abs(data[base + c] - want[c])) }
-                }
-            }
+        let worst = Self.largestDifference(try b.readAll()) { x, y, z, e in
+            [x * y * e, y * e, x * e, -2 * z * x * y * e,
+             0, e, -2 * z * y * e, 0, -2 * z * x * e, x * y * (4 * z * z - 2) * e]
         }
         #expect(worst < 1e-14, "largest difference \(worst)")
 
