@@ -4,6 +4,7 @@
 //   TV_FLAGS                    the flag word (bit 0: operand a, bit 1: b, bit 2: c)
 //   TV_FLAG_A, TV_FLAG_B, TV_FLAG_C  the names the cases read the three flags by
 //   TV_CASES                    the generated cases to include, as a string
+// and it undefines them again at the end.
 switch ((TV_FLAGS) & 7) {
 case 0: { enum { TV_FLAG_A = 0, TV_FLAG_B = 0, TV_FLAG_C = 0 }; switch ((tv_opcode)in.op) {
 #include TV_CASES
@@ -30,3 +31,8 @@ default: { enum { TV_FLAG_A = 1, TV_FLAG_B = 1, TV_FLAG_C = 1 }; switch ((tv_opc
 #include TV_CASES
     default: break; } } break;
 }
+#undef TV_FLAGS
+#undef TV_FLAG_A
+#undef TV_FLAG_B
+#undef TV_FLAG_C
+#undef TV_CASES

@@ -12,16 +12,20 @@
 
 #define TV_BLOCKS(i, n) for (long i = 0; i < (n); i += 8)
 #define PLANE(table, r) ((table)[(r)])
+/// The planes of an instruction's result and operands in the table T, named by prefix P
+/// (`py, pa, pb, pc` for values, `ty, ta, tb, tc` for tangents).
+#define TV_PLANES(T, P, in) \
+    double *P##y = PLANE(T, (in).dst); \
+    const double *P##a = PLANE(T, (in).a); \
+    const double *P##b = PLANE(T, (in).b); \
+    const double *P##c = PLANE(T, (in).c)
 
 // Every block of every operand is loaded before the block of the result is stored, so the
 // result may share a plane with an operand.
 static TV_TARGET void TV_FORWARD(const tv_instr *code, long count, double *const *V, long tile) {
     for (long k = 0; k < count; ++k) {
         const tv_instr in = code[k];
-        double *py = PLANE(V, in.dst);
-        const double *pa = PLANE(V, in.a);
-        const double *pb = PLANE(V, in.b);
-        const double *pc = PLANE(V, in.c);
+        TV_PLANES(V, p, in);
         switch ((tv_opcode)in.op) {
 #include "generated/forward_cases.h"
         default: break;
@@ -59,11 +63,6 @@ static TV_TARGET void TV_REVERSE(const tv_rinstr *code, long count, double *cons
 #define TV_FLAG_C first_dc
 #define TV_CASES "generated/reverse_cases.h"
 #include "flag_switch.h"
-#undef TV_FLAGS
-#undef TV_FLAG_A
-#undef TV_FLAG_B
-#undef TV_FLAG_C
-#undef TV_CASES
     }
 }
 
@@ -73,14 +72,8 @@ static TV_TARGET void TV_REVERSE(const tv_rinstr *code, long count, double *cons
 static TV_TARGET void TV_FORWARD_MODE(const tv_instr *code, long count, double *const *V, double *const *T, long tile) {
     for (long k = 0; k < count; ++k) {
         const tv_instr in = code[k];
-        double *py = PLANE(V, in.dst);
-        const double *pa = PLANE(V, in.a);
-        const double *pb = PLANE(V, in.b);
-        const double *pc = PLANE(V, in.c);
-        double *ty = PLANE(T, in.dst);
-        const double *ta = PLANE(T, in.a);
-        const double *tb = PLANE(T, in.b);
-        const double *tc = PLANE(T, in.c);
+        TV_PLANES(V, p, in);
+        TV_PLANES(T, t, in);
         (void)ty; (void)ta; (void)tb; (void)tc;
         // The active-operand flags as compile-time constants, as the first-contribution flags above.
         if ((in.active & 7) == 0) {
@@ -96,14 +89,10 @@ static TV_TARGET void TV_FORWARD_MODE(const tv_instr *code, long count, double *
 #define TV_FLAG_C active_c
 #define TV_CASES "generated/tangent_cases.h"
 #include "flag_switch.h"
-#undef TV_FLAGS
-#undef TV_FLAG_A
-#undef TV_FLAG_B
-#undef TV_FLAG_C
-#undef TV_CASES
     }
 }
 
 #undef ACC
 #undef PLANE
+#undef TV_PLANES
 #undef TV_BLOCKS
