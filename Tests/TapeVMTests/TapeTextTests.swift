@@ -267,6 +267,21 @@ import Testing
         #expect(version.description == "1:8: error: unsupported tape version 2, this build reads 1\ntapevm 2\n       ^")
     }
 
+    /// A long line shows a window of `sourceExcerptWidth` characters around the column, with
+    /// the caret still under the offending character; short lines are shown whole.
+    @Test func longLinesShowAWindowAroundTheColumn() throws {
+        let long = "f(x) = " + String(repeating: "x + ", count: 500) + "$ + x"
+        let column = long.count - 4   // the '$'
+        let error = ExpressionError(.unexpectedCharacter, "unexpected character '$'", line: 1, column: column, sourceLine: long)
+        let lines = error.description.split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(lines.count == 3)
+        #expect(lines[1].count <= sourceExcerptWidth + 2 && lines[1].hasPrefix("…"))
+        let caret = lines[2].count - 1
+        #expect(lines[2].last == "^" && Array(lines[1])[caret] == "$", "\(error.description)")
+        let start = ExpressionError(.unexpectedCharacter, "x", line: 1, column: 3, sourceLine: long).description
+        #expect(start.split(separator: "\n")[1].hasSuffix("…") && start.hasSuffix("\n  ^"))
+    }
+
     @Test func neverTrapsOnMangledText() throws {
         let b = TapeBuilder()
         let x = b.input("x"), w = b.parameter("w")
