@@ -26,6 +26,10 @@ typedef double v2d __attribute__((vector_size(16)));
 /// The magnitude of x with the sign bit of s.
 #define vcopysign(x, s) ((v8d)(((v8l)vabs(x)) | ((v8l)(s) & ~(v8l){TV_MAGNITUDE_BITS, TV_MAGNITUDE_BITS, \
     TV_MAGNITUDE_BITS, TV_MAGNITUDE_BITS, TV_MAGNITUDE_BITS, TV_MAGNITUDE_BITS, TV_MAGNITUDE_BITS, TV_MAGNITUDE_BITS})))
+/// Lanes i and i+1 of an 8-lane vector, and four 2-lane vectors joined into one.
+#define TV_HALF(x, i) __builtin_shufflevector(x, x, i, i + 1)
+#define TV_JOIN(_0, _1, _2, _3) __builtin_shufflevector(__builtin_shufflevector(_0, _1, 0, 1, 2, 3), \
+                                                        __builtin_shufflevector(_2, _3, 0, 1, 2, 3), 0, 1, 2, 3, 4, 5, 6, 7)
 #define vsqrt(x) __builtin_elementwise_sqrt(x)
 #define vfloor(x) __builtin_elementwise_floor(x)
 #define vceil(x) __builtin_elementwise_ceil(x)
@@ -35,6 +39,22 @@ typedef double v2d __attribute__((vector_size(16)));
     v8d _r = splat(1.0), _b = (x); \
     while (_m > 0) { if (_m & 1u) _r = _r * _b; _b = _b * _b; _m >>= 1; } \
     _n < 0 ? splat(1.0) / _r : _r; })
+
+typedef double v2du __attribute__((vector_size(16), aligned(8)));
+/// Stores v in four 16-byte pieces (volatile: not merged into one wide store), so that each of the
+/// Swift caller's 16-byte loads is forwarded from one store.
+#define TV_STORE_PIECES(p, v) do { v8d _v = (v); volatile v2du *_p = (volatile v2du *)(p); \
+        _p[0] = TV_HALF(_v, 0); _p[1] = TV_HALF(_v, 2); _p[2] = TV_HALF(_v, 4); _p[3] = TV_HALF(_v, 6); } while (0)
+/// The register form (tv_lane1_fn) of the generated lane function `name` of path W, for the
+/// Swift interpreter's table (tv_lanes).
+#define TV_LANE_REGISTER_FORM(name, W) \
+    static TV_TARGET void tv_lane_##name##_##W##_r(v2d x0, v2d x1, v2d x2, v2d x3, double *out) { \
+        const v8d _x = TV_JOIN(x0, x1, x2, x3); v8d _y; \
+        tv_lane_##name##_##W((const double *)&_x, (double *)&_y); \
+        TV_STORE_PIECES(out, _y); }
+#define TV_LANE_REGISTER_FORM_avx2(name) TV_LANE_REGISTER_FORM(name, avx2)
+#define TV_LANE_REGISTER_FORM_avx512(name) TV_LANE_REGISTER_FORM(name, avx512)
+#define TV_LANE_REGISTER_FORM_base(name) TV_LANE_REGISTER_FORM(name, base)
 
 // ---- Math mode (tv_math_portable): TAPEVM_MATH read once. 0 native, 1 portable, 2 unrecognized
 // (native). Every SLEEF call below picks its routine by it: one predictable branch per 8 lanes.
@@ -83,9 +103,6 @@ TV_SLEEF_BINARY(TV_DECLARE2)
 /// The 2-lane routine of the current math mode.
 #define TV_D2_1(name, acc, x) (TV_PORTABLE() ? TV_PORTABLE_D2_1(name, acc, x) : Sleef_##name##d2##acc(x))
 #define TV_D2_2(name, acc, x, y) (TV_PORTABLE() ? TV_PORTABLE_D2_2(name, acc, x, y) : Sleef_##name##d2##acc(x, y))
-#define TV_HALF(x, i) __builtin_shufflevector(x, x, i, i + 1)
-#define TV_JOIN(_0, _1, _2, _3) __builtin_shufflevector(__builtin_shufflevector(_0, _1, 0, 1, 2, 3), \
-                                                        __builtin_shufflevector(_2, _3, 0, 1, 2, 3), 0, 1, 2, 3, 4, 5, 6, 7)
 #define TV_P1(f, x) ({ v8d _x = (x); TV_JOIN(f(TV_HALF(_x, 0)), f(TV_HALF(_x, 2)), f(TV_HALF(_x, 4)), f(TV_HALF(_x, 6))); })
 #define TV_P2(f, x, y) ({ v8d _x = (x), _y = (y); \
     TV_JOIN(f(TV_HALF(_x, 0), TV_HALF(_y, 0)), f(TV_HALF(_x, 2), TV_HALF(_y, 2)), \
@@ -131,6 +148,17 @@ TV_SLEEF_BINARY(TV_SCALAR_FN2)
     extern void tv_sleef4p_##name##2(const double *, const double *, double *);
 TV_SLEEF_UNARY(TV_SLEEF_EXTERN1)
 TV_SLEEF_BINARY(TV_SLEEF_EXTERN2)
+// Their register forms for the Swift interpreter's table (tv_lane1_fn, tv_lane2_fn).
+#define TV_SLEEF_EXTERN_R1(name, acc) extern void tv_sleef8r_##name(v2d, v2d, v2d, v2d, double *); \
+    extern void tv_sleef4r_##name(v2d, v2d, v2d, v2d, double *); \
+    extern void tv_sleef8pr_##name(v2d, v2d, v2d, v2d, double *); \
+    extern void tv_sleef4pr_##name(v2d, v2d, v2d, v2d, double *);
+#define TV_SLEEF_EXTERN_R2(name, acc) extern void tv_sleef8r_##name(v2d, v2d, v2d, v2d, v2d, v2d, v2d, v2d, double *); \
+    extern void tv_sleef4r_##name(v2d, v2d, v2d, v2d, v2d, v2d, v2d, v2d, double *); \
+    extern void tv_sleef8pr_##name(v2d, v2d, v2d, v2d, v2d, v2d, v2d, v2d, double *); \
+    extern void tv_sleef4pr_##name(v2d, v2d, v2d, v2d, v2d, v2d, v2d, v2d, double *);
+TV_SLEEF_UNARY(TV_SLEEF_EXTERN_R1)
+TV_SLEEF_BINARY(TV_SLEEF_EXTERN_R2)
 #define TV_T1(W, fn, x) ({ v8d _in = (x), _out; \
     (TV_PORTABLE() ? tv_sleef##W##p_##fn : tv_sleef##W##_##fn)((const double *)&_in, (double *)&_out); _out; })
 #define TV_T2(W, fn, x, y) ({ v8d _in = (x), _in2 = (y), _out; \
@@ -145,6 +173,7 @@ TV_SLEEF_BINARY(TV_SLEEF_EXTERN2)
 #define TV_LANE_FUNCTION(name) static TV_TARGET void tv_lane_##name##_avx2(const double *px, double *py)
 #include "generated/lane_functions.h"
 #undef TV_LANE_FUNCTION
+TV_LANE_FUNCTIONS(TV_LANE_REGISTER_FORM_avx2)
 #define LANEFN(name, x) ({ v8d _li = (x), _lo; tv_lane_##name##_avx2((const double *)&_li, (double *)&_lo); _lo; })
 #include "sweep_template.h"
 #undef LANEFN
@@ -165,6 +194,7 @@ TV_SLEEF_BINARY(TV_SLEEF_EXTERN2)
 #define TV_LANE_FUNCTION(name) static TV_TARGET void tv_lane_##name##_avx512(const double *px, double *py)
 #include "generated/lane_functions.h"
 #undef TV_LANE_FUNCTION
+TV_LANE_FUNCTIONS(TV_LANE_REGISTER_FORM_avx512)
 #define LANEFN(name, x) ({ v8d _li = (x), _lo; tv_lane_##name##_avx512((const double *)&_li, (double *)&_lo); _lo; })
 #include "sweep_template.h"
 #undef LANEFN
@@ -238,41 +268,29 @@ int tv_reverse(int isa, const tv_rinstr *code, long count, double *const *values
     }
 }
 
-// ---- Lane functions for the Swift interpreter: 8 lanes, memory to memory, at the widest SLEEF
-// width this CPU has (AVX-512: one d8 call; AVX2: two d4 calls; else four d2 calls), chosen once.
-static int tv_lane_isa(void) {
-    static int isa = -1;
-    int i = __atomic_load_n(&isa, __ATOMIC_RELAXED);
-    if (i < 0) {
-        i = tv_isa_best();
-        __atomic_store_n(&isa, i, __ATOMIC_RELAXED);
-    }
-    return i;
-}
+// ---- Lane functions for the Swift interpreter (tv_lanes, tapevm_kernels.h): 8 lanes in four
+// 2-lane registers, the result stored in 16-byte pieces, at the widest SLEEF width this CPU has
+// (AVX-512: one d8 call; AVX2: two d4 calls; else four d2 calls), resolved once into the table.
+#define TV_LANE_D2_1(name, acc) static void tv_lane_##name##_d2(v2d x0, v2d x1, v2d x2, v2d x3, double *out) { \
+    TV_STORE_PIECES(out, TV_BASE1(name, acc, TV_JOIN(x0, x1, x2, x3))); }
+#define TV_LANE_D2_2(name, acc) static void tv_lane_##name##_d2(v2d x0, v2d x1, v2d x2, v2d x3, \
+                                                            v2d y0, v2d y1, v2d y2, v2d y3, double *out) { \
+    TV_STORE_PIECES(out, TV_BASE2(name, acc, TV_JOIN(x0, x1, x2, x3), TV_JOIN(y0, y1, y2, y3))); }
+TV_SLEEF_UNARY(TV_LANE_D2_1)
+TV_SLEEF_BINARY(TV_LANE_D2_2)
 
-#if defined(__x86_64__) && defined(__linux__)
-#define TV_LANE1(name, acc) void tv_lane_##name(const void *x, void *y) { \
-    switch (tv_lane_isa()) { \
-    case TV_ISA_AVX512: (TV_PORTABLE() ? tv_sleef8p_##name : tv_sleef8_##name)((const double *)x, (double *)y); return; \
-    case TV_ISA_AVX2: (TV_PORTABLE() ? tv_sleef4p_##name : tv_sleef4_##name)((const double *)x, (double *)y); return; \
-    default: st((double *)y, TV_BASE1(name, acc, ld((const double *)x))); return; \
-    } }
-#define TV_LANE2(name, acc) void tv_lane_##name(const void *x, const void *y, void *z) { \
-    switch (tv_lane_isa()) { \
-    case TV_ISA_AVX512: (TV_PORTABLE() ? tv_sleef8p_##name##2 : tv_sleef8_##name##2)( \
-        (const double *)x, (const double *)y, (double *)z); return; \
-    case TV_ISA_AVX2: (TV_PORTABLE() ? tv_sleef4p_##name##2 : tv_sleef4_##name##2)( \
-        (const double *)x, (const double *)y, (double *)z); return; \
-    default: st((double *)z, TV_BASE2(name, acc, ld((const double *)x), ld((const double *)y))); return; \
-    } }
-#else
-#define TV_LANE1(name, acc) void tv_lane_##name(const void *x, void *y) { \
-    (void)tv_lane_isa; st((double *)y, TV_BASE1(name, acc, ld((const double *)x))); }
-#define TV_LANE2(name, acc) void tv_lane_##name(const void *x, const void *y, void *z) { \
-    st((double *)z, TV_BASE2(name, acc, ld((const double *)x), ld((const double *)y))); }
-#endif
-TV_SLEEF_UNARY(TV_LANE1)
-TV_SLEEF_BINARY(TV_LANE2)
+// The memory-to-memory forms (tv_lane_<name>), through the table.
+#define TV_LANE_MEM1(name, acc) void tv_lane_##name(const void *x, void *y) { \
+    const v8d _x = ld((const double *)x); \
+    tv_lane8_##name(TV_HALF(_x, 0), TV_HALF(_x, 2), TV_HALF(_x, 4), TV_HALF(_x, 6), (double *)y); }
+#define TV_LANE_MEM2(name, acc) void tv_lane_##name(const void *x, const void *y, void *z) { \
+    const v8d _x = ld((const double *)x), _y = ld((const double *)y); \
+    tv_lane8_##name(TV_HALF(_x, 0), TV_HALF(_x, 2), TV_HALF(_x, 4), TV_HALF(_x, 6), \
+                    TV_HALF(_y, 0), TV_HALF(_y, 2), TV_HALF(_y, 4), TV_HALF(_y, 6), (double *)z); }
+#define TV_LANE_MEM(name) TV_LANE_MEM1(name, )
+TV_SLEEF_UNARY(TV_LANE_MEM1)
+TV_SLEEF_BINARY(TV_LANE_MEM2)
+TV_LANE_FUNCTIONS(TV_LANE_MEM)
 
 // ---- Lane math functions that Lane defines through other operations (tanh, sigmoid), printed
 // from that one Swift definition into generated/lane_functions.h and compiled here per code path,
@@ -283,18 +301,45 @@ TV_SLEEF_BINARY(TV_LANE2)
 #include "generated/lane_functions.h"
 #undef TV_LANE_FUNCTION
 #undef VMATH1
+#undef TV_TARGET
+#define TV_TARGET
+TV_LANE_FUNCTIONS(TV_LANE_REGISTER_FORM_base)
+#undef TV_TARGET
+
+// ---- The table: stubs that resolve it at the first call of any entry, then call the entry.
+static void tv_lanes_resolve(void);
+#define TV_LANE_FIRST1(name, acc) static void tv_lane_first_##name(v2d x0, v2d x1, v2d x2, v2d x3, double *out) { \
+    tv_lanes_resolve(); tv_lane8_##name(x0, x1, x2, x3, out); }
+#define TV_LANE_FIRST2(name, acc) static void tv_lane_first_##name(v2d x0, v2d x1, v2d x2, v2d x3, \
+                                                               v2d y0, v2d y1, v2d y2, v2d y3, double *out) { \
+    tv_lanes_resolve(); tv_lane8_##name(x0, x1, x2, x3, y0, y1, y2, y3, out); }
+#define TV_LANE_FIRST(name) TV_LANE_FIRST1(name, )
+TV_SLEEF_UNARY(TV_LANE_FIRST1)
+TV_SLEEF_BINARY(TV_LANE_FIRST2)
+TV_LANE_FUNCTIONS(TV_LANE_FIRST)
+
+#define TV_LANE_INIT2(name, acc) .name = tv_lane_first_##name,
+#define TV_LANE_INIT(name) TV_LANE_INIT2(name, )
+tv_lane_table tv_lanes = { TV_SLEEF_UNARY(TV_LANE_INIT2) TV_SLEEF_BINARY(TV_LANE_INIT2) TV_LANE_FUNCTIONS(TV_LANE_INIT) };
+
+static void tv_lanes_resolve(void) {
+    const int isa = tv_isa_best(), portable = tv_math_portable();
+    (void)isa; (void)portable;
 #if defined(__x86_64__) && defined(__linux__)
-#define TV_LANE_DISPATCH(name) void tv_lane_##name(const void *x, void *y) { \
-    switch (tv_lane_isa()) { \
-    case TV_ISA_AVX512: tv_lane_##name##_avx512((const double *)x, (double *)y); return; \
-    case TV_ISA_AVX2: tv_lane_##name##_avx2((const double *)x, (double *)y); return; \
-    default: tv_lane_##name##_base((const double *)x, (double *)y); return; \
-    } }
+#define TV_PICK2(name, acc) isa == TV_ISA_AVX512 ? (portable ? tv_sleef8pr_##name : tv_sleef8r_##name) \
+    : isa == TV_ISA_AVX2 ? (portable ? tv_sleef4pr_##name : tv_sleef4r_##name) : tv_lane_##name##_d2
+#define TV_PICK(name) isa == TV_ISA_AVX512 ? tv_lane_##name##_avx512_r \
+    : isa == TV_ISA_AVX2 ? tv_lane_##name##_avx2_r : tv_lane_##name##_base_r
 #else
-#define TV_LANE_DISPATCH(name) void tv_lane_##name(const void *x, void *y) { \
-    tv_lane_##name##_base((const double *)x, (double *)y); }
+#define TV_PICK2(name, acc) tv_lane_##name##_d2
+#define TV_PICK(name) tv_lane_##name##_base_r
 #endif
-TV_LANE_FUNCTIONS(TV_LANE_DISPATCH)
+#define TV_LANE_SET2(name, acc) __atomic_store_n(&tv_lanes.name, TV_PICK2(name, acc), __ATOMIC_RELAXED);
+#define TV_LANE_SET(name) __atomic_store_n(&tv_lanes.name, TV_PICK(name), __ATOMIC_RELAXED);
+    TV_SLEEF_UNARY(TV_LANE_SET2)
+    TV_SLEEF_BINARY(TV_LANE_SET2)
+    TV_LANE_FUNCTIONS(TV_LANE_SET)
+}
 
 void tv_accumulate_lanes(const double *plane, long n, double *acc) {
     v8d sum = ld(acc);

@@ -15,12 +15,17 @@
 #if defined(__x86_64__) && defined(__linux__)
         .text
 
-.macro UNARY8 name, fn
+// A global, hidden function's head.
+.macro FUNCTION name
         .globl \name
         .hidden \name
         .type \name, @function
         .p2align 4
 \name:
+.endm
+
+.macro UNARY8 name, fn
+        FUNCTION \name
         push %rbx                       // rsp is now 16-byte aligned
         mov %rsi, %rbx
         vmovupd (%rdi), %zmm0
@@ -33,11 +38,7 @@
 .endm
 
 .macro BINARY8 name, fn
-        .globl \name
-        .hidden \name
-        .type \name, @function
-        .p2align 4
-\name:
+        FUNCTION \name
         push %rbx
         mov %rdx, %rbx
         vmovupd (%rdi), %zmm0
@@ -51,11 +52,7 @@
 .endm
 
 .macro UNARY4 name, fn
-        .globl \name
-        .hidden \name
-        .type \name, @function
-        .p2align 4
-\name:
+        FUNCTION \name
         push %rbx
         push %r12
         sub $8, %rsp                    // 16-byte alignment at the calls
@@ -76,11 +73,7 @@
 .endm
 
 .macro BINARY4 name, fn
-        .globl \name
-        .hidden \name
-        .type \name, @function
-        .p2align 4
-\name:
+        FUNCTION \name
         push %rbx
         push %r12
         push %r13                       // three pushes: 16-byte alignment at the calls
@@ -103,6 +96,104 @@
         .size \name, . - \name
 .endm
 
+// Register forms for the Swift interpreter's lane table (tv_lanes in tapevm_kernels.h): the 8
+// lanes of x (and y) arrive as four 2-lane vectors in xmm0-3 (and xmm4-7), are joined here, and
+// the result is stored to out (rdi) in 16-byte pieces, the width of the caller's loads.
+//
+//   tv_sleef8r_<f>(x0, x1, x2, x3, double *out)                  one AVX-512 call
+//   tv_sleef8r_<f>(x0, ..., x3, y0, ..., y3, double *out)        two-argument form
+//   tv_sleef4r_<f>(...)                                          two AVX2 calls
+//   tv_sleef8pr_<f>, tv_sleef4pr_<f>                             the same, portable mode
+
+// zmm<out> = the 2-lane vectors xmm<a>, xmm<b>, xmm<c>, xmm<d> joined (ymm<a>, ymm<c> used).
+.macro JOIN8 a, b, c, d, out
+        vinsertf128 $1, %xmm\b, %ymm\a, %ymm\a
+        vinsertf128 $1, %xmm\d, %ymm\c, %ymm\c
+        vinsertf64x4 $1, %ymm\c, %zmm\a, %zmm\out
+.endm
+
+// Stores the 4 lanes of ymm0 at off(rbx), in 16-byte pieces.
+.macro STORE4 off
+        vmovupd %xmm0, \off(%rbx)
+        vextractf128 $1, %ymm0, \off+16(%rbx)
+.endm
+
+// The head and tail of a register form: rbx = out, and `frame` bytes of stack (a multiple of
+// 16: rsp is 16-byte aligned at the calls).
+.macro ENTER_R name, frame
+        FUNCTION \name
+        push %rbx
+.if \frame
+        sub $\frame, %rsp
+.endif
+        mov %rdi, %rbx
+.endm
+
+.macro LEAVE_R name, frame
+.if \frame
+        add $\frame, %rsp
+.endif
+        pop %rbx
+        vzeroupper
+        ret
+        .size \name, . - \name
+.endm
+
+// One AVX-512 call; the result's four 16-byte pieces stored from zmm0.
+.macro CALL8R fn
+        call \fn@PLT
+        vmovupd %xmm0, (%rbx)
+        vextractf32x4 $1, %zmm0, 16(%rbx)
+        vextractf32x4 $2, %zmm0, 32(%rbx)
+        vextractf32x4 $3, %zmm0, 48(%rbx)
+.endm
+
+.macro UNARY8R name, fn
+        ENTER_R \name, 0
+        JOIN8 0, 1, 2, 3, 0
+        CALL8R \fn
+        LEAVE_R \name, 0
+.endm
+
+.macro BINARY8R name, fn
+        ENTER_R \name, 0
+        JOIN8 0, 1, 2, 3, 0
+        JOIN8 4, 5, 6, 7, 1
+        CALL8R \fn
+        LEAVE_R \name, 0
+.endm
+
+// Two AVX2 calls: lanes 4-7 wait on the stack across the first.
+.macro UNARY4R name, fn
+        ENTER_R \name, 32
+        vinsertf128 $1, %xmm3, %ymm2, %ymm2
+        vmovupd %ymm2, (%rsp)
+        vinsertf128 $1, %xmm1, %ymm0, %ymm0
+        call \fn@PLT
+        STORE4 0
+        vmovupd (%rsp), %ymm0
+        call \fn@PLT
+        STORE4 32
+        LEAVE_R \name, 32
+.endm
+
+.macro BINARY4R name, fn
+        ENTER_R \name, 64
+        vinsertf128 $1, %xmm3, %ymm2, %ymm2
+        vmovupd %ymm2, (%rsp)
+        vinsertf128 $1, %xmm7, %ymm6, %ymm6
+        vmovupd %ymm6, 32(%rsp)
+        vinsertf128 $1, %xmm1, %ymm0, %ymm0
+        vinsertf128 $1, %xmm5, %ymm4, %ymm1
+        call \fn@PLT
+        STORE4 0
+        vmovupd (%rsp), %ymm0
+        vmovupd 32(%rsp), %ymm1
+        call \fn@PLT
+        STORE4 32
+        LEAVE_R \name, 64
+.endm
+
 // One trampoline per SLEEF function and width, from the list in sleef_functions.h.
 #define TV_U8(name, acc) UNARY8 tv_sleef8_##name, Sleef_##name##d8##acc##avx512f ;
 #define TV_U4(name, acc) UNARY4 tv_sleef4_##name, Sleef_##name##d4##acc##avx2 ;
@@ -112,6 +203,14 @@
         TV_SLEEF_UNARY(TV_U4)
         TV_SLEEF_BINARY(TV_B8)
         TV_SLEEF_BINARY(TV_B4)
+#define TV_U8R(name, acc) UNARY8R tv_sleef8r_##name, Sleef_##name##d8##acc##avx512f ;
+#define TV_U4R(name, acc) UNARY4R tv_sleef4r_##name, Sleef_##name##d4##acc##avx2 ;
+#define TV_B8R(name, acc) BINARY8R tv_sleef8r_##name, Sleef_##name##d8##acc##avx512f ;
+#define TV_B4R(name, acc) BINARY4R tv_sleef4r_##name, Sleef_##name##d4##acc##avx2 ;
+        TV_SLEEF_UNARY(TV_U8R)
+        TV_SLEEF_UNARY(TV_U4R)
+        TV_SLEEF_BINARY(TV_B8R)
+        TV_SLEEF_BINARY(TV_B4R)
 // Portable mode (tv_math_portable): SLEEF's deterministic routines without FMA, whose bits do
 // not depend on the CPU: AVX-512F without FMA and AVX (no AVX2 or FMA needed).
 #define TV_U8P(name, acc) UNARY8 tv_sleef8p_##name, Sleef_cinz_##name##d8##acc##avx512fnofma ;
@@ -122,6 +221,14 @@
         TV_SLEEF_UNARY(TV_U4P)
         TV_SLEEF_BINARY(TV_B8P)
         TV_SLEEF_BINARY(TV_B4P)
+#define TV_U8PR(name, acc) UNARY8R tv_sleef8pr_##name, Sleef_cinz_##name##d8##acc##avx512fnofma ;
+#define TV_U4PR(name, acc) UNARY4R tv_sleef4pr_##name, Sleef_cinz_##name##d4##acc##avx ;
+#define TV_B8PR(name, acc) BINARY8R tv_sleef8pr_##name, Sleef_cinz_##name##d8##acc##avx512fnofma ;
+#define TV_B4PR(name, acc) BINARY4R tv_sleef4pr_##name, Sleef_cinz_##name##d4##acc##avx ;
+        TV_SLEEF_UNARY(TV_U8PR)
+        TV_SLEEF_UNARY(TV_U4PR)
+        TV_SLEEF_BINARY(TV_B8PR)
+        TV_SLEEF_BINARY(TV_B4PR)
 #endif
 
 #if defined(__linux__) && defined(__ELF__)

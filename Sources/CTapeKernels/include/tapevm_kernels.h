@@ -118,6 +118,51 @@ TV_SLEEF_BINARY(TV_SCALAR_DECL2)
 TV_LANE_FUNCTIONS(TV_LANE_DECL)
 #undef TV_LANE_DECL
 
+/// Two lanes of a `SIMD8<Double>` (imported into Swift as `SIMD2<Double>`).
+typedef double tv_v2d __attribute__((vector_size(16)));
+/// An 8-lane math function in the form the Swift interpreter calls: the lanes arrive as four
+/// 2-lane vectors in registers, which is how baseline x86-64 code holds a `SIMD8<Double>` (handed
+/// over through memory, the callee's one wide load would wait for the caller's four narrow
+/// stores: a store-forwarding stall per call), and the result is stored to `out` in 16-byte
+/// pieces, which the caller's 16-byte loads take straight from the store buffer.
+typedef void (*tv_lane1_fn)(tv_v2d x0, tv_v2d x1, tv_v2d x2, tv_v2d x3, double *out);
+/// The two-argument form: `x` in the first four vectors, `y` in the next four.
+typedef void (*tv_lane2_fn)(tv_v2d x0, tv_v2d x1, tv_v2d x2, tv_v2d x3,
+                            tv_v2d y0, tv_v2d y1, tv_v2d y2, tv_v2d y3, double *out);
+/// Every lane function (SLEEF's and the generated ones), each at the widest vector width this
+/// CPU has and in the math mode's routine. The table starts with stubs that fill it at the first
+/// call; after that a call is one load and an indirect call, with no switch per call.
+typedef struct {
+#define TV_LANE_FIELD1(name, acc) tv_lane1_fn name;
+#define TV_LANE_FIELD2(name, acc) tv_lane2_fn name;
+#define TV_LANE_FIELD(name) tv_lane1_fn name;
+    TV_SLEEF_UNARY(TV_LANE_FIELD1)
+    TV_SLEEF_BINARY(TV_LANE_FIELD2)
+    TV_LANE_FUNCTIONS(TV_LANE_FIELD)
+#undef TV_LANE_FIELD1
+#undef TV_LANE_FIELD2
+#undef TV_LANE_FIELD
+} tv_lane_table;
+/// The table, read only through `tv_lane8_<name>` below (the C side fills it once, atomically).
+extern tv_lane_table tv_lanes;
+
+/// `tv_lane8_<name>(x0, x1, x2, x3, [y0, ..., y3,] out)`: the lane function `name` through the
+/// table (inline, so the Swift interpreter's loops call the resolved function directly).
+#define TV_LANE8_CALL1(name, acc) \
+    static inline void tv_lane8_##name(tv_v2d x0, tv_v2d x1, tv_v2d x2, tv_v2d x3, double *out) { \
+        __atomic_load_n(&tv_lanes.name, __ATOMIC_RELAXED)(x0, x1, x2, x3, out); }
+#define TV_LANE8_CALL2(name, acc) \
+    static inline void tv_lane8_##name(tv_v2d x0, tv_v2d x1, tv_v2d x2, tv_v2d x3, \
+                                       tv_v2d y0, tv_v2d y1, tv_v2d y2, tv_v2d y3, double *out) { \
+        __atomic_load_n(&tv_lanes.name, __ATOMIC_RELAXED)(x0, x1, x2, x3, y0, y1, y2, y3, out); }
+#define TV_LANE8_CALL(name) TV_LANE8_CALL1(name, )
+TV_SLEEF_UNARY(TV_LANE8_CALL1)
+TV_SLEEF_BINARY(TV_LANE8_CALL2)
+TV_LANE_FUNCTIONS(TV_LANE8_CALL)
+#undef TV_LANE8_CALL1
+#undef TV_LANE8_CALL2
+#undef TV_LANE8_CALL
+
 #ifdef __cplusplus
 }
 #endif

@@ -4,7 +4,8 @@ import CTapeKernels
 ///
 /// Arithmetic, comparisons and selection are Swift's own `SIMD8<Double>` operations (SSE2 on
 /// x86-64, NEON on arm64, whatever the whole build targets); the math functions are SLEEF's,
-/// called through `tv_lane_*` at the widest vector width the CPU has, chosen at run time.
+/// called through the C lane table (`tv_lane8_*`) at the widest vector width the CPU has, chosen
+/// once, at the first call.
 extension SIMD8: Lane where Scalar == Double {
     package typealias Mask = SIMDMask<SIMD8<Int64>>
     package typealias Immediate = Double
@@ -57,52 +58,60 @@ extension SIMD8: Lane where Scalar == Double {
         for i in 0..<8 { r[i] = x[i].squareRoot() }
         return r
     }
-    @inline(__always) package static func exp(_ x: Self) -> Self { lane(x, tv_lane_exp) }
-    @inline(__always) package static func expm1(_ x: Self) -> Self { lane(x, tv_lane_expm1) }
-    @inline(__always) package static func log(_ x: Self) -> Self { lane(x, tv_lane_log) }
-    @inline(__always) package static func log1p(_ x: Self) -> Self { lane(x, tv_lane_log1p) }
-    @inline(__always) package static func pow(_ x: Self, _ y: Self) -> Self { lane(x, y, tv_lane_pow) }
-    @inline(__always) package static func sin(_ x: Self) -> Self { lane(x, tv_lane_sin) }
-    @inline(__always) package static func cos(_ x: Self) -> Self { lane(x, tv_lane_cos) }
-    @inline(__always) package static func exp2(_ x: Self) -> Self { lane(x, tv_lane_exp2) }
-    @inline(__always) package static func log2(_ x: Self) -> Self { lane(x, tv_lane_log2) }
-    @inline(__always) package static func log10(_ x: Self) -> Self { lane(x, tv_lane_log10) }
-    @inline(__always) package static func cbrt(_ x: Self) -> Self { lane(x, tv_lane_cbrt) }
-    @inline(__always) package static func tan(_ x: Self) -> Self { lane(x, tv_lane_tan) }
-    @inline(__always) package static func asin(_ x: Self) -> Self { lane(x, tv_lane_asin) }
-    @inline(__always) package static func acos(_ x: Self) -> Self { lane(x, tv_lane_acos) }
-    @inline(__always) package static func atan(_ x: Self) -> Self { lane(x, tv_lane_atan) }
-    @inline(__always) package static func sinh(_ x: Self) -> Self { lane(x, tv_lane_sinh) }
-    @inline(__always) package static func cosh(_ x: Self) -> Self { lane(x, tv_lane_cosh) }
-    @inline(__always) package static func asinh(_ x: Self) -> Self { lane(x, tv_lane_asinh) }
-    @inline(__always) package static func acosh(_ x: Self) -> Self { lane(x, tv_lane_acosh) }
-    @inline(__always) package static func atanh(_ x: Self) -> Self { lane(x, tv_lane_atanh) }
-    @inline(__always) package static func erf(_ x: Self) -> Self { lane(x, tv_lane_erf) }
-    @inline(__always) package static func erfc(_ x: Self) -> Self { lane(x, tv_lane_erfc) }
-    @inline(__always) package static func atan2(_ x: Self, _ y: Self) -> Self { lane(x, y, tv_lane_atan2) }
-    @inline(__always) package static func hypot(_ x: Self, _ y: Self) -> Self { lane(x, y, tv_lane_hypot) }
+    @inline(__always) package static func exp(_ x: Self) -> Self { lane(x, tv_lane8_exp) }
+    @inline(__always) package static func expm1(_ x: Self) -> Self { lane(x, tv_lane8_expm1) }
+    @inline(__always) package static func log(_ x: Self) -> Self { lane(x, tv_lane8_log) }
+    @inline(__always) package static func log1p(_ x: Self) -> Self { lane(x, tv_lane8_log1p) }
+    @inline(__always) package static func pow(_ x: Self, _ y: Self) -> Self { lane(x, y, tv_lane8_pow) }
+    @inline(__always) package static func sin(_ x: Self) -> Self { lane(x, tv_lane8_sin) }
+    @inline(__always) package static func cos(_ x: Self) -> Self { lane(x, tv_lane8_cos) }
+    @inline(__always) package static func exp2(_ x: Self) -> Self { lane(x, tv_lane8_exp2) }
+    @inline(__always) package static func log2(_ x: Self) -> Self { lane(x, tv_lane8_log2) }
+    @inline(__always) package static func log10(_ x: Self) -> Self { lane(x, tv_lane8_log10) }
+    @inline(__always) package static func cbrt(_ x: Self) -> Self { lane(x, tv_lane8_cbrt) }
+    @inline(__always) package static func tan(_ x: Self) -> Self { lane(x, tv_lane8_tan) }
+    @inline(__always) package static func asin(_ x: Self) -> Self { lane(x, tv_lane8_asin) }
+    @inline(__always) package static func acos(_ x: Self) -> Self { lane(x, tv_lane8_acos) }
+    @inline(__always) package static func atan(_ x: Self) -> Self { lane(x, tv_lane8_atan) }
+    @inline(__always) package static func sinh(_ x: Self) -> Self { lane(x, tv_lane8_sinh) }
+    @inline(__always) package static func cosh(_ x: Self) -> Self { lane(x, tv_lane8_cosh) }
+    @inline(__always) package static func asinh(_ x: Self) -> Self { lane(x, tv_lane8_asinh) }
+    @inline(__always) package static func acosh(_ x: Self) -> Self { lane(x, tv_lane8_acosh) }
+    @inline(__always) package static func atanh(_ x: Self) -> Self { lane(x, tv_lane8_atanh) }
+    @inline(__always) package static func erf(_ x: Self) -> Self { lane(x, tv_lane8_erf) }
+    @inline(__always) package static func erfc(_ x: Self) -> Self { lane(x, tv_lane8_erfc) }
+    @inline(__always) package static func atan2(_ x: Self, _ y: Self) -> Self { lane(x, y, tv_lane8_atan2) }
+    @inline(__always) package static func hypot(_ x: Self, _ y: Self) -> Self { lane(x, y, tv_lane8_hypot) }
     /// Lane's own definition of tanh (its default implementation, the same for every lane),
     /// compiled to C by tapevm-kernelgen and run at the widest vector width the CPU has, like the
     /// SLEEF functions: the same bits as the definition, at twice the width of the baseline SIMD
     /// this Swift code is built for on x86-64. Sigmoid keeps the default: its three operations
     /// around `exp` cost less inline than a second call (measured: +10% instructions on the neuron).
-    @inline(__always) package static func tanh(_ x: Self) -> Self { lane(x, tv_lane_tanh) }
+    @inline(__always) package static func tanh(_ x: Self) -> Self { lane(x, tv_lane8_tanh) }
     @inline(__always) package static func floor(_ x: Self) -> Self { x.rounded(.down) }
     @inline(__always) package static func ceil(_ x: Self) -> Self { x.rounded(.up) }
 
-    /// One SLEEF call on 8 lanes, through memory (a direct call once inlined).
+    /// One call of a C lane function on 8 lanes (a direct call through `tv_lanes` once inlined):
+    /// the lanes in four registers, the result read back in the 16-byte pieces it was stored in.
     @inline(__always)
-    private static func lane(_ x: Self, _ f: @convention(c) (UnsafeRawPointer?, UnsafeMutableRawPointer?) -> Void) -> Self {
-        var x = x, y = Self()
-        f(&x, &y)
-        return y
+    private static func lane(_ x: Self, _ f: (SIMD2<Double>, SIMD2<Double>, SIMD2<Double>, SIMD2<Double>,
+                                              UnsafeMutablePointer<Double>?) -> Void) -> Self {
+        withUnsafeTemporaryAllocation(of: Self.self, capacity: 1) { y in
+            let (l, h) = (x.lowHalf, x.highHalf)
+            f(l.lowHalf, l.highHalf, h.lowHalf, h.highHalf, UnsafeMutableRawPointer(y.baseAddress!).assumingMemoryBound(to: Double.self))
+            return y[0]
+        }
     }
 
     @inline(__always)
     private static func lane(_ x: Self, _ y: Self,
-                             _ f: @convention(c) (UnsafeRawPointer?, UnsafeRawPointer?, UnsafeMutableRawPointer?) -> Void) -> Self {
-        var x = x, y = y, z = Self()
-        f(&x, &y, &z)
-        return z
+                             _ f: (SIMD2<Double>, SIMD2<Double>, SIMD2<Double>, SIMD2<Double>, SIMD2<Double>, SIMD2<Double>,
+                                   SIMD2<Double>, SIMD2<Double>, UnsafeMutablePointer<Double>?) -> Void) -> Self {
+        withUnsafeTemporaryAllocation(of: Self.self, capacity: 1) { z in
+            let (xl, xh, yl, yh) = (x.lowHalf, x.highHalf, y.lowHalf, y.highHalf)
+            f(xl.lowHalf, xl.highHalf, xh.lowHalf, xh.highHalf, yl.lowHalf, yl.highHalf, yh.lowHalf, yh.highHalf,
+              UnsafeMutableRawPointer(z.baseAddress!).assumingMemoryBound(to: Double.self))
+            return z[0]
+        }
     }
 }
