@@ -40,18 +40,13 @@ typedef double v2d __attribute__((vector_size(16)));
     while (_m > 0) { if (_m & 1u) _r = _r * _b; _b = _b * _b; _m >>= 1; } \
     _n < 0 ? splat(1.0) / _r : _r; })
 
-typedef double v2du __attribute__((vector_size(16), aligned(8)));
-/// Stores v in four 16-byte pieces (volatile: not merged into one wide store), so that each of the
-/// Swift caller's 16-byte loads is forwarded from one store.
-#define TV_STORE_PIECES(p, v) do { v8d _v = (v); volatile v2du *_p = (volatile v2du *)(p); \
-        _p[0] = TV_HALF(_v, 0); _p[1] = TV_HALF(_v, 2); _p[2] = TV_HALF(_v, 4); _p[3] = TV_HALF(_v, 6); } while (0)
 /// The register form (tv_lane1_fn) of the generated lane function `name` of path W, for the
 /// Swift interpreter's table (tv_lanes).
 #define TV_LANE_REGISTER_FORM(name, W) \
     static TV_TARGET void tv_lane_##name##_##W##_r(v2d x0, v2d x1, v2d x2, v2d x3, double *out) { \
         const v8d _x = TV_JOIN(x0, x1, x2, x3); v8d _y; \
         tv_lane_##name##_##W((const double *)&_x, (double *)&_y); \
-        TV_STORE_PIECES(out, _y); }
+        st(out, _y); }
 #define TV_LANE_REGISTER_FORM_avx2(name) TV_LANE_REGISTER_FORM(name, avx2)
 #define TV_LANE_REGISTER_FORM_avx512(name) TV_LANE_REGISTER_FORM(name, avx512)
 #define TV_LANE_REGISTER_FORM_base(name) TV_LANE_REGISTER_FORM(name, base)
@@ -269,13 +264,13 @@ int tv_reverse(int isa, const tv_rinstr *code, long count, double *const *values
 }
 
 // ---- Lane functions for the Swift interpreter (tv_lanes, tapevm_kernels.h): 8 lanes in four
-// 2-lane registers, the result stored in 16-byte pieces, at the widest SLEEF width this CPU has
+// 2-lane registers, the result stored to memory, at the widest SLEEF width this CPU has
 // (AVX-512: one d8 call; AVX2: two d4 calls; else four d2 calls), resolved once into the table.
 #define TV_LANE_D2_1(name, acc) static void tv_lane_##name##_d2(v2d x0, v2d x1, v2d x2, v2d x3, double *out) { \
-    TV_STORE_PIECES(out, TV_BASE1(name, acc, TV_JOIN(x0, x1, x2, x3))); }
+    st(out, TV_BASE1(name, acc, TV_JOIN(x0, x1, x2, x3))); }
 #define TV_LANE_D2_2(name, acc) static void tv_lane_##name##_d2(v2d x0, v2d x1, v2d x2, v2d x3, \
                                                             v2d y0, v2d y1, v2d y2, v2d y3, double *out) { \
-    TV_STORE_PIECES(out, TV_BASE2(name, acc, TV_JOIN(x0, x1, x2, x3), TV_JOIN(y0, y1, y2, y3))); }
+    st(out, TV_BASE2(name, acc, TV_JOIN(x0, x1, x2, x3), TV_JOIN(y0, y1, y2, y3))); }
 TV_SLEEF_UNARY(TV_LANE_D2_1)
 TV_SLEEF_BINARY(TV_LANE_D2_2)
 

@@ -98,7 +98,7 @@
 
 // Register forms for the Swift interpreter's lane table (tv_lanes in tapevm_kernels.h): the 8
 // lanes of x (and y) arrive as four 2-lane vectors in xmm0-3 (and xmm4-7), are joined here, and
-// the result is stored to out (rdi) in 16-byte pieces, the width of the caller's loads.
+// the result is stored to out (rdi).
 //
 //   tv_sleef8r_<f>(x0, x1, x2, x3, double *out)                  one AVX-512 call
 //   tv_sleef8r_<f>(x0, ..., x3, y0, ..., y3, double *out)        two-argument form
@@ -110,12 +110,6 @@
         vinsertf128 $1, %xmm\b, %ymm\a, %ymm\a
         vinsertf128 $1, %xmm\d, %ymm\c, %ymm\c
         vinsertf64x4 $1, %ymm\c, %zmm\a, %zmm\out
-.endm
-
-// Stores the 4 lanes of ymm0 at off(rbx), in 16-byte pieces.
-.macro STORE4 off
-        vmovupd %xmm0, \off(%rbx)
-        vextractf128 $1, %ymm0, \off+16(%rbx)
 .endm
 
 // The head and tail of a register form: rbx = out, and `frame` bytes of stack (a multiple of
@@ -139,13 +133,10 @@
         .size \name, . - \name
 .endm
 
-// One AVX-512 call; the result's four 16-byte pieces stored from zmm0.
+// One AVX-512 call, its result stored.
 .macro CALL8R fn
         call \fn@PLT
-        vmovupd %xmm0, (%rbx)
-        vextractf32x4 $1, %zmm0, 16(%rbx)
-        vextractf32x4 $2, %zmm0, 32(%rbx)
-        vextractf32x4 $3, %zmm0, 48(%rbx)
+        vmovupd %zmm0, (%rbx)
 .endm
 
 .macro UNARY8R name, fn
@@ -170,10 +161,10 @@
         vmovupd %ymm2, (%rsp)
         vinsertf128 $1, %xmm1, %ymm0, %ymm0
         call \fn@PLT
-        STORE4 0
+        vmovupd %ymm0, (%rbx)
         vmovupd (%rsp), %ymm0
         call \fn@PLT
-        STORE4 32
+        vmovupd %ymm0, 32(%rbx)
         LEAVE_R \name, 32
 .endm
 
@@ -186,11 +177,11 @@
         vinsertf128 $1, %xmm1, %ymm0, %ymm0
         vinsertf128 $1, %xmm5, %ymm4, %ymm1
         call \fn@PLT
-        STORE4 0
+        vmovupd %ymm0, (%rbx)
         vmovupd (%rsp), %ymm0
         vmovupd 32(%rsp), %ymm1
         call \fn@PLT
-        STORE4 32
+        vmovupd %ymm0, 32(%rbx)
         LEAVE_R \name, 64
 .endm
 

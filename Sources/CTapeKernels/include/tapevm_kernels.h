@@ -123,8 +123,8 @@ typedef double tv_v2d __attribute__((vector_size(16)));
 /// An 8-lane math function in the form the Swift interpreter calls: the lanes arrive as four
 /// 2-lane vectors in registers, which is how baseline x86-64 code holds a `SIMD8<Double>` (handed
 /// over through memory, the callee's one wide load would wait for the caller's four narrow
-/// stores: a store-forwarding stall per call), and the result is stored to `out` in 16-byte
-/// pieces, which the caller's 16-byte loads take straight from the store buffer.
+/// stores: a store-forwarding stall per call), and the result is stored to `out` (the caller's
+/// 16-byte loads of it are forwarded from the wider store).
 typedef void (*tv_lane1_fn)(tv_v2d x0, tv_v2d x1, tv_v2d x2, tv_v2d x3, double *out);
 /// The two-argument form: `x` in the first four vectors, `y` in the next four.
 typedef void (*tv_lane2_fn)(tv_v2d x0, tv_v2d x1, tv_v2d x2, tv_v2d x3,

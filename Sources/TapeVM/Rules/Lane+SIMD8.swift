@@ -92,7 +92,7 @@ extension SIMD8: Lane where Scalar == Double {
     @inline(__always) package static func ceil(_ x: Self) -> Self { x.rounded(.up) }
 
     /// One call of a C lane function on 8 lanes (a direct call through `tv_lanes` once inlined):
-    /// the lanes in four registers, the result read back in the 16-byte pieces it was stored in.
+    /// the lanes in four registers, the result through memory.
     @inline(__always)
     private static func lane(_ x: Self, _ f: (SIMD2<Double>, SIMD2<Double>, SIMD2<Double>, SIMD2<Double>,
                                               UnsafeMutablePointer<Double>?) -> Void) -> Self {
