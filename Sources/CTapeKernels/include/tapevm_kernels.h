@@ -120,6 +120,11 @@ TV_LANE_FUNCTIONS(TV_LANE_DECL)
 
 /// Two lanes of a `SIMD8<Double>` (imported into Swift as `SIMD2<Double>`).
 typedef double tv_v2d __attribute__((vector_size(16)));
+/// The correctly rounded square root of two lanes (`sqrtpd` on x86-64, `fsqrt` on arm64; no
+/// `errno`), inline: the Swift lane's `sqrt`, whose standard-library forms are libm calls or a
+/// scalar root with a libm fallback per lane on this toolchain.
+static inline tv_v2d tv_sqrt2(tv_v2d x) { return __builtin_elementwise_sqrt(x); }
+
 /// An 8-lane math function in the form the Swift interpreter calls: the lanes arrive as four
 /// 2-lane vectors in registers, which is how baseline x86-64 code holds a `SIMD8<Double>` (handed
 /// over through memory, the callee's one wide load would wait for the caller's four narrow

@@ -51,12 +51,13 @@ extension SIMD8: Lane where Scalar == Double {
         let s = unsafeBitCast(sign, to: SIMD8<UInt64>.self) & SIMD8<UInt64>(repeating: 1 << 63)
         return unsafeBitCast(m | s, to: Self.self)
     }
-    /// Lane by lane: `SIMD8.squareRoot()` becomes eight libm calls on this toolchain, while
-    /// `Double.squareRoot()` in a loop becomes `sqrtpd`.
+    /// Two lanes at a time through `tv_sqrt2` (`sqrtpd`, inline): `SIMD8.squareRoot()` becomes
+    /// eight libm calls on this toolchain, and `Double.squareRoot()` per lane a scalar `sqrtsd`
+    /// with a test and a libm call for negative lanes (C's `errno` semantics).
     @inline(__always) package static func sqrt(_ x: Self) -> Self {
-        var r = x
-        for i in 0..<8 { r[i] = x[i].squareRoot() }
-        return r
+        let (l, h) = (x.lowHalf, x.highHalf)
+        return Self(lowHalf: SIMD4(lowHalf: tv_sqrt2(l.lowHalf), highHalf: tv_sqrt2(l.highHalf)),
+                    highHalf: SIMD4(lowHalf: tv_sqrt2(h.lowHalf), highHalf: tv_sqrt2(h.highHalf)))
     }
     @inline(__always) package static func exp(_ x: Self) -> Self { lane(x, tv_lane8_exp) }
     @inline(__always) package static func expm1(_ x: Self) -> Self { lane(x, tv_lane8_expm1) }
