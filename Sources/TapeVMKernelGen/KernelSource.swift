@@ -17,7 +17,8 @@ public enum KernelSource {
     /// The lane math functions that ``Lane`` defines through other operations (its
     /// `tanhDefinition` and `sigmoidDefinition`), printed once as C functions: the C kernels call
     /// them (``CLane`` prints `LANEFN(name, x)`), and so does the Swift interpreter, at the widest
-    /// vector width the CPU has, as it calls SLEEF's functions (`tv_lane_<name>(x, y)`, 8 lanes).
+    /// vector width the CPU has, as it calls SLEEF's functions (`tv_lane8_<name>`, 8 lanes, through
+    /// the lane table `tv_lanes`).
     static var laneFunctionBodies: [(name: String, body: (CLane) -> CLane)] {
         [("tanh", { CLane.tanhDefinition($0) }), ("sigmoid", { CLane.sigmoidDefinition($0) })]
     }

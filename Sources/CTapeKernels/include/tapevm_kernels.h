@@ -99,8 +99,9 @@ int tv_cpu_count(void);
 ///   vector forms, so the reference agrees bit for bit with every path;
 /// - `void tv_lane_<name>(const void *x, [const void *y,] void *out)`: 8 lanes, memory to memory,
 ///   at the widest vector width this CPU has (one AVX-512 call, two AVX2 calls, or four 2-lane
-///   calls), chosen once: the math of the Swift interpreter's SIMD8<Double> lane (Swift, built for
-///   the baseline ISA, cannot call SLEEF's AVX-512 forms itself).
+///   calls), chosen once: the entry of the lane table below (`tv_lanes`), whose register forms
+///   are the math of the Swift interpreter's SIMD8<Double> lane (Swift, built for the baseline
+///   ISA, cannot call SLEEF's AVX-512 forms itself).
 #define TV_SCALAR_DECL1(name, acc) double tv_scalar_##name(double x); \
     void tv_lane_##name(const void *x, void *y);
 #define TV_SCALAR_DECL2(name, acc) double tv_scalar_##name(double x, double y); \
