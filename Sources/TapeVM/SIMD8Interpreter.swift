@@ -7,8 +7,10 @@ import CTapeKernels
 /// and the same rules (``OpcodeRule``) on the `SIMD8<Double>` lane. Each instruction is decoded
 /// and dispatched once per tile (``Opcode/visitRule(_:)``); the tile loop inside is specialized per
 /// rule (and, in reverse, per combination of first-contribution flags), so the loop over the
-/// tile's 8-point blocks makes no dynamic call and allocates nothing: only SLEEF's functions are
-/// called, directly.
+/// tile's 8-point blocks makes no dynamic Swift call and allocates nothing: the only calls are the
+/// lane math functions (SLEEF's, tanh), each one load and one indirect call through the C lane
+/// table `tv_lanes`, resolved once for the CPU, with the lanes in registers (and libm's floor and
+/// ceil per lane: baseline x86-64 has no vector rounding).
 enum SIMD8Interpreter {
     typealias Planes = UnsafePointer<UnsafeMutablePointer<Double>?>
 
