@@ -9,8 +9,7 @@ import TapeVM
 /// so on arithmetic tapes, whose sweeps are bound by loads and stores, it moves about twice the
 /// bytes of the values sweep), an HVP along a per-point direction (forward over
 /// reverse: one tangent of the gradient tape) and the full Hessian per point (one tangent per input).
-/// A JVP and an HVP (one direction) run on the preferred path's tangent sweep; the Hessian's
-/// several directions per sweep run on the Swift SIMD8 path.
+/// All run on the preferred path's tangent sweep, the Hessian's directions in one sweep.
 struct SecondOrderBench {
     let cases: [BenchCase]
     let sizes: [Int]

@@ -205,9 +205,9 @@ import Testing
             var options = Self.configurations[t % Self.configurations.count]
             options.optimization = .none
             let program = Program(tape, options: options)
-            // Four directions run on the Swift interpreter's tangent sweep, all in one; two and one
-            // on the options' code path, a sweep each (the generated C tangent kernels on AVX2 and
-            // AVX-512; see Program.codePathTangentDirections).
+            // Four, two and one directions, each set in one sweep on the options' code path (the
+            // generated C tangent kernels on AVX2 and AVX-512, their one-direction and
+            // D-direction forms; the Swift interpreter's tangent sweep on the Swift path).
             let runs = [(directions, "four directions"), (Array(directions.prefix(2)), "two directions"),
                         ([directions[3]], "one direction")]
             for (chosen, label) in runs {

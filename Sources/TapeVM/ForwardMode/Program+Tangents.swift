@@ -54,10 +54,9 @@ extension Program {
     /// routing instruction selects a tangent rather than multiplying it by 0 or 1. Input or
     /// parameter slots that no direction moves, constants, and results of comparisons carry no
     /// tangent at all (symbolic zeros), so an infinity there cannot make a `0·∞` NaN.
-    /// Up to three directions run on the program's ``instructionSet``, one sweep each (the AVX2
-    /// and AVX-512 paths have a tangent sweep generated from the same rules); more run in one
-    /// sweep on the Swift interpreter's `SIMD8<Double>` lane, the values computed once for all of
-    /// them (see `codePathTangentDirections`). Every
+    /// All directions run in one sweep on the program's ``instructionSet`` (the AVX2 and AVX-512
+    /// paths have a tangent sweep generated from the same rules; the Swift interpreter's runs on
+    /// its `SIMD8<Double>` lane), each instruction's value computed once for all of them. Every
     /// path gives the same bits. Threads and tiles as ``run(count:inputs:parameters:values:gradients:)``;
     /// results are identical for any thread count.
     ///
@@ -116,31 +115,6 @@ extension Program {
         }
     }
 
-    /// Directions up to which a C code path runs one tangent sweep per direction (recomputing the
-    /// values each time) rather than the Swift interpreter one sweep for all. Measured on AVX2
-    /// (full Hessians at 65536 points, time of C per direction / Swift, two runs): two directions
-    /// 0.75–0.83 (staged), 0.80–1.12 (neuron); four 1.24–1.41 (MLP: its tanh values dominate),
-    /// 1.03–1.06 (random-1000); six 0.74–0.84 (logsumexp); eight 0.78 (Rosenbrock-8). So: C for
-    /// the few directions of a small Hessian or a grid's, Swift beyond.
-    static let codePathTangentDirections = 3
-
-    /// Runs one tile's tangent sweep on `isa`'s generated C, direction by direction, when it has one
-    /// and there are at most ``codePathTangentDirections`` directions; false when it did not run.
-    /// `oneDirection` is scratch for one direction's plane table (`P` entries).
-    private static func tangentsOnCodePath(_ isa: InstructionSet, _ code: CodeBuffer<TangentInstruction>,
-                                           _ vTable: UnsafeMutablePointer<UnsafeMutablePointer<Double>?>,
-                                           _ tTable: UnsafeMutablePointer<UnsafeMutablePointer<Double>?>,
-                                           _ oneDirection: UnsafeMutablePointer<UnsafeMutablePointer<Double>?>,
-                                           _ P: Int, _ D: Int, _ tile: Int) -> Bool {
-        if D == 1 { return isa.tangent(code.base, code.count, vTable, tTable, tile) }
-        guard D <= codePathTangentDirections else { return false }
-        for d in 0..<D {
-            for p in 0..<P { oneDirection[p] = tTable[p * D + d] }
-            if !isa.tangent(code.base, code.count, vTable, oneDirection, tile) { return false }
-        }
-        return true
-    }
-
     /// The tangent plan for a set of active slots, made once per set.
     func tangentPlan(activeInputs: [Bool], activeParameters: [Bool]) -> TangentPlan {
         let key = activeInputs + activeParameters
@@ -167,8 +141,6 @@ extension Program {
         let tables = UnsafeMutablePointer<UnsafeMutablePointer<Double>?>.allocate(capacity: P * (1 + D))
         defer { tables.deallocate() }
         let vTable = tables, tTable = tables + P
-        let oneDirection = UnsafeMutablePointer<UnsafeMutablePointer<Double>?>.allocate(capacity: P)
-        defer { oneDirection.deallocate() }
         for p in 0..<P { vTable[p] = V + p * tile }
         for q in 0..<P * D { tTable[q] = T + q * tile }
         for (plane, value) in sweep.constants { (V + plane * tile).update(repeating: value, count: tile) }
@@ -214,7 +186,7 @@ extension Program {
                         (own + n).update(repeating: 0, count: tile - n)
                     }
                 }
-                if !Self.tangentsOnCodePath(isa, code, vTable, tTable, oneDirection, P, D, tile) {
+                if !isa.tangent(code.base, code.count, vTable, tTable, tile, directions: D) {
                     TangentSweep.run(code.base, code.count, vTable, tTable, directions: D, tile: tile)
                 }
                 for (k, dest) in job.values.enumerated() {
