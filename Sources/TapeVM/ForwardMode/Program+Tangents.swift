@@ -166,6 +166,26 @@ extension Program {
         var loads: [(UnsafePointer<Double>, Int, UnsafeMutablePointer<UnsafeMutablePointer<Double>?>, UnsafeMutablePointer<Double>)] = []
         for leaf in sweep.inputPlanes { loads.append((job.inputs[leaf.slot], leaf.plane, vTable + leaf.plane, V + leaf.plane * tile)) }
         for (column, q) in tangentLoads { loads.append((column, q, tTable + q, T + q * tile)) }
+        // Outputs: on full tiles a computed register's value and tangent planes are the caller's
+        // columns (no copies), as in `run`; the rest are copied after the sweep, inactive
+        // tangents written as 0. Entry e of `tables` is workspace plane e (`V + e·tile`).
+        var stores: [(destination: UnsafeMutablePointer<Double>, entry: Int, direct: Bool)] = []
+        var zeros: [UnsafeMutablePointer<Double>] = []
+        var claimed = Set<Int>()
+        func store(_ destination: UnsafeMutablePointer<Double>?, plane: Int, entry: Int) {
+            guard let destination else { return }
+            stores.append((destination, entry, !sweep.isLeafPlane[plane] && claimed.insert(entry).inserted))
+        }
+        for (k, dest) in job.values.enumerated() { store(dest, plane: sweep.outputPlanes[k], entry: sweep.outputPlanes[k]) }
+        for (d, request) in job.requests.enumerated() {
+            for (k, dest) in request.outputTangents.enumerated() {
+                if plan.outputActive[k] {
+                    store(dest, plane: sweep.outputPlanes[k], entry: P + sweep.outputPlanes[k] * D + d)
+                } else if let dest {
+                    zeros.append(dest)
+                }
+            }
+        }
         let code = plan.code
         let isa = instructionSet
         while true {
@@ -186,23 +206,14 @@ extension Program {
                         (own + n).update(repeating: 0, count: tile - n)
                     }
                 }
+                for s in stores where s.direct { tables[s.entry] = n == tile ? s.destination + start : V + s.entry * tile }
                 if !isa.tangent(code.base, code.count, vTable, tTable, tile, directions: D) {
                     TangentSweep.run(code.base, code.count, vTable, tTable, directions: D, tile: tile)
                 }
-                for (k, dest) in job.values.enumerated() {
-                    guard let dest else { continue }
-                    (dest + start).update(from: vTable[sweep.outputPlanes[k]]!, count: n)
-                }
+                for s in stores where !(n == tile && s.direct) { (s.destination + start).update(from: tables[s.entry]!, count: n) }
+                for dest in zeros { (dest + start).update(repeating: 0, count: n) }
                 let partial = job.sums + chunk * split.sumStride
                 for (d, request) in job.requests.enumerated() {
-                    for (k, dest) in request.outputTangents.enumerated() {
-                        guard let dest else { continue }
-                        if plan.outputActive[k] {
-                            (dest + start).update(from: tTable[sweep.outputPlanes[k] * D + d]!, count: n)
-                        } else {
-                            (dest + start).update(repeating: 0, count: n)
-                        }
-                    }
                     if request.outputTangentSums != nil {
                         for k in 0..<nOut where plan.outputActive[k] {
                             tv_accumulate_lanes(tTable[sweep.outputPlanes[k] * D + d]!, n, partial + (d * nOut + k) * 8)
