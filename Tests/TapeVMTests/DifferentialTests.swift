@@ -1,5 +1,6 @@
 import Testing
 @testable import TapeVM
+import TapeVMCheck
 
 /// The SIMD executor against the scalar reference interpreter, bit for bit, on random tapes
 /// with every opcode and awkward points, on every code path this CPU has.
@@ -13,20 +14,10 @@ import Testing
 
     static let specials: [Double] = [0, -0.0, 1, -1, 2, 0.5, 1e300, -1e300, 1e-300, .leastNonzeroMagnitude, .infinity, -.infinity, .nan, 3, -3, 0.1]
 
-    /// Random points: mostly ordinary values, often a special one, often a tie with another input.
+    /// Random points: mostly ordinary values, often a special one, often a tie with another input
+    /// (`tapevm-check`'s generator, with this suite's special values).
     static func points(count: Int, inputs: Int, rng: inout SplitMix64) -> [[Double]] {
-        var cols = [[Double]](repeating: [], count: inputs)
-        for _ in 0..<count {
-            for j in 0..<inputs {
-                let r = Int.random(in: 0..<10, using: &rng)
-                let v: Double
-                if r < 2 { v = specials[Int.random(in: 0..<specials.count, using: &rng)] }
-                else if r == 2, j > 0 { v = cols[j - 1].last! }
-                else { v = Double.random(in: -4...4, using: &rng) }
-                cols[j].append(v)
-            }
-        }
-        return cols
+        Differential.points(count: count, inputs: inputs, rng: &rng, specials: specials)
     }
 
     static func same(_ a: Double, _ b: Double) -> Bool { a.bitPattern == b.bitPattern || (a.isNaN && b.isNaN) }
