@@ -92,6 +92,42 @@ import TapeVMCheck
         }
     }
 
+    /// The identities pass merges constant factors (`-(x·k) → x·(-k)`, `(x·2ⁿ)·b → x·(2ⁿ·b)`):
+    /// values bit for bit against no optimization on every special value, for factors that
+    /// qualify and factors that must not be merged (`½`, `3`, `b` below 1, infinite, NaN);
+    /// the negation's gradient too. And it does merge where it may.
+    @Test func constantFactorsMergeExactly() throws {
+        let factors: [Double] = [2, -2, 4, 1, -1, 0.5, 3, 1e308, 0, -0.0, .infinity, .nan, 0x1p-3]
+        let seconds: [Double] = [100, -100, 1, 0.5, -1, 3, .infinity, 1e300, 0x1p1000]
+        let column = Self.specials + [1e308, -1e308, 0x1p-1074, 0x1p-1022, 0x1.8p-1030]
+        for a in factors {
+            for b in seconds {
+                let builder = TapeBuilder()
+                let x = builder.input("x")
+                let m = builder.mul(x, builder.constant(a))
+                builder.output("neg", builder.neg(m))
+                builder.output("twice", builder.mul(builder.constant(b), m))
+                let tape = try builder.build()
+                let plain = try Program(tape, options: ExecutionOptions(threads: 1, optimization: .none))
+                    .valueAndGradient(inputs: [column], output: 0)
+                let options = ExecutionOptions(threads: 1, optimization: [.identities, .constantOperands, .deadCode])
+                let program = Program(tape, options: options)
+                let merged = try program.valueAndGradient(inputs: [column], output: 0)
+                for i in column.indices {
+                    for k in 0..<2 {
+                        #expect(Self.same(merged.values[k][i], plain.values[k][i]),
+                                "a \(a), b \(b), x \(column[i]), output \(k): \(merged.values[k][i]) vs \(plain.values[k][i])")
+                    }
+                    #expect(Self.same(merged.inputGradients[0][i], plain.inputGradients[0][i]), "a \(a), x \(column[i])")
+                }
+                if a == 2 && b == 100 {
+                    #expect(program.optimizedTape.instructions.filter { $0.opcode == .mulk }.map(\.immediate).sorted() == [-2, 200],
+                            "\(program.optimizedTape.text)")
+                }
+            }
+        }
+    }
+
     /// Long tapes, so that register planes are reused many times over, with every pass.
     /// Exact passes are held bit for bit; `.all` (with CSE and identities, which reassociate
     /// adjoint sums) within `close`, on smooth tapes and ordinary points.
