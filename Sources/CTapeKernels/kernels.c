@@ -162,6 +162,8 @@ TV_SLEEF_BINARY(TV_SLEEF_EXTERN_R2)
 #define TV_FORWARD forward_avx2
 #define TV_REVERSE reverse_avx2
 #define TV_FORWARD_MODE tangent_avx2
+#define TV_FORWARD_MODE_DIRECTIONS tangents_avx2
+#define TV_FORWARD_MODE_BODY tangent_body_avx2
 #define TV_TARGET TV_AVX2
 #define VMATH1(fn, x) TV_T1(4, fn, x)
 #define VMATH2(fn, x, y) TV_T2(4, fn, x, y)
@@ -175,6 +177,8 @@ TV_LANE_FUNCTIONS(TV_LANE_REGISTER_FORM_avx2)
 #undef TV_FORWARD
 #undef TV_REVERSE
 #undef TV_FORWARD_MODE
+#undef TV_FORWARD_MODE_DIRECTIONS
+#undef TV_FORWARD_MODE_BODY
 #undef TV_TARGET
 #undef VMATH1
 #undef VMATH2
@@ -183,6 +187,8 @@ TV_LANE_FUNCTIONS(TV_LANE_REGISTER_FORM_avx2)
 #define TV_FORWARD forward_avx512
 #define TV_REVERSE reverse_avx512
 #define TV_FORWARD_MODE tangent_avx512
+#define TV_FORWARD_MODE_DIRECTIONS tangents_avx512
+#define TV_FORWARD_MODE_BODY tangent_body_avx512
 #define TV_TARGET TV_AVX512
 #define VMATH1(fn, x) TV_T1(8, fn, x)
 #define VMATH2(fn, x, y) TV_T2(8, fn, x, y)
@@ -241,12 +247,19 @@ int tv_forward(int isa, const tv_instr *code, long count, double *const *values,
     }
 }
 
-int tv_tangent(int isa, const tv_instr *code, long count, double *const *values, double *const *tangents, long tile) {
-    if (!tv_checked(isa)) return -1;
+int tv_tangent(int isa, const tv_instr *code, long count, double *const *values, double *const *tangents, long tile,
+               long directions) {
+    if (!tv_checked(isa) || directions < 1) return -1;
     switch (isa) {
 #if defined(__x86_64__) && defined(__linux__)
-    case TV_ISA_AVX512: tangent_avx512(code, count, values, tangents, tile); return 0;
-    case TV_ISA_AVX2: tangent_avx2(code, count, values, tangents, tile); return 0;
+    case TV_ISA_AVX512:
+        if (directions == 1) tangent_avx512(code, count, values, tangents, tile);
+        else tangents_avx512(code, count, values, tangents, tile, directions);
+        return 0;
+    case TV_ISA_AVX2:
+        if (directions == 1) tangent_avx2(code, count, values, tangents, tile);
+        else tangents_avx2(code, count, values, tangents, tile, directions);
+        return 0;
 #endif
     default: return -1;
     }

@@ -1,6 +1,8 @@
 // The forward, reverse and tangent (forward-mode) sweep loops, included by kernels.c once per C code path (AVX2 + FMA,
 // AVX-512). The includer defines:
-//   TV_FORWARD, TV_REVERSE, TV_FORWARD_MODE: the names of this path's three functions
+//   TV_FORWARD, TV_REVERSE, TV_FORWARD_MODE, TV_FORWARD_MODE_DIRECTIONS: the names of this path's
+//                           sweeps (the tangent sweep along one direction and along D), and
+//   TV_FORWARD_MODE_BODY    the name of the inlined body the two tangent sweeps share
 //   TV_TARGET               the function attribute selecting the ISA
 //   VMATH1(name, x), VMATH2(name, x, y): SLEEF's function `name` at this path's width
 //   LANEFN(name, x)         the lane function `name` of generated/lane_functions.h (tanh, sigmoid)
@@ -66,16 +68,30 @@ static TV_TARGET void TV_REVERSE(const tv_rinstr *code, long count, double *cons
     }
 }
 
-// Forward mode along one direction: each instruction's value and, from its reverse rule with the
-// operands' tangents as adjoints, its tangent (operand tangents read before the result's is
-// stored, so planes may be shared). Instructions with no active operand run their forward case.
-static TV_TARGET void TV_FORWARD_MODE(const tv_instr *code, long count, double *const *V, double *const *T, long tile) {
+// Forward mode along D directions: each instruction's value and, from its reverse rule with the
+// operands' tangents as adjoints, its tangent along each direction (operand tangents read before
+// the result's is stored, so planes may be shared). The tangent of value plane p along direction
+// d is tangent plane p·D + d. Instructions with no active operand run their forward case.
+// Inlined into a one-direction sweep (D = 1: the direction loop disappears) and a D-direction one.
+#define TV_DIRECTIONS(d) for (long d = 0; d < D; ++d)
+// One direction's planes: with D = 1 the ones read before the instruction's block loop (a load
+// per block would not be hoisted out of it), else entry d of the instruction's D consecutive ones.
+#define TV_DIRECTION_PLANES(d) \
+    double *ty = D == 1 ? ty1 : Ty[d]; \
+    const double *ta = D == 1 ? ta1 : Ta[d]; \
+    const double *tb = D == 1 ? tb1 : Tb[d]; \
+    const double *tc = D == 1 ? tc1 : Tc[d]; \
+    (void)ta; (void)tb; (void)tc
+static inline __attribute__((always_inline)) TV_TARGET void
+TV_FORWARD_MODE_BODY(const tv_instr *code, long count, double *const *V, double *const *T, long tile, long D) {
     for (long k = 0; k < count; ++k) {
         const tv_instr in = code[k];
         TV_PLANES(V, p, in);
-        TV_PLANES(T, t, in);
-        (void)ty; (void)ta; (void)tb; (void)tc;
-        // The active-operand flags as compile-time constants, as the first-contribution flags above.
+        double *const *Ty = T + (long)in.dst * D, *const *Ta = T + (long)in.a * D;
+        double *const *Tb = T + (long)in.b * D, *const *Tc = T + (long)in.c * D;
+        double *ty1 = Ty[0];
+        const double *ta1 = Ta[0], *tb1 = Tb[0], *tc1 = Tc[0];
+        (void)ty1; (void)ta1; (void)tb1; (void)tc1;
         if ((in.active & 7) == 0) {
             switch ((tv_opcode)in.op) {
 #include "generated/forward_cases.h"
@@ -83,6 +99,7 @@ static TV_TARGET void TV_FORWARD_MODE(const tv_instr *code, long count, double *
             }
             continue;
         }
+        // The active-operand flags as compile-time constants, as the first-contribution flags above.
 #define TV_FLAGS in.active
 #define TV_FLAG_A active_a
 #define TV_FLAG_B active_b
@@ -92,6 +109,17 @@ static TV_TARGET void TV_FORWARD_MODE(const tv_instr *code, long count, double *
     }
 }
 
+static TV_TARGET void TV_FORWARD_MODE(const tv_instr *code, long count, double *const *V, double *const *T, long tile) {
+    TV_FORWARD_MODE_BODY(code, count, V, T, tile, 1);
+}
+
+static TV_TARGET void TV_FORWARD_MODE_DIRECTIONS(const tv_instr *code, long count, double *const *V, double *const *T,
+                                                 long tile, long D) {
+    TV_FORWARD_MODE_BODY(code, count, V, T, tile, D);
+}
+
+#undef TV_DIRECTIONS
+#undef TV_DIRECTION_PLANES
 #undef ACC
 #undef PLANE
 #undef TV_PLANES

@@ -79,12 +79,13 @@ public enum InstructionSet: String, CaseIterable, Sendable, Hashable, CustomStri
         SIMD8Interpreter.forward(code, count, values, tile)
     }
 
-    /// The tangent sweep of one tile along one direction on this path's C kernels; false when
-    /// this path has none here (the Swift interpreter's ``TangentSweep`` runs it instead).
+    /// The tangent sweep of one tile along `directions` directions at once on this path's C
+    /// kernels (tangent plane `p·directions + d`); false when this path has none here (the Swift
+    /// interpreter's ``TangentSweep`` runs it instead).
     @inline(__always)
     func tangent(_ code: UnsafePointer<tv_instr>, _ count: Int, _ values: UnsafePointer<UnsafeMutablePointer<Double>?>,
-                 _ tangents: UnsafePointer<UnsafeMutablePointer<Double>?>, _ tile: Int) -> Bool {
-        self != .swift && tv_tangent(cValue, code, count, values, tangents, tile) == 0
+                 _ tangents: UnsafePointer<UnsafeMutablePointer<Double>?>, _ tile: Int, directions: Int) -> Bool {
+        self != .swift && tv_tangent(cValue, code, count, values, tangents, tile, directions) == 0
     }
 
     /// The reverse sweep of one tile on this path.

@@ -99,8 +99,12 @@ public enum KernelSource {
     }
 
     /// The tangent of every differentiable opcode, for forward mode: the value from the forward
-    /// rule and `ẏ = Σₖ reverse(x, y, g: ẋₖ)[k]` over the active operands (`active_a`, … are
+    /// rule, once per block, and along each direction `d` (`TV_DIRECTIONS`, whose
+    /// `TV_DIRECTION_PLANES` names that direction's planes `ty, ta, tb, tc`)
+    /// `ẏ = Σₖ reverse(x, y, g: ẋₖ)[k]` over the active operands (`active_a`, … are
     /// compile-time constants in sweep_template.h), summed in operand order as `TangentSweep` does.
+    /// What a contribution computes from the values alone (`2·(a − b)`, `y·(1 − y)`) does not
+    /// depend on the direction: the C compiler hoists it out of the direction loop.
     static var tangentCases: String {
         var s = banner + "// Tangent cases, included inside the switch of TV_FORWARD_MODE in sweep_template.h once per\n"
         s += "// combination of the active-operand flags (no include guard).\n"
@@ -109,18 +113,21 @@ public enum KernelSource {
             let p = CPrinter()
             let x = operands(p)
             let y = op.forward(x)
-            p.statement("v8d t = splat(0.0);")
-            var contributing: [String] = []   // flags of earlier operands that add a contribution
-            for k in 0..<op.arity {
-                p.block("if (\(flags[k]))") {
-                    p.statement("const v8d g\(k) = ld(\(planes[k]) + i);")
-                    guard let v = op.reverse(x, y: y, g: CLane(name: "g\(k)", printer: p))[k] else { return }
-                    let earlier = contributing.joined(separator: " || ")
-                    p.statement(earlier.isEmpty ? "t = \(v.expr);" : "t = (\(earlier)) ? t + \(v.expr) : \(v.expr);")
-                    contributing.append(flags[k])
+            p.block("TV_DIRECTIONS(d)") {
+                p.statement("TV_DIRECTION_PLANES(d);")
+                p.statement("v8d t = splat(0.0);")
+                var contributing: [String] = []   // flags of earlier operands that add a contribution
+                for k in 0..<op.arity {
+                    p.block("if (\(flags[k]))") {
+                        p.statement("const v8d g\(k) = ld(\(planes[k]) + i);")
+                        guard let v = op.reverse(x, y: y, g: CLane(name: "g\(k)", printer: p))[k] else { return }
+                        let earlier = contributing.joined(separator: " || ")
+                        p.statement(earlier.isEmpty ? "t = \(v.expr);" : "t = (\(earlier)) ? t + \(v.expr) : \(v.expr);")
+                        contributing.append(flags[k])
+                    }
                 }
+                p.statement("st(ty + i, t);")
             }
-            p.statement("st(ty + i, t);")
             p.statement("st(py + i, \(y.expr));")
             s += "case \(constant(op)): TV_BLOCKS(i, tile) {\n"
             s += p.render(indent: "    ").joined(separator: "\n") + "\n} break;\n"

@@ -4,10 +4,12 @@ import TapeVM
 /// `tapevm-bench --second-order`: the cost of forward mode and second order relative to one
 /// gradient, per case and batch size, one thread, all runs interleaved in one process:
 /// values only and value + gradient (each on the preferred path and the Swift path), a JVP along a
-/// per-point direction (values + one tangent), an HVP along a per-point direction (forward over
+/// per-point direction (values + one tangent), a JVP along one direction shared by all points
+/// (only the values' columns are read: the per-point JVP also reads a tangent column per input,
+/// so on arithmetic tapes, whose sweeps are bound by loads and stores, it moves about twice the
+/// bytes of the values sweep), an HVP along a per-point direction (forward over
 /// reverse: one tangent of the gradient tape) and the full Hessian per point (one tangent per input).
-/// A JVP and an HVP (one direction) run on the preferred path's tangent sweep; the Hessian's
-/// several directions per sweep run on the Swift SIMD8 path.
+/// All run on the preferred path's tangent sweep, the Hessian's directions in one sweep.
 struct SecondOrderBench {
     let cases: [BenchCase]
     let sizes: [Int]
@@ -16,7 +18,7 @@ struct SecondOrderBench {
     /// Every program's tile size in points (`nil`: each program's own choice).
     let tile: Int?
 
-    static let systems = ["values", "gradient", "gradient-swift", "jvp", "hvp", "hessian", "values-swift"]
+    static let systems = ["values", "gradient", "gradient-swift", "jvp", "hvp", "hessian", "values-swift", "jvp-shared"]
 
     func run() throws -> [String] {
         var lines: [String] = []
@@ -42,6 +44,8 @@ struct SecondOrderBench {
                     Array(repeating: nil, count: nOut) + (0..<m).map { scratch[base + $0] } + Array(repeating: nil, count: nPar)
                 }
                 let jvp = TangentRequest(inputTangents: perPoint, outputTangents: [scratch[0]] + nothing.dropFirst())
+                let shared = TangentRequest(inputTangents: (0..<m).map { .shared(direction.inputPointers[$0][0]) },
+                                            outputTangents: [scratch[0]] + nothing.dropFirst())
                 let hvp = TangentRequest(inputTangents: perPoint, outputTangents: gradientColumns(0))
                 let units = (0..<m).map { d in
                     TangentRequest(inputTangents: (0..<m).map { .shared($0 == d ? 1 : 0) }, outputTangents: gradientColumns(nOutG + d * m))
@@ -56,12 +60,13 @@ struct SecondOrderBench {
                     { try! gradient.runTangents(count: n, inputs: batch.inputPointers, parameters: c.parameters,
                                                 values: [], tangents: units) },
                     { try! swiftProgram.run(count: n, inputs: batch.inputPointers, parameters: c.parameters, values: values) },
+                    { try! program.runTangents(count: n, inputs: batch.inputPointers, parameters: c.parameters, values: values, tangents: [shared]) },
                 ]
                 let t = measureInterleaved(runners, points: n, policy: policy).map(\.nsPerPoint)
                 let (values0, grad, gradSwift) = (t[0], t[1], t[2])
                 let line = "\(c.name) N=\(n) (m=\(m)): " + zip(Self.systems, t).map { "\($0) \(Format.ns($1))" }.joined(separator: ", ")
-                    + String(format: " ns/point; jvp/values %.2f (%.2f vs Swift-path values), jvp/gradient %.2f, hvp/gradient %.2f (%.2f vs the Swift-path gradient), "
-                             + "hessian/gradient %.2f (%.2f per input)", t[3] / values0, t[3] / t[6], t[3] / grad, t[4] / grad, t[4] / gradSwift,
+                    + String(format: " ns/point; jvp/values %.2f (%.2f vs Swift-path values; shared direction %.2f), jvp/gradient %.2f, hvp/gradient %.2f (%.2f vs the Swift-path gradient), "
+                             + "hessian/gradient %.2f (%.2f per input)", t[3] / values0, t[3] / t[6], t[7] / values0, t[3] / grad, t[4] / grad, t[4] / gradSwift,
                              t[5] / grad, t[5] / grad / Double(Swift.max(1, m)))
                 progress(line)
                 lines.append(line)

@@ -1,5 +1,6 @@
 import Testing
 @testable import TapeVM
+import TapeVMCheck
 
 /// The SIMD executor against the scalar reference interpreter, bit for bit, on random tapes
 /// with every opcode and awkward points, on every code path this CPU has.
@@ -13,20 +14,10 @@ import Testing
 
     static let specials: [Double] = [0, -0.0, 1, -1, 2, 0.5, 1e300, -1e300, 1e-300, .leastNonzeroMagnitude, .infinity, -.infinity, .nan, 3, -3, 0.1]
 
-    /// Random points: mostly ordinary values, often a special one, often a tie with another input.
+    /// Random points: mostly ordinary values, often a special one, often a tie with another input
+    /// (`tapevm-check`'s generator, with this suite's special values).
     static func points(count: Int, inputs: Int, rng: inout SplitMix64) -> [[Double]] {
-        var cols = [[Double]](repeating: [], count: inputs)
-        for _ in 0..<count {
-            for j in 0..<inputs {
-                let r = Int.random(in: 0..<10, using: &rng)
-                let v: Double
-                if r < 2 { v = specials[Int.random(in: 0..<specials.count, using: &rng)] }
-                else if r == 2, j > 0 { v = cols[j - 1].last! }
-                else { v = Double.random(in: -4...4, using: &rng) }
-                cols[j].append(v)
-            }
-        }
-        return cols
+        Differential.points(count: count, inputs: inputs, rng: &rng, specials: specials)
     }
 
     static func same(_ a: Double, _ b: Double) -> Bool { a.bitPattern == b.bitPattern || (a.isNaN && b.isNaN) }
@@ -98,6 +89,42 @@ import Testing
             let params = [Double.random(in: -2...2, using: &rng), Self.specials[t % Self.specials.count]]
             try Self.check(tape: tape, inputs: inputs, parameters: params,
                            options: ExecutionOptions(threads: 1, tileSize: 8 * (1 + t % 2), instructionSet: isa, optimization: passes))
+        }
+    }
+
+    /// The identities pass merges constant factors (`-(x·k) → x·(-k)`, `(x·2ⁿ)·b → x·(2ⁿ·b)`):
+    /// values bit for bit against no optimization on every special value, for factors that
+    /// qualify and factors that must not be merged (`½`, `3`, `b` below 1, infinite, NaN);
+    /// the negation's gradient too. And it does merge where it may.
+    @Test func constantFactorsMergeExactly() throws {
+        let factors: [Double] = [2, -2, 4, 1, -1, 0.5, 3, 1e308, 0, -0.0, .infinity, .nan, 0x1p-3]
+        let seconds: [Double] = [100, -100, 1, 0.5, -1, 3, .infinity, 1e300, 0x1p1000]
+        let column = Self.specials + [1e308, -1e308, 0x1p-1074, 0x1p-1022, 0x1.8p-1030]
+        for a in factors {
+            for b in seconds {
+                let builder = TapeBuilder()
+                let x = builder.input("x")
+                let m = builder.mul(x, builder.constant(a))
+                builder.output("neg", builder.neg(m))
+                builder.output("twice", builder.mul(builder.constant(b), m))
+                let tape = try builder.build()
+                let plain = try Program(tape, options: ExecutionOptions(threads: 1, optimization: .none))
+                    .valueAndGradient(inputs: [column], output: 0)
+                let options = ExecutionOptions(threads: 1, optimization: [.identities, .constantOperands, .deadCode])
+                let program = Program(tape, options: options)
+                let merged = try program.valueAndGradient(inputs: [column], output: 0)
+                for i in column.indices {
+                    for k in 0..<2 {
+                        #expect(Self.same(merged.values[k][i], plain.values[k][i]),
+                                "a \(a), b \(b), x \(column[i]), output \(k): \(merged.values[k][i]) vs \(plain.values[k][i])")
+                    }
+                    #expect(Self.same(merged.inputGradients[0][i], plain.inputGradients[0][i]), "a \(a), x \(column[i])")
+                }
+                if a == 2 && b == 100 {
+                    #expect(program.optimizedTape.instructions.filter { $0.opcode == .mulk }.map(\.immediate).sorted() == [-2, 200],
+                            "\(program.optimizedTape.text)")
+                }
+            }
         }
     }
 

@@ -205,9 +205,9 @@ import Testing
             var options = Self.configurations[t % Self.configurations.count]
             options.optimization = .none
             let program = Program(tape, options: options)
-            // Four directions run on the Swift interpreter's tangent sweep, all in one; two and one
-            // on the options' code path, a sweep each (the generated C tangent kernels on AVX2 and
-            // AVX-512; see Program.codePathTangentDirections).
+            // Four, two and one directions, each set in one sweep on the options' code path (the
+            // generated C tangent kernels on AVX2 and AVX-512, their one-direction and
+            // D-direction forms; the Swift interpreter's tangent sweep on the Swift path).
             let runs = [(directions, "four directions"), (Array(directions.prefix(2)), "two directions"),
                         ([directions[3]], "one direction")]
             for (chosen, label) in runs {
@@ -252,6 +252,42 @@ import Testing
                         #expect(Swift.abs(got - want) <= 1e-12 * scale || got == want,
                                 "tape \(t) output \(k) direction \(d) point \(i): \(got) vs \(want)\n\(tape.text)")
                     }
+                }
+            }
+        }
+    }
+
+    /// Full tiles write outputs' values and tangents straight into the caller's columns; an
+    /// output that is an input (its planes are the caller's input and direction columns), two
+    /// outputs of one register, and an output whose tangent is symbolically zero must still come
+    /// out right, on full and partial tiles (19 points, tiles of 8) and every path.
+    @Test func outputsWrittenInPlaceOnFullTiles() throws {
+        let b = TapeBuilder()
+        let x = b.input("x"), y = b.input("y"), w = b.parameter("w")
+        let m = b.mul(b.sin(x), y)
+        b.output("x", x)
+        b.output("m", m)
+        b.output("m again", m)
+        b.output("w²", b.mul(w, w))
+        let tape = try b.build()
+        let n = 19
+        let xs = (0..<n).map { Double($0) / 7 - 1 }, ys = (0..<n).map { 2 - Double($0) / 5 }
+        let dx: [Double] = (0..<n).map { Double($0 % 3) - 1 }
+        let dy: [Double] = (0..<n).map { 0.5 + Double($0) / 10 }
+        let direction = [dx, dy]
+        for options in Self.configurations {
+            let jvp = try Program(tape, options: options).jvp(inputs: [xs, ys], parameters: [3], directions: [direction, direction])
+            for i in 0..<n {
+                let (c, sn) = (Foundation.cos(xs[i]), Foundation.sin(xs[i]))
+                let dm: Double = c * ys[i] * direction[0][i] + sn * direction[1][i]
+                let where_ = "\(options) point \(i)"
+                #expect(jvp.values[0][i] == xs[i] && jvp.values[3][i] == 9, "\(where_)")
+                #expect(jvp.values[1][i] == jvp.values[2][i] && Self.close(jvp.values[1][i], sn * ys[i]), "\(where_)")
+                for d in 0..<2 {
+                    let t = jvp.tangents[d]
+                    #expect(t[0][i] == direction[0][i] && t[3][i] == 0, "\(where_) direction \(d)")
+                    let (t1, t2) = (t[1][i], t[2][i])
+                    #expect(t1 == t2 && Self.close(t1, dm), "\(where_) direction \(d): \(t1) vs \(dm)")
                 }
             }
         }

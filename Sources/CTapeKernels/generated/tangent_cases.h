@@ -5,150 +5,183 @@
 case TV_NEG: TV_BLOCKS(i, tile) {
     const v8d a = ld(pa + i);
     const v8d t0 = -a;
-    v8d t = splat(0.0);
-    if (active_a) {
-        const v8d g0 = ld(ta + i);
-        const v8d t1 = -g0;
-        t = t1;
+    TV_DIRECTIONS(d) {
+        TV_DIRECTION_PLANES(d);
+        v8d t = splat(0.0);
+        if (active_a) {
+            const v8d g0 = ld(ta + i);
+            const v8d t1 = -g0;
+            t = t1;
+        }
+        st(ty + i, t);
     }
-    st(ty + i, t);
     st(py + i, t0);
 } break;
 case TV_RECIP: TV_BLOCKS(i, tile) {
     const v8d a = ld(pa + i);
     const v8d t0 = splat(1.0) / a;
-    v8d t = splat(0.0);
-    if (active_a) {
-        const v8d g0 = ld(ta + i);
-        const v8d t1 = g0 * t0;
-        const v8d t2 = t1 * t0;
-        const v8d t3 = -t2;
-        t = t3;
+    TV_DIRECTIONS(d) {
+        TV_DIRECTION_PLANES(d);
+        v8d t = splat(0.0);
+        if (active_a) {
+            const v8d g0 = ld(ta + i);
+            const v8d t1 = g0 * t0;
+            const v8d t2 = t1 * t0;
+            const v8d t3 = -t2;
+            t = t3;
+        }
+        st(ty + i, t);
     }
-    st(ty + i, t);
     st(py + i, t0);
 } break;
 case TV_SQUARE: TV_BLOCKS(i, tile) {
     const v8d a = ld(pa + i);
     const v8d t0 = a * a;
-    v8d t = splat(0.0);
-    if (active_a) {
-        const v8d g0 = ld(ta + i);
-        const v8d t1 = splat(2.0) * a;
-        const v8d t2 = g0 * t1;
-        t = t2;
+    TV_DIRECTIONS(d) {
+        TV_DIRECTION_PLANES(d);
+        v8d t = splat(0.0);
+        if (active_a) {
+            const v8d g0 = ld(ta + i);
+            const v8d t1 = splat(2.0) * a;
+            const v8d t2 = g0 * t1;
+            t = t2;
+        }
+        st(ty + i, t);
     }
-    st(ty + i, t);
     st(py + i, t0);
 } break;
 case TV_SQRT: TV_BLOCKS(i, tile) {
     const v8d a = ld(pa + i);
     const v8d t0 = vsqrt(a);
-    v8d t = splat(0.0);
-    if (active_a) {
-        const v8d g0 = ld(ta + i);
-        const v8d t1 = splat(2.0) * t0;
-        const v8d t2 = g0 / t1;
-        t = t2;
+    TV_DIRECTIONS(d) {
+        TV_DIRECTION_PLANES(d);
+        v8d t = splat(0.0);
+        if (active_a) {
+            const v8d g0 = ld(ta + i);
+            const v8d t1 = splat(2.0) * t0;
+            const v8d t2 = g0 / t1;
+            t = t2;
+        }
+        st(ty + i, t);
     }
-    st(ty + i, t);
     st(py + i, t0);
 } break;
 case TV_EXP: TV_BLOCKS(i, tile) {
     const v8d a = ld(pa + i);
     const v8d t0 = VMATH1(exp, a);
-    v8d t = splat(0.0);
-    if (active_a) {
-        const v8d g0 = ld(ta + i);
-        const v8d t1 = g0 * t0;
-        t = t1;
+    TV_DIRECTIONS(d) {
+        TV_DIRECTION_PLANES(d);
+        v8d t = splat(0.0);
+        if (active_a) {
+            const v8d g0 = ld(ta + i);
+            const v8d t1 = g0 * t0;
+            t = t1;
+        }
+        st(ty + i, t);
     }
-    st(ty + i, t);
     st(py + i, t0);
 } break;
 case TV_LOG: TV_BLOCKS(i, tile) {
     const v8d a = ld(pa + i);
     const v8d t0 = VMATH1(log, a);
-    v8d t = splat(0.0);
-    if (active_a) {
-        const v8d g0 = ld(ta + i);
-        const v8d t1 = g0 / a;
-        t = t1;
+    TV_DIRECTIONS(d) {
+        TV_DIRECTION_PLANES(d);
+        v8d t = splat(0.0);
+        if (active_a) {
+            const v8d g0 = ld(ta + i);
+            const v8d t1 = g0 / a;
+            t = t1;
+        }
+        st(ty + i, t);
     }
-    st(ty + i, t);
     st(py + i, t0);
 } break;
 case TV_SIGMOID: TV_BLOCKS(i, tile) {
     const v8d a = ld(pa + i);
     const v8d t0 = LANEFN(sigmoid, a);
-    v8d t = splat(0.0);
-    if (active_a) {
-        const v8d g0 = ld(ta + i);
-        const v8d t1 = splat(1.0) - t0;
-        const v8d t2 = t0 * t1;
-        const v8d t3 = g0 * t2;
-        t = t3;
+    TV_DIRECTIONS(d) {
+        TV_DIRECTION_PLANES(d);
+        v8d t = splat(0.0);
+        if (active_a) {
+            const v8d g0 = ld(ta + i);
+            const v8d t1 = splat(1.0) - t0;
+            const v8d t2 = t0 * t1;
+            const v8d t3 = g0 * t2;
+            t = t3;
+        }
+        st(ty + i, t);
     }
-    st(ty + i, t);
     st(py + i, t0);
 } break;
 case TV_TANH: TV_BLOCKS(i, tile) {
     const v8d a = ld(pa + i);
     const v8d t0 = LANEFN(tanh, a);
-    v8d t = splat(0.0);
-    if (active_a) {
-        const v8d g0 = ld(ta + i);
-        const v8d t1 = t0 * t0;
-        const v8d t2 = splat(1.0) - t1;
-        const v8d t3 = g0 * t2;
-        t = t3;
+    TV_DIRECTIONS(d) {
+        TV_DIRECTION_PLANES(d);
+        v8d t = splat(0.0);
+        if (active_a) {
+            const v8d g0 = ld(ta + i);
+            const v8d t1 = t0 * t0;
+            const v8d t2 = splat(1.0) - t1;
+            const v8d t3 = g0 * t2;
+            t = t3;
+        }
+        st(ty + i, t);
     }
-    st(ty + i, t);
     st(py + i, t0);
 } break;
 case TV_SIN: TV_BLOCKS(i, tile) {
     const v8d a = ld(pa + i);
     const v8d t0 = VMATH1(sin, a);
-    v8d t = splat(0.0);
-    if (active_a) {
-        const v8d g0 = ld(ta + i);
-        const v8d t1 = VMATH1(cos, a);
-        const v8d t2 = g0 * t1;
-        t = t2;
+    TV_DIRECTIONS(d) {
+        TV_DIRECTION_PLANES(d);
+        v8d t = splat(0.0);
+        if (active_a) {
+            const v8d g0 = ld(ta + i);
+            const v8d t1 = VMATH1(cos, a);
+            const v8d t2 = g0 * t1;
+            t = t2;
+        }
+        st(ty + i, t);
     }
-    st(ty + i, t);
     st(py + i, t0);
 } break;
 case TV_COS: TV_BLOCKS(i, tile) {
     const v8d a = ld(pa + i);
     const v8d t0 = VMATH1(cos, a);
-    v8d t = splat(0.0);
-    if (active_a) {
-        const v8d g0 = ld(ta + i);
-        const v8d t1 = VMATH1(sin, a);
-        const v8d t2 = g0 * t1;
-        const v8d t3 = -t2;
-        t = t3;
+    TV_DIRECTIONS(d) {
+        TV_DIRECTION_PLANES(d);
+        v8d t = splat(0.0);
+        if (active_a) {
+            const v8d g0 = ld(ta + i);
+            const v8d t1 = VMATH1(sin, a);
+            const v8d t2 = g0 * t1;
+            const v8d t3 = -t2;
+            t = t3;
+        }
+        st(ty + i, t);
     }
-    st(ty + i, t);
     st(py + i, t0);
 } break;
 case TV_ABS: TV_BLOCKS(i, tile) {
     const v8d a = ld(pa + i);
     const v8d t0 = vabs(a);
-    v8d t = splat(0.0);
-    if (active_a) {
-        const v8d g0 = ld(ta + i);
-        const v8l t1 = a > splat(0.0);
-        const v8l t2 = a < splat(0.0);
-        const v8d t3 = -g0;
-        const v8l t4 = a == splat(0.0);
-        const v8d t5 = sel(t4, splat(0.0), a);
-        const v8d t6 = sel(t2, t3, t5);
-        const v8d t7 = sel(t1, g0, t6);
-        t = t7;
+    TV_DIRECTIONS(d) {
+        TV_DIRECTION_PLANES(d);
+        v8d t = splat(0.0);
+        if (active_a) {
+            const v8d g0 = ld(ta + i);
+            const v8l t1 = a > splat(0.0);
+            const v8l t2 = a < splat(0.0);
+            const v8d t3 = -g0;
+            const v8l t4 = a == splat(0.0);
+            const v8d t5 = sel(t4, splat(0.0), a);
+            const v8d t6 = sel(t2, t3, t5);
+            const v8d t7 = sel(t1, g0, t6);
+            t = t7;
+        }
+        st(ty + i, t);
     }
-    st(ty + i, t);
     st(py + i, t0);
 } break;
 case TV_RELU: TV_BLOCKS(i, tile) {
@@ -157,13 +190,16 @@ case TV_RELU: TV_BLOCKS(i, tile) {
     const v8l t1 = a == a;
     const v8d t2 = sel(t1, splat(0.0), a);
     const v8d t3 = sel(t0, a, t2);
-    v8d t = splat(0.0);
-    if (active_a) {
-        const v8d g0 = ld(ta + i);
-        const v8d t4 = sel(t0, g0, t2);
-        t = t4;
+    TV_DIRECTIONS(d) {
+        TV_DIRECTION_PLANES(d);
+        v8d t = splat(0.0);
+        if (active_a) {
+            const v8d g0 = ld(ta + i);
+            const v8d t4 = sel(t0, g0, t2);
+            t = t4;
+        }
+        st(ty + i, t);
     }
-    st(ty + i, t);
     st(py + i, t3);
 } break;
 case TV_SOFTPLUS: TV_BLOCKS(i, tile) {
@@ -175,153 +211,180 @@ case TV_SOFTPLUS: TV_BLOCKS(i, tile) {
     const v8d t4 = VMATH1(exp, t3);
     const v8d t5 = VMATH1(log1p, t4);
     const v8d t6 = t1 + t5;
-    v8d t = splat(0.0);
-    if (active_a) {
-        const v8d g0 = ld(ta + i);
-        const v8d t7 = LANEFN(sigmoid, a);
-        const v8d t8 = g0 * t7;
-        t = t8;
+    TV_DIRECTIONS(d) {
+        TV_DIRECTION_PLANES(d);
+        v8d t = splat(0.0);
+        if (active_a) {
+            const v8d g0 = ld(ta + i);
+            const v8d t7 = LANEFN(sigmoid, a);
+            const v8d t8 = g0 * t7;
+            t = t8;
+        }
+        st(ty + i, t);
     }
-    st(ty + i, t);
     st(py + i, t6);
 } break;
 case TV_LOG1P: TV_BLOCKS(i, tile) {
     const v8d a = ld(pa + i);
     const v8d t0 = VMATH1(log1p, a);
-    v8d t = splat(0.0);
-    if (active_a) {
-        const v8d g0 = ld(ta + i);
-        const v8d t1 = splat(1.0) + a;
-        const v8d t2 = g0 / t1;
-        t = t2;
+    TV_DIRECTIONS(d) {
+        TV_DIRECTION_PLANES(d);
+        v8d t = splat(0.0);
+        if (active_a) {
+            const v8d g0 = ld(ta + i);
+            const v8d t1 = splat(1.0) + a;
+            const v8d t2 = g0 / t1;
+            t = t2;
+        }
+        st(ty + i, t);
     }
-    st(ty + i, t);
     st(py + i, t0);
 } break;
 case TV_EXPM1: TV_BLOCKS(i, tile) {
     const v8d a = ld(pa + i);
     const v8d t0 = VMATH1(expm1, a);
-    v8d t = splat(0.0);
-    if (active_a) {
-        const v8d g0 = ld(ta + i);
-        const v8d t1 = t0 + splat(1.0);
-        const v8d t2 = g0 * t1;
-        t = t2;
+    TV_DIRECTIONS(d) {
+        TV_DIRECTION_PLANES(d);
+        v8d t = splat(0.0);
+        if (active_a) {
+            const v8d g0 = ld(ta + i);
+            const v8d t1 = t0 + splat(1.0);
+            const v8d t2 = g0 * t1;
+            t = t2;
+        }
+        st(ty + i, t);
     }
-    st(ty + i, t);
     st(py + i, t0);
 } break;
 case TV_POWI: TV_BLOCKS(i, tile) {
     const v8d a = ld(pa + i);
     const v8d t0 = vpowi(a, (int)in.imm);
-    v8d t = splat(0.0);
-    if (active_a) {
-        const v8d g0 = ld(ta + i);
-        const v8d t1 = vpowi(a, (int)in.imm - 1);
-        const v8d t2 = splat(in.imm) * t1;
-        const v8d t3 = g0 * t2;
-        const v8d t4 = sel((splat(in.imm) == splat(0.0)), splat(0.0), t3);
-        t = t4;
+    TV_DIRECTIONS(d) {
+        TV_DIRECTION_PLANES(d);
+        v8d t = splat(0.0);
+        if (active_a) {
+            const v8d g0 = ld(ta + i);
+            const v8d t1 = vpowi(a, (int)in.imm - 1);
+            const v8d t2 = splat(in.imm) * t1;
+            const v8d t3 = g0 * t2;
+            const v8d t4 = sel((splat(in.imm) == splat(0.0)), splat(0.0), t3);
+            t = t4;
+        }
+        st(ty + i, t);
     }
-    st(ty + i, t);
     st(py + i, t0);
 } break;
 case TV_ADD: TV_BLOCKS(i, tile) {
     const v8d a = ld(pa + i);
     const v8d b = ld(pb + i);
     const v8d t0 = a + b;
-    v8d t = splat(0.0);
-    if (active_a) {
-        const v8d g0 = ld(ta + i);
-        t = g0;
+    TV_DIRECTIONS(d) {
+        TV_DIRECTION_PLANES(d);
+        v8d t = splat(0.0);
+        if (active_a) {
+            const v8d g0 = ld(ta + i);
+            t = g0;
+        }
+        if (active_b) {
+            const v8d g1 = ld(tb + i);
+            t = (active_a) ? t + g1 : g1;
+        }
+        st(ty + i, t);
     }
-    if (active_b) {
-        const v8d g1 = ld(tb + i);
-        t = (active_a) ? t + g1 : g1;
-    }
-    st(ty + i, t);
     st(py + i, t0);
 } break;
 case TV_SUB: TV_BLOCKS(i, tile) {
     const v8d a = ld(pa + i);
     const v8d b = ld(pb + i);
     const v8d t0 = a - b;
-    v8d t = splat(0.0);
-    if (active_a) {
-        const v8d g0 = ld(ta + i);
-        t = g0;
+    TV_DIRECTIONS(d) {
+        TV_DIRECTION_PLANES(d);
+        v8d t = splat(0.0);
+        if (active_a) {
+            const v8d g0 = ld(ta + i);
+            t = g0;
+        }
+        if (active_b) {
+            const v8d g1 = ld(tb + i);
+            const v8d t2 = -g1;
+            t = (active_a) ? t + t2 : t2;
+        }
+        st(ty + i, t);
     }
-    if (active_b) {
-        const v8d g1 = ld(tb + i);
-        const v8d t2 = -g1;
-        t = (active_a) ? t + t2 : t2;
-    }
-    st(ty + i, t);
     st(py + i, t0);
 } break;
 case TV_MUL: TV_BLOCKS(i, tile) {
     const v8d a = ld(pa + i);
     const v8d b = ld(pb + i);
     const v8d t0 = a * b;
-    v8d t = splat(0.0);
-    if (active_a) {
-        const v8d g0 = ld(ta + i);
-        const v8d t1 = g0 * b;
-        t = t1;
+    TV_DIRECTIONS(d) {
+        TV_DIRECTION_PLANES(d);
+        v8d t = splat(0.0);
+        if (active_a) {
+            const v8d g0 = ld(ta + i);
+            const v8d t1 = g0 * b;
+            t = t1;
+        }
+        if (active_b) {
+            const v8d g1 = ld(tb + i);
+            const v8d t4 = g1 * a;
+            t = (active_a) ? t + t4 : t4;
+        }
+        st(ty + i, t);
     }
-    if (active_b) {
-        const v8d g1 = ld(tb + i);
-        const v8d t4 = g1 * a;
-        t = (active_a) ? t + t4 : t4;
-    }
-    st(ty + i, t);
     st(py + i, t0);
 } break;
 case TV_DIV: TV_BLOCKS(i, tile) {
     const v8d a = ld(pa + i);
     const v8d b = ld(pb + i);
     const v8d t0 = a / b;
-    v8d t = splat(0.0);
-    if (active_a) {
-        const v8d g0 = ld(ta + i);
-        const v8d t1 = g0 / b;
-        t = t1;
+    TV_DIRECTIONS(d) {
+        TV_DIRECTION_PLANES(d);
+        v8d t = splat(0.0);
+        if (active_a) {
+            const v8d g0 = ld(ta + i);
+            const v8d t1 = g0 / b;
+            t = t1;
+        }
+        if (active_b) {
+            const v8d g1 = ld(tb + i);
+            const v8d t6 = g1 * t0;
+            const v8d t7 = t6 / b;
+            const v8d t8 = -t7;
+            t = (active_a) ? t + t8 : t8;
+        }
+        st(ty + i, t);
     }
-    if (active_b) {
-        const v8d g1 = ld(tb + i);
-        const v8d t6 = g1 * t0;
-        const v8d t7 = t6 / b;
-        const v8d t8 = -t7;
-        t = (active_a) ? t + t8 : t8;
-    }
-    st(ty + i, t);
     st(py + i, t0);
 } break;
 case TV_POW: TV_BLOCKS(i, tile) {
     const v8d a = ld(pa + i);
     const v8d b = ld(pb + i);
     const v8d t0 = VMATH2(pow, a, b);
-    v8d t = splat(0.0);
-    if (active_a) {
-        const v8d g0 = ld(ta + i);
-        const v8l t1 = b == splat(0.0);
-        const v8d t2 = b - splat(1.0);
-        const v8d t3 = VMATH2(pow, a, t2);
-        const v8d t4 = b * t3;
-        const v8d t5 = g0 * t4;
-        const v8d t6 = sel(t1, splat(0.0), t5);
-        t = t6;
+    TV_DIRECTIONS(d) {
+        TV_DIRECTION_PLANES(d);
+        v8d t = splat(0.0);
+        if (active_a) {
+            const v8d g0 = ld(ta + i);
+            const v8l t1 = b == splat(0.0);
+            const v8d t2 = b - splat(1.0);
+            const v8d t3 = VMATH2(pow, a, t2);
+            const v8d t4 = b * t3;
+            const v8d t5 = g0 * t4;
+            const v8d t6 = sel(t1, splat(0.0), t5);
+            t = t6;
+        }
+        if (active_b) {
+            const v8d g1 = ld(tb + i);
+            const v8l t18 = a == splat(0.0);
+            const v8d t19 = VMATH1(log, a);
+            const v8d t20 = t19 * t0;
+            const v8d t21 = g1 * t20;
+            const v8d t22 = sel(t18, splat(0.0), t21);
+            t = (active_a) ? t + t22 : t22;
+        }
+        st(ty + i, t);
     }
-    if (active_b) {
-        const v8d g1 = ld(tb + i);
-        const v8l t18 = a == splat(0.0);
-        const v8d t19 = VMATH1(log, a);
-        const v8d t20 = t19 * t0;
-        const v8d t21 = g1 * t20;
-        const v8d t22 = sel(t18, splat(0.0), t21);
-        t = (active_a) ? t + t22 : t22;
-    }
-    st(ty + i, t);
     st(py + i, t0);
 } break;
 case TV_MAX: TV_BLOCKS(i, tile) {
@@ -331,31 +394,34 @@ case TV_MAX: TV_BLOCKS(i, tile) {
     const v8l t1 = a != a;
     const v8l t2 = t0 | t1;
     const v8d t3 = sel(t2, a, b);
-    v8d t = splat(0.0);
-    if (active_a) {
-        const v8d g0 = ld(ta + i);
-        const v8l t4 = a == b;
-        const v8d t5 = splat(0.5) * g0;
-        const v8d t6 = a + b;
-        const v8d t7 = sel(t4, t5, t6);
-        const v8l t8 = a < b;
-        const v8d t9 = sel(t8, splat(0.0), t7);
-        const v8d t10 = sel(t0, g0, t9);
-        t = t10;
+    TV_DIRECTIONS(d) {
+        TV_DIRECTION_PLANES(d);
+        v8d t = splat(0.0);
+        if (active_a) {
+            const v8d g0 = ld(ta + i);
+            const v8l t4 = a == b;
+            const v8d t5 = splat(0.5) * g0;
+            const v8d t6 = a + b;
+            const v8d t7 = sel(t4, t5, t6);
+            const v8l t8 = a < b;
+            const v8d t9 = sel(t8, splat(0.0), t7);
+            const v8d t10 = sel(t0, g0, t9);
+            t = t10;
+        }
+        if (active_b) {
+            const v8d g1 = ld(tb + i);
+            const v8l t15 = a == b;
+            const v8d t16 = splat(0.5) * g1;
+            const v8d t17 = a + b;
+            const v8d t18 = sel(t15, t16, t17);
+            const v8l t22 = b > a;
+            const v8l t23 = b < a;
+            const v8d t24 = sel(t23, splat(0.0), t18);
+            const v8d t25 = sel(t22, g1, t24);
+            t = (active_a) ? t + t25 : t25;
+        }
+        st(ty + i, t);
     }
-    if (active_b) {
-        const v8d g1 = ld(tb + i);
-        const v8l t15 = a == b;
-        const v8d t16 = splat(0.5) * g1;
-        const v8d t17 = a + b;
-        const v8d t18 = sel(t15, t16, t17);
-        const v8l t22 = b > a;
-        const v8l t23 = b < a;
-        const v8d t24 = sel(t23, splat(0.0), t18);
-        const v8d t25 = sel(t22, g1, t24);
-        t = (active_a) ? t + t25 : t25;
-    }
-    st(ty + i, t);
     st(py + i, t3);
 } break;
 case TV_MIN: TV_BLOCKS(i, tile) {
@@ -365,31 +431,34 @@ case TV_MIN: TV_BLOCKS(i, tile) {
     const v8l t1 = a != a;
     const v8l t2 = t0 | t1;
     const v8d t3 = sel(t2, a, b);
-    v8d t = splat(0.0);
-    if (active_a) {
-        const v8d g0 = ld(ta + i);
-        const v8l t4 = a == b;
-        const v8d t5 = splat(0.5) * g0;
-        const v8d t6 = a + b;
-        const v8d t7 = sel(t4, t5, t6);
-        const v8l t8 = a > b;
-        const v8d t9 = sel(t8, splat(0.0), t7);
-        const v8d t10 = sel(t0, g0, t9);
-        t = t10;
+    TV_DIRECTIONS(d) {
+        TV_DIRECTION_PLANES(d);
+        v8d t = splat(0.0);
+        if (active_a) {
+            const v8d g0 = ld(ta + i);
+            const v8l t4 = a == b;
+            const v8d t5 = splat(0.5) * g0;
+            const v8d t6 = a + b;
+            const v8d t7 = sel(t4, t5, t6);
+            const v8l t8 = a > b;
+            const v8d t9 = sel(t8, splat(0.0), t7);
+            const v8d t10 = sel(t0, g0, t9);
+            t = t10;
+        }
+        if (active_b) {
+            const v8d g1 = ld(tb + i);
+            const v8l t15 = a == b;
+            const v8d t16 = splat(0.5) * g1;
+            const v8d t17 = a + b;
+            const v8d t18 = sel(t15, t16, t17);
+            const v8l t22 = b < a;
+            const v8l t23 = b > a;
+            const v8d t24 = sel(t23, splat(0.0), t18);
+            const v8d t25 = sel(t22, g1, t24);
+            t = (active_a) ? t + t25 : t25;
+        }
+        st(ty + i, t);
     }
-    if (active_b) {
-        const v8d g1 = ld(tb + i);
-        const v8l t15 = a == b;
-        const v8d t16 = splat(0.5) * g1;
-        const v8d t17 = a + b;
-        const v8d t18 = sel(t15, t16, t17);
-        const v8l t22 = b < a;
-        const v8l t23 = b > a;
-        const v8d t24 = sel(t23, splat(0.0), t18);
-        const v8d t25 = sel(t22, g1, t24);
-        t = (active_a) ? t + t25 : t25;
-    }
-    st(ty + i, t);
     st(py + i, t3);
 } break;
 case TV_LOGADDEXP: TV_BLOCKS(i, tile) {
@@ -408,32 +477,35 @@ case TV_LOGADDEXP: TV_BLOCKS(i, tile) {
     const v8d t10 = VMATH1(log1p, t9);
     const v8d t11 = t5 + t10;
     const v8d t12 = sel(t0, t1, t11);
-    v8d t = splat(0.0);
-    if (active_a) {
-        const v8d g0 = ld(ta + i);
-        const v8d t13 = splat(1.0) + t9;
-        const v8d t14 = splat(1.0) / t13;
-        const v8d t15 = g0 * t14;
-        const v8d t16 = t9 * t14;
-        const v8d t17 = g0 * t16;
-        const v8d t18 = splat(0.5) * g0;
-        const v8d t19 = sel(t2, t15, t17);
-        const v8d t20 = sel(t0, t18, t19);
-        t = t20;
+    TV_DIRECTIONS(d) {
+        TV_DIRECTION_PLANES(d);
+        v8d t = splat(0.0);
+        if (active_a) {
+            const v8d g0 = ld(ta + i);
+            const v8d t13 = splat(1.0) + t9;
+            const v8d t14 = splat(1.0) / t13;
+            const v8d t15 = g0 * t14;
+            const v8d t16 = t9 * t14;
+            const v8d t17 = g0 * t16;
+            const v8d t18 = splat(0.5) * g0;
+            const v8d t19 = sel(t2, t15, t17);
+            const v8d t20 = sel(t0, t18, t19);
+            t = t20;
+        }
+        if (active_b) {
+            const v8d g1 = ld(tb + i);
+            const v8d t23 = splat(1.0) + t9;
+            const v8d t24 = splat(1.0) / t23;
+            const v8d t25 = g1 * t24;
+            const v8d t26 = t9 * t24;
+            const v8d t27 = g1 * t26;
+            const v8d t28 = splat(0.5) * g1;
+            const v8d t31 = sel(t2, t27, t25);
+            const v8d t32 = sel(t0, t28, t31);
+            t = (active_a) ? t + t32 : t32;
+        }
+        st(ty + i, t);
     }
-    if (active_b) {
-        const v8d g1 = ld(tb + i);
-        const v8d t23 = splat(1.0) + t9;
-        const v8d t24 = splat(1.0) / t23;
-        const v8d t25 = g1 * t24;
-        const v8d t26 = t9 * t24;
-        const v8d t27 = g1 * t26;
-        const v8d t28 = splat(0.5) * g1;
-        const v8d t31 = sel(t2, t27, t25);
-        const v8d t32 = sel(t0, t28, t31);
-        t = (active_a) ? t + t32 : t32;
-    }
-    st(ty + i, t);
     st(py + i, t12);
 } break;
 case TV_SELECT: TV_BLOCKS(i, tile) {
@@ -444,24 +516,27 @@ case TV_SELECT: TV_BLOCKS(i, tile) {
     const v8l t1 = a != splat(0.0);
     const v8d t2 = sel(t1, b, c);
     const v8d t3 = sel(t0, a, t2);
-    v8d t = splat(0.0);
-    if (active_a) {
-        t = splat(0.0);
+    TV_DIRECTIONS(d) {
+        TV_DIRECTION_PLANES(d);
+        v8d t = splat(0.0);
+        if (active_a) {
+            t = splat(0.0);
+        }
+        if (active_b) {
+            const v8d g1 = ld(tb + i);
+            const v8l t9 = a == a;
+            const v8l t10 = t1 & t9;
+            const v8d t11 = sel(t10, g1, splat(0.0));
+            t = (active_a) ? t + t11 : t11;
+        }
+        if (active_c) {
+            const v8d g2 = ld(tc + i);
+            const v8l t17 = a == splat(0.0);
+            const v8d t18 = sel(t17, g2, splat(0.0));
+            t = (active_a || active_b) ? t + t18 : t18;
+        }
+        st(ty + i, t);
     }
-    if (active_b) {
-        const v8d g1 = ld(tb + i);
-        const v8l t9 = a == a;
-        const v8l t10 = t1 & t9;
-        const v8d t11 = sel(t10, g1, splat(0.0));
-        t = (active_a) ? t + t11 : t11;
-    }
-    if (active_c) {
-        const v8d g2 = ld(tc + i);
-        const v8l t17 = a == splat(0.0);
-        const v8d t18 = sel(t17, g2, splat(0.0));
-        t = (active_a || active_b) ? t + t18 : t18;
-    }
-    st(ty + i, t);
     st(py + i, t3);
 } break;
 case TV_MULADD: TV_BLOCKS(i, tile) {
@@ -470,83 +545,101 @@ case TV_MULADD: TV_BLOCKS(i, tile) {
     const v8d c = ld(pc + i);
     const v8d t0 = a * b;
     const v8d t1 = t0 + c;
-    v8d t = splat(0.0);
-    if (active_a) {
-        const v8d g0 = ld(ta + i);
-        const v8d t2 = g0 * b;
-        t = t2;
+    TV_DIRECTIONS(d) {
+        TV_DIRECTION_PLANES(d);
+        v8d t = splat(0.0);
+        if (active_a) {
+            const v8d g0 = ld(ta + i);
+            const v8d t2 = g0 * b;
+            t = t2;
+        }
+        if (active_b) {
+            const v8d g1 = ld(tb + i);
+            const v8d t5 = g1 * a;
+            t = (active_a) ? t + t5 : t5;
+        }
+        if (active_c) {
+            const v8d g2 = ld(tc + i);
+            t = (active_a || active_b) ? t + g2 : g2;
+        }
+        st(ty + i, t);
     }
-    if (active_b) {
-        const v8d g1 = ld(tb + i);
-        const v8d t5 = g1 * a;
-        t = (active_a) ? t + t5 : t5;
-    }
-    if (active_c) {
-        const v8d g2 = ld(tc + i);
-        t = (active_a || active_b) ? t + g2 : g2;
-    }
-    st(ty + i, t);
     st(py + i, t1);
 } break;
 case TV_ADDK: TV_BLOCKS(i, tile) {
     const v8d a = ld(pa + i);
     const v8d t0 = a + splat(in.imm);
-    v8d t = splat(0.0);
-    if (active_a) {
-        const v8d g0 = ld(ta + i);
-        t = g0;
+    TV_DIRECTIONS(d) {
+        TV_DIRECTION_PLANES(d);
+        v8d t = splat(0.0);
+        if (active_a) {
+            const v8d g0 = ld(ta + i);
+            t = g0;
+        }
+        st(ty + i, t);
     }
-    st(ty + i, t);
     st(py + i, t0);
 } break;
 case TV_MULK: TV_BLOCKS(i, tile) {
     const v8d a = ld(pa + i);
     const v8d t0 = a * splat(in.imm);
-    v8d t = splat(0.0);
-    if (active_a) {
-        const v8d g0 = ld(ta + i);
-        const v8d t1 = g0 * splat(in.imm);
-        t = t1;
+    TV_DIRECTIONS(d) {
+        TV_DIRECTION_PLANES(d);
+        v8d t = splat(0.0);
+        if (active_a) {
+            const v8d g0 = ld(ta + i);
+            const v8d t1 = g0 * splat(in.imm);
+            t = t1;
+        }
+        st(ty + i, t);
     }
-    st(ty + i, t);
     st(py + i, t0);
 } break;
 case TV_RSUBK: TV_BLOCKS(i, tile) {
     const v8d a = ld(pa + i);
     const v8d t0 = splat(in.imm) - a;
-    v8d t = splat(0.0);
-    if (active_a) {
-        const v8d g0 = ld(ta + i);
-        const v8d t1 = -g0;
-        t = t1;
+    TV_DIRECTIONS(d) {
+        TV_DIRECTION_PLANES(d);
+        v8d t = splat(0.0);
+        if (active_a) {
+            const v8d g0 = ld(ta + i);
+            const v8d t1 = -g0;
+            t = t1;
+        }
+        st(ty + i, t);
     }
-    st(ty + i, t);
     st(py + i, t0);
 } break;
 case TV_DIVK: TV_BLOCKS(i, tile) {
     const v8d a = ld(pa + i);
     const v8d t0 = a / splat(in.imm);
-    v8d t = splat(0.0);
-    if (active_a) {
-        const v8d g0 = ld(ta + i);
-        const v8d t1 = g0 / splat(in.imm);
-        t = t1;
+    TV_DIRECTIONS(d) {
+        TV_DIRECTION_PLANES(d);
+        v8d t = splat(0.0);
+        if (active_a) {
+            const v8d g0 = ld(ta + i);
+            const v8d t1 = g0 / splat(in.imm);
+            t = t1;
+        }
+        st(ty + i, t);
     }
-    st(ty + i, t);
     st(py + i, t0);
 } break;
 case TV_RDIVK: TV_BLOCKS(i, tile) {
     const v8d a = ld(pa + i);
     const v8d t0 = splat(in.imm) / a;
-    v8d t = splat(0.0);
-    if (active_a) {
-        const v8d g0 = ld(ta + i);
-        const v8d t1 = g0 * t0;
-        const v8d t2 = t1 / a;
-        const v8d t3 = -t2;
-        t = t3;
+    TV_DIRECTIONS(d) {
+        TV_DIRECTION_PLANES(d);
+        v8d t = splat(0.0);
+        if (active_a) {
+            const v8d g0 = ld(ta + i);
+            const v8d t1 = g0 * t0;
+            const v8d t2 = t1 / a;
+            const v8d t3 = -t2;
+            t = t3;
+        }
+        st(ty + i, t);
     }
-    st(ty + i, t);
     st(py + i, t0);
 } break;
 case TV_SQDIFF: TV_BLOCKS(i, tile) {
@@ -554,21 +647,24 @@ case TV_SQDIFF: TV_BLOCKS(i, tile) {
     const v8d b = ld(pb + i);
     const v8d t0 = a - b;
     const v8d t1 = t0 * t0;
-    v8d t = splat(0.0);
-    if (active_a) {
-        const v8d g0 = ld(ta + i);
-        const v8d t2 = splat(2.0) * t0;
-        const v8d t3 = g0 * t2;
-        t = t3;
+    TV_DIRECTIONS(d) {
+        TV_DIRECTION_PLANES(d);
+        v8d t = splat(0.0);
+        if (active_a) {
+            const v8d g0 = ld(ta + i);
+            const v8d t2 = splat(2.0) * t0;
+            const v8d t3 = g0 * t2;
+            t = t3;
+        }
+        if (active_b) {
+            const v8d g1 = ld(tb + i);
+            const v8d t5 = splat(2.0) * t0;
+            const v8d t6 = g1 * t5;
+            const v8d t7 = -t6;
+            t = (active_a) ? t + t7 : t7;
+        }
+        st(ty + i, t);
     }
-    if (active_b) {
-        const v8d g1 = ld(tb + i);
-        const v8d t5 = splat(2.0) * t0;
-        const v8d t6 = g1 * t5;
-        const v8d t7 = -t6;
-        t = (active_a) ? t + t7 : t7;
-    }
-    st(ty + i, t);
     st(py + i, t1);
 } break;
 case TV_MULKADD: TV_BLOCKS(i, tile) {
@@ -576,300 +672,357 @@ case TV_MULKADD: TV_BLOCKS(i, tile) {
     const v8d b = ld(pb + i);
     const v8d t0 = a * splat(in.imm);
     const v8d t1 = t0 + b;
-    v8d t = splat(0.0);
-    if (active_a) {
-        const v8d g0 = ld(ta + i);
-        const v8d t2 = g0 * splat(in.imm);
-        t = t2;
+    TV_DIRECTIONS(d) {
+        TV_DIRECTION_PLANES(d);
+        v8d t = splat(0.0);
+        if (active_a) {
+            const v8d g0 = ld(ta + i);
+            const v8d t2 = g0 * splat(in.imm);
+            t = t2;
+        }
+        if (active_b) {
+            const v8d g1 = ld(tb + i);
+            t = (active_a) ? t + g1 : g1;
+        }
+        st(ty + i, t);
     }
-    if (active_b) {
-        const v8d g1 = ld(tb + i);
-        t = (active_a) ? t + g1 : g1;
-    }
-    st(ty + i, t);
     st(py + i, t1);
 } break;
 case TV_SQDIFFK: TV_BLOCKS(i, tile) {
     const v8d a = ld(pa + i);
     const v8d t0 = splat(in.imm) - a;
     const v8d t1 = t0 * t0;
-    v8d t = splat(0.0);
-    if (active_a) {
-        const v8d g0 = ld(ta + i);
-        const v8d t2 = splat(2.0) * t0;
-        const v8d t3 = g0 * t2;
-        const v8d t4 = -t3;
-        t = t4;
+    TV_DIRECTIONS(d) {
+        TV_DIRECTION_PLANES(d);
+        v8d t = splat(0.0);
+        if (active_a) {
+            const v8d g0 = ld(ta + i);
+            const v8d t2 = splat(2.0) * t0;
+            const v8d t3 = g0 * t2;
+            const v8d t4 = -t3;
+            t = t4;
+        }
+        st(ty + i, t);
     }
-    st(ty + i, t);
     st(py + i, t1);
 } break;
 case TV_TAN: TV_BLOCKS(i, tile) {
     const v8d a = ld(pa + i);
     const v8d t0 = VMATH1(tan, a);
-    v8d t = splat(0.0);
-    if (active_a) {
-        const v8d g0 = ld(ta + i);
-        const v8d t1 = t0 * t0;
-        const v8d t2 = splat(1.0) + t1;
-        const v8d t3 = g0 * t2;
-        t = t3;
+    TV_DIRECTIONS(d) {
+        TV_DIRECTION_PLANES(d);
+        v8d t = splat(0.0);
+        if (active_a) {
+            const v8d g0 = ld(ta + i);
+            const v8d t1 = t0 * t0;
+            const v8d t2 = splat(1.0) + t1;
+            const v8d t3 = g0 * t2;
+            t = t3;
+        }
+        st(ty + i, t);
     }
-    st(ty + i, t);
     st(py + i, t0);
 } break;
 case TV_ATAN: TV_BLOCKS(i, tile) {
     const v8d a = ld(pa + i);
     const v8d t0 = VMATH1(atan, a);
-    v8d t = splat(0.0);
-    if (active_a) {
-        const v8d g0 = ld(ta + i);
-        const v8d t1 = a * a;
-        const v8d t2 = splat(1.0) + t1;
-        const v8d t3 = g0 / t2;
-        t = t3;
+    TV_DIRECTIONS(d) {
+        TV_DIRECTION_PLANES(d);
+        v8d t = splat(0.0);
+        if (active_a) {
+            const v8d g0 = ld(ta + i);
+            const v8d t1 = a * a;
+            const v8d t2 = splat(1.0) + t1;
+            const v8d t3 = g0 / t2;
+            t = t3;
+        }
+        st(ty + i, t);
     }
-    st(ty + i, t);
     st(py + i, t0);
 } break;
 case TV_ATAN2: TV_BLOCKS(i, tile) {
     const v8d a = ld(pa + i);
     const v8d b = ld(pb + i);
     const v8d t0 = VMATH2(atan2, a, b);
-    v8d t = splat(0.0);
-    if (active_a) {
-        const v8d g0 = ld(ta + i);
-        const v8d t1 = a * a;
-        const v8d t2 = b * b;
-        const v8d t3 = t1 + t2;
-        const v8d t4 = g0 * b;
-        const v8d t5 = t4 / t3;
-        t = t5;
+    TV_DIRECTIONS(d) {
+        TV_DIRECTION_PLANES(d);
+        v8d t = splat(0.0);
+        if (active_a) {
+            const v8d g0 = ld(ta + i);
+            const v8d t1 = a * a;
+            const v8d t2 = b * b;
+            const v8d t3 = t1 + t2;
+            const v8d t4 = g0 * b;
+            const v8d t5 = t4 / t3;
+            t = t5;
+        }
+        if (active_b) {
+            const v8d g1 = ld(tb + i);
+            const v8d t9 = a * a;
+            const v8d t10 = b * b;
+            const v8d t11 = t9 + t10;
+            const v8d t14 = g1 * a;
+            const v8d t15 = t14 / t11;
+            const v8d t16 = -t15;
+            t = (active_a) ? t + t16 : t16;
+        }
+        st(ty + i, t);
     }
-    if (active_b) {
-        const v8d g1 = ld(tb + i);
-        const v8d t9 = a * a;
-        const v8d t10 = b * b;
-        const v8d t11 = t9 + t10;
-        const v8d t14 = g1 * a;
-        const v8d t15 = t14 / t11;
-        const v8d t16 = -t15;
-        t = (active_a) ? t + t16 : t16;
-    }
-    st(ty + i, t);
     st(py + i, t0);
 } break;
 case TV_ASIN: TV_BLOCKS(i, tile) {
     const v8d a = ld(pa + i);
     const v8d t0 = VMATH1(asin, a);
-    v8d t = splat(0.0);
-    if (active_a) {
-        const v8d g0 = ld(ta + i);
-        const v8d t1 = splat(1.0) - a;
-        const v8d t2 = splat(1.0) + a;
-        const v8d t3 = t1 * t2;
-        const v8d t4 = vsqrt(t3);
-        const v8d t5 = g0 / t4;
-        t = t5;
+    TV_DIRECTIONS(d) {
+        TV_DIRECTION_PLANES(d);
+        v8d t = splat(0.0);
+        if (active_a) {
+            const v8d g0 = ld(ta + i);
+            const v8d t1 = splat(1.0) - a;
+            const v8d t2 = splat(1.0) + a;
+            const v8d t3 = t1 * t2;
+            const v8d t4 = vsqrt(t3);
+            const v8d t5 = g0 / t4;
+            t = t5;
+        }
+        st(ty + i, t);
     }
-    st(ty + i, t);
     st(py + i, t0);
 } break;
 case TV_ACOS: TV_BLOCKS(i, tile) {
     const v8d a = ld(pa + i);
     const v8d t0 = VMATH1(acos, a);
-    v8d t = splat(0.0);
-    if (active_a) {
-        const v8d g0 = ld(ta + i);
-        const v8d t1 = splat(1.0) - a;
-        const v8d t2 = splat(1.0) + a;
-        const v8d t3 = t1 * t2;
-        const v8d t4 = vsqrt(t3);
-        const v8d t5 = g0 / t4;
-        const v8d t6 = -t5;
-        t = t6;
+    TV_DIRECTIONS(d) {
+        TV_DIRECTION_PLANES(d);
+        v8d t = splat(0.0);
+        if (active_a) {
+            const v8d g0 = ld(ta + i);
+            const v8d t1 = splat(1.0) - a;
+            const v8d t2 = splat(1.0) + a;
+            const v8d t3 = t1 * t2;
+            const v8d t4 = vsqrt(t3);
+            const v8d t5 = g0 / t4;
+            const v8d t6 = -t5;
+            t = t6;
+        }
+        st(ty + i, t);
     }
-    st(ty + i, t);
     st(py + i, t0);
 } break;
 case TV_SINH: TV_BLOCKS(i, tile) {
     const v8d a = ld(pa + i);
     const v8d t0 = VMATH1(sinh, a);
-    v8d t = splat(0.0);
-    if (active_a) {
-        const v8d g0 = ld(ta + i);
-        const v8d t1 = VMATH1(cosh, a);
-        const v8d t2 = g0 * t1;
-        t = t2;
+    TV_DIRECTIONS(d) {
+        TV_DIRECTION_PLANES(d);
+        v8d t = splat(0.0);
+        if (active_a) {
+            const v8d g0 = ld(ta + i);
+            const v8d t1 = VMATH1(cosh, a);
+            const v8d t2 = g0 * t1;
+            t = t2;
+        }
+        st(ty + i, t);
     }
-    st(ty + i, t);
     st(py + i, t0);
 } break;
 case TV_COSH: TV_BLOCKS(i, tile) {
     const v8d a = ld(pa + i);
     const v8d t0 = VMATH1(cosh, a);
-    v8d t = splat(0.0);
-    if (active_a) {
-        const v8d g0 = ld(ta + i);
-        const v8d t1 = VMATH1(sinh, a);
-        const v8d t2 = g0 * t1;
-        t = t2;
+    TV_DIRECTIONS(d) {
+        TV_DIRECTION_PLANES(d);
+        v8d t = splat(0.0);
+        if (active_a) {
+            const v8d g0 = ld(ta + i);
+            const v8d t1 = VMATH1(sinh, a);
+            const v8d t2 = g0 * t1;
+            t = t2;
+        }
+        st(ty + i, t);
     }
-    st(ty + i, t);
     st(py + i, t0);
 } break;
 case TV_ASINH: TV_BLOCKS(i, tile) {
     const v8d a = ld(pa + i);
     const v8d t0 = VMATH1(asinh, a);
-    v8d t = splat(0.0);
-    if (active_a) {
-        const v8d g0 = ld(ta + i);
-        const v8d t1 = VMATH2(hypot, a, splat(1.0));
-        const v8d t2 = g0 / t1;
-        t = t2;
+    TV_DIRECTIONS(d) {
+        TV_DIRECTION_PLANES(d);
+        v8d t = splat(0.0);
+        if (active_a) {
+            const v8d g0 = ld(ta + i);
+            const v8d t1 = VMATH2(hypot, a, splat(1.0));
+            const v8d t2 = g0 / t1;
+            t = t2;
+        }
+        st(ty + i, t);
     }
-    st(ty + i, t);
     st(py + i, t0);
 } break;
 case TV_ACOSH: TV_BLOCKS(i, tile) {
     const v8d a = ld(pa + i);
     const v8d t0 = VMATH1(acosh, a);
-    v8d t = splat(0.0);
-    if (active_a) {
-        const v8d g0 = ld(ta + i);
-        const v8d t1 = a - splat(1.0);
-        const v8d t2 = vsqrt(t1);
-        const v8d t3 = a + splat(1.0);
-        const v8d t4 = vsqrt(t3);
-        const v8d t5 = t2 * t4;
-        const v8d t6 = g0 / t5;
-        t = t6;
+    TV_DIRECTIONS(d) {
+        TV_DIRECTION_PLANES(d);
+        v8d t = splat(0.0);
+        if (active_a) {
+            const v8d g0 = ld(ta + i);
+            const v8d t1 = a - splat(1.0);
+            const v8d t2 = vsqrt(t1);
+            const v8d t3 = a + splat(1.0);
+            const v8d t4 = vsqrt(t3);
+            const v8d t5 = t2 * t4;
+            const v8d t6 = g0 / t5;
+            t = t6;
+        }
+        st(ty + i, t);
     }
-    st(ty + i, t);
     st(py + i, t0);
 } break;
 case TV_ATANH: TV_BLOCKS(i, tile) {
     const v8d a = ld(pa + i);
     const v8d t0 = VMATH1(atanh, a);
-    v8d t = splat(0.0);
-    if (active_a) {
-        const v8d g0 = ld(ta + i);
-        const v8d t1 = splat(1.0) - a;
-        const v8d t2 = splat(1.0) + a;
-        const v8d t3 = t1 * t2;
-        const v8d t4 = g0 / t3;
-        t = t4;
+    TV_DIRECTIONS(d) {
+        TV_DIRECTION_PLANES(d);
+        v8d t = splat(0.0);
+        if (active_a) {
+            const v8d g0 = ld(ta + i);
+            const v8d t1 = splat(1.0) - a;
+            const v8d t2 = splat(1.0) + a;
+            const v8d t3 = t1 * t2;
+            const v8d t4 = g0 / t3;
+            t = t4;
+        }
+        st(ty + i, t);
     }
-    st(ty + i, t);
     st(py + i, t0);
 } break;
 case TV_ERF: TV_BLOCKS(i, tile) {
     const v8d a = ld(pa + i);
     const v8d t0 = VMATH1(erf, a);
-    v8d t = splat(0.0);
-    if (active_a) {
-        const v8d g0 = ld(ta + i);
-        const v8d t1 = a * a;
-        const v8d t2 = -t1;
-        const v8d t3 = VMATH1(exp, t2);
-        const v8d t4 = splat(1.1283791670955126) * t3;
-        const v8d t5 = g0 * t4;
-        t = t5;
+    TV_DIRECTIONS(d) {
+        TV_DIRECTION_PLANES(d);
+        v8d t = splat(0.0);
+        if (active_a) {
+            const v8d g0 = ld(ta + i);
+            const v8d t1 = a * a;
+            const v8d t2 = -t1;
+            const v8d t3 = VMATH1(exp, t2);
+            const v8d t4 = splat(1.1283791670955126) * t3;
+            const v8d t5 = g0 * t4;
+            t = t5;
+        }
+        st(ty + i, t);
     }
-    st(ty + i, t);
     st(py + i, t0);
 } break;
 case TV_ERFC: TV_BLOCKS(i, tile) {
     const v8d a = ld(pa + i);
     const v8d t0 = VMATH1(erfc, a);
-    v8d t = splat(0.0);
-    if (active_a) {
-        const v8d g0 = ld(ta + i);
-        const v8d t1 = a * a;
-        const v8d t2 = -t1;
-        const v8d t3 = VMATH1(exp, t2);
-        const v8d t4 = splat(1.1283791670955126) * t3;
-        const v8d t5 = g0 * t4;
-        const v8d t6 = -t5;
-        t = t6;
+    TV_DIRECTIONS(d) {
+        TV_DIRECTION_PLANES(d);
+        v8d t = splat(0.0);
+        if (active_a) {
+            const v8d g0 = ld(ta + i);
+            const v8d t1 = a * a;
+            const v8d t2 = -t1;
+            const v8d t3 = VMATH1(exp, t2);
+            const v8d t4 = splat(1.1283791670955126) * t3;
+            const v8d t5 = g0 * t4;
+            const v8d t6 = -t5;
+            t = t6;
+        }
+        st(ty + i, t);
     }
-    st(ty + i, t);
     st(py + i, t0);
 } break;
 case TV_CBRT: TV_BLOCKS(i, tile) {
     const v8d a = ld(pa + i);
     const v8d t0 = VMATH1(cbrt, a);
-    v8d t = splat(0.0);
-    if (active_a) {
-        const v8d g0 = ld(ta + i);
-        const v8d t1 = t0 * t0;
-        const v8d t2 = splat(3.0) * t1;
-        const v8d t3 = g0 / t2;
-        t = t3;
+    TV_DIRECTIONS(d) {
+        TV_DIRECTION_PLANES(d);
+        v8d t = splat(0.0);
+        if (active_a) {
+            const v8d g0 = ld(ta + i);
+            const v8d t1 = t0 * t0;
+            const v8d t2 = splat(3.0) * t1;
+            const v8d t3 = g0 / t2;
+            t = t3;
+        }
+        st(ty + i, t);
     }
-    st(ty + i, t);
     st(py + i, t0);
 } break;
 case TV_HYPOT: TV_BLOCKS(i, tile) {
     const v8d a = ld(pa + i);
     const v8d b = ld(pb + i);
     const v8d t0 = VMATH2(hypot, a, b);
-    v8d t = splat(0.0);
-    if (active_a) {
-        const v8d g0 = ld(ta + i);
-        const v8l t1 = t0 == splat(0.0);
-        const v8d t2 = a / t0;
-        const v8d t3 = g0 * t2;
-        const v8d t4 = sel(t1, splat(0.0), t3);
-        t = t4;
+    TV_DIRECTIONS(d) {
+        TV_DIRECTION_PLANES(d);
+        v8d t = splat(0.0);
+        if (active_a) {
+            const v8d g0 = ld(ta + i);
+            const v8l t1 = t0 == splat(0.0);
+            const v8d t2 = a / t0;
+            const v8d t3 = g0 * t2;
+            const v8d t4 = sel(t1, splat(0.0), t3);
+            t = t4;
+        }
+        if (active_b) {
+            const v8d g1 = ld(tb + i);
+            const v8l t8 = t0 == splat(0.0);
+            const v8d t12 = b / t0;
+            const v8d t13 = g1 * t12;
+            const v8d t14 = sel(t8, splat(0.0), t13);
+            t = (active_a) ? t + t14 : t14;
+        }
+        st(ty + i, t);
     }
-    if (active_b) {
-        const v8d g1 = ld(tb + i);
-        const v8l t8 = t0 == splat(0.0);
-        const v8d t12 = b / t0;
-        const v8d t13 = g1 * t12;
-        const v8d t14 = sel(t8, splat(0.0), t13);
-        t = (active_a) ? t + t14 : t14;
-    }
-    st(ty + i, t);
     st(py + i, t0);
 } break;
 case TV_EXP2: TV_BLOCKS(i, tile) {
     const v8d a = ld(pa + i);
     const v8d t0 = VMATH1(exp2, a);
-    v8d t = splat(0.0);
-    if (active_a) {
-        const v8d g0 = ld(ta + i);
-        const v8d t1 = t0 * splat(0.6931471805599453);
-        const v8d t2 = g0 * t1;
-        t = t2;
+    TV_DIRECTIONS(d) {
+        TV_DIRECTION_PLANES(d);
+        v8d t = splat(0.0);
+        if (active_a) {
+            const v8d g0 = ld(ta + i);
+            const v8d t1 = t0 * splat(0.6931471805599453);
+            const v8d t2 = g0 * t1;
+            t = t2;
+        }
+        st(ty + i, t);
     }
-    st(ty + i, t);
     st(py + i, t0);
 } break;
 case TV_LOG2: TV_BLOCKS(i, tile) {
     const v8d a = ld(pa + i);
     const v8d t0 = VMATH1(log2, a);
-    v8d t = splat(0.0);
-    if (active_a) {
-        const v8d g0 = ld(ta + i);
-        const v8d t1 = a * splat(0.6931471805599453);
-        const v8d t2 = g0 / t1;
-        t = t2;
+    TV_DIRECTIONS(d) {
+        TV_DIRECTION_PLANES(d);
+        v8d t = splat(0.0);
+        if (active_a) {
+            const v8d g0 = ld(ta + i);
+            const v8d t1 = a * splat(0.6931471805599453);
+            const v8d t2 = g0 / t1;
+            t = t2;
+        }
+        st(ty + i, t);
     }
-    st(ty + i, t);
     st(py + i, t0);
 } break;
 case TV_LOG10: TV_BLOCKS(i, tile) {
     const v8d a = ld(pa + i);
     const v8d t0 = VMATH1(log10, a);
-    v8d t = splat(0.0);
-    if (active_a) {
-        const v8d g0 = ld(ta + i);
-        const v8d t1 = a * splat(2.302585092994046);
-        const v8d t2 = g0 / t1;
-        t = t2;
+    TV_DIRECTIONS(d) {
+        TV_DIRECTION_PLANES(d);
+        v8d t = splat(0.0);
+        if (active_a) {
+            const v8d g0 = ld(ta + i);
+            const v8d t1 = a * splat(2.302585092994046);
+            const v8d t2 = g0 / t1;
+            t = t2;
+        }
+        st(ty + i, t);
     }
-    st(ty + i, t);
     st(py + i, t0);
 } break;

@@ -80,11 +80,13 @@ int tv_forward(int isa, const tv_instr *code, long count, double *const *values,
 /// adjoint plane r. Returns 0, or -1 without running (as tv_forward).
 int tv_reverse(int isa, const tv_rinstr *code, long count, double *const *values, double *const *adjoints, long tile);
 
-/// Tangent sweep (forward mode, one direction) of `count` instructions over one tile: each
-/// instruction's value into `values[dst]` and, where `active` is non-zero, its tangent
-/// `Σₖ reverse(x, y, g: tangents[operand k])[k]` over the active operands into `tangents[dst]`.
+/// Tangent sweep (forward mode) of `count` instructions over one tile along `directions` (D ≥ 1)
+/// directions at once: each instruction's value into `values[dst]` and, where `active` is
+/// non-zero, its tangent along direction d, `Σₖ reverse(x, y, g: tangents[operand k · D + d])[k]`
+/// over the active operands, into `tangents[dst · D + d]` (the values computed once for all).
 /// Returns 0, or -1 without running (as tv_forward).
-int tv_tangent(int isa, const tv_instr *code, long count, double *const *values, double *const *tangents, long tile);
+int tv_tangent(int isa, const tv_instr *code, long count, double *const *values, double *const *tangents, long tile,
+               long directions);
 
 /// Adds plane[i] into acc[i % 8] for i < n: a lane-parallel sum whose order depends only on
 /// n, so sums over a batch are the same on every path and for every thread count.

@@ -54,10 +54,9 @@ extension Program {
     /// routing instruction selects a tangent rather than multiplying it by 0 or 1. Input or
     /// parameter slots that no direction moves, constants, and results of comparisons carry no
     /// tangent at all (symbolic zeros), so an infinity there cannot make a `0·∞` NaN.
-    /// Up to three directions run on the program's ``instructionSet``, one sweep each (the AVX2
-    /// and AVX-512 paths have a tangent sweep generated from the same rules); more run in one
-    /// sweep on the Swift interpreter's `SIMD8<Double>` lane, the values computed once for all of
-    /// them (see `codePathTangentDirections`). Every
+    /// All directions run in one sweep on the program's ``instructionSet`` (the AVX2 and AVX-512
+    /// paths have a tangent sweep generated from the same rules; the Swift interpreter's runs on
+    /// its `SIMD8<Double>` lane), each instruction's value computed once for all of them. Every
     /// path gives the same bits. Threads and tiles as ``run(count:inputs:parameters:values:gradients:)``;
     /// results are identical for any thread count.
     ///
@@ -116,31 +115,6 @@ extension Program {
         }
     }
 
-    /// Directions up to which a C code path runs one tangent sweep per direction (recomputing the
-    /// values each time) rather than the Swift interpreter one sweep for all. Measured on AVX2
-    /// (full Hessians at 65536 points, time of C per direction / Swift, two runs): two directions
-    /// 0.75–0.83 (staged), 0.80–1.12 (neuron); four 1.24–1.41 (MLP: its tanh values dominate),
-    /// 1.03–1.06 (random-1000); six 0.74–0.84 (logsumexp); eight 0.78 (Rosenbrock-8). So: C for
-    /// the few directions of a small Hessian or a grid's, Swift beyond.
-    static let codePathTangentDirections = 3
-
-    /// Runs one tile's tangent sweep on `isa`'s generated C, direction by direction, when it has one
-    /// and there are at most ``codePathTangentDirections`` directions; false when it did not run.
-    /// `oneDirection` is scratch for one direction's plane table (`P` entries).
-    private static func tangentsOnCodePath(_ isa: InstructionSet, _ code: CodeBuffer<TangentInstruction>,
-                                           _ vTable: UnsafeMutablePointer<UnsafeMutablePointer<Double>?>,
-                                           _ tTable: UnsafeMutablePointer<UnsafeMutablePointer<Double>?>,
-                                           _ oneDirection: UnsafeMutablePointer<UnsafeMutablePointer<Double>?>,
-                                           _ P: Int, _ D: Int, _ tile: Int) -> Bool {
-        if D == 1 { return isa.tangent(code.base, code.count, vTable, tTable, tile) }
-        guard D <= codePathTangentDirections else { return false }
-        for d in 0..<D {
-            for p in 0..<P { oneDirection[p] = tTable[p * D + d] }
-            if !isa.tangent(code.base, code.count, vTable, oneDirection, tile) { return false }
-        }
-        return true
-    }
-
     /// The tangent plan for a set of active slots, made once per set.
     func tangentPlan(activeInputs: [Bool], activeParameters: [Bool]) -> TangentPlan {
         let key = activeInputs + activeParameters
@@ -167,8 +141,6 @@ extension Program {
         let tables = UnsafeMutablePointer<UnsafeMutablePointer<Double>?>.allocate(capacity: P * (1 + D))
         defer { tables.deallocate() }
         let vTable = tables, tTable = tables + P
-        let oneDirection = UnsafeMutablePointer<UnsafeMutablePointer<Double>?>.allocate(capacity: P)
-        defer { oneDirection.deallocate() }
         for p in 0..<P { vTable[p] = V + p * tile }
         for q in 0..<P * D { tTable[q] = T + q * tile }
         for (plane, value) in sweep.constants { (V + plane * tile).update(repeating: value, count: tile) }
@@ -194,6 +166,26 @@ extension Program {
         var loads: [(UnsafePointer<Double>, Int, UnsafeMutablePointer<UnsafeMutablePointer<Double>?>, UnsafeMutablePointer<Double>)] = []
         for leaf in sweep.inputPlanes { loads.append((job.inputs[leaf.slot], leaf.plane, vTable + leaf.plane, V + leaf.plane * tile)) }
         for (column, q) in tangentLoads { loads.append((column, q, tTable + q, T + q * tile)) }
+        // Outputs: on full tiles a computed register's value and tangent planes are the caller's
+        // columns (no copies), as in `run`; the rest are copied after the sweep, inactive
+        // tangents written as 0. Entry e of `tables` is workspace plane e (`V + e·tile`).
+        var stores: [(destination: UnsafeMutablePointer<Double>, entry: Int, direct: Bool)] = []
+        var zeros: [UnsafeMutablePointer<Double>] = []
+        var claimed = Set<Int>()
+        func store(_ destination: UnsafeMutablePointer<Double>?, plane: Int, entry: Int) {
+            guard let destination else { return }
+            stores.append((destination, entry, !sweep.isLeafPlane[plane] && claimed.insert(entry).inserted))
+        }
+        for (k, dest) in job.values.enumerated() { store(dest, plane: sweep.outputPlanes[k], entry: sweep.outputPlanes[k]) }
+        for (d, request) in job.requests.enumerated() {
+            for (k, dest) in request.outputTangents.enumerated() {
+                if plan.outputActive[k] {
+                    store(dest, plane: sweep.outputPlanes[k], entry: P + sweep.outputPlanes[k] * D + d)
+                } else if let dest {
+                    zeros.append(dest)
+                }
+            }
+        }
         let code = plan.code
         let isa = instructionSet
         while true {
@@ -214,23 +206,14 @@ extension Program {
                         (own + n).update(repeating: 0, count: tile - n)
                     }
                 }
-                if !Self.tangentsOnCodePath(isa, code, vTable, tTable, oneDirection, P, D, tile) {
+                for s in stores where s.direct { tables[s.entry] = n == tile ? s.destination + start : V + s.entry * tile }
+                if !isa.tangent(code.base, code.count, vTable, tTable, tile, directions: D) {
                     TangentSweep.run(code.base, code.count, vTable, tTable, directions: D, tile: tile)
                 }
-                for (k, dest) in job.values.enumerated() {
-                    guard let dest else { continue }
-                    (dest + start).update(from: vTable[sweep.outputPlanes[k]]!, count: n)
-                }
+                for s in stores where !(n == tile && s.direct) { (s.destination + start).update(from: tables[s.entry]!, count: n) }
+                for dest in zeros { (dest + start).update(repeating: 0, count: n) }
                 let partial = job.sums + chunk * split.sumStride
                 for (d, request) in job.requests.enumerated() {
-                    for (k, dest) in request.outputTangents.enumerated() {
-                        guard let dest else { continue }
-                        if plan.outputActive[k] {
-                            (dest + start).update(from: tTable[sweep.outputPlanes[k] * D + d]!, count: n)
-                        } else {
-                            (dest + start).update(repeating: 0, count: n)
-                        }
-                    }
                     if request.outputTangentSums != nil {
                         for k in 0..<nOut where plan.outputActive[k] {
                             tv_accumulate_lanes(tTable[sweep.outputPlanes[k] * D + d]!, n, partial + (d * nOut + k) * 8)

@@ -241,9 +241,19 @@ struct FlatOptimizer {
 
     /// Identities that hold bit for bit in IEEE arithmetic, signed zeros included: `x·1`, `1·x`,
     /// `x/1`, `x + (-0)`, `(-0) + x`, `x - (+0)`, `-(-x)` are all `x`. (`x + 0` is not:
-    /// `-0 + 0 = +0`.)
+    /// `-0 + 0 = +0`.) And two that merge constant factors, which gradient tapes are full of
+    /// (`-(2·x)`, `100·(2·x)` from the rules' local derivatives): `-(x·k) = x·(-k)` (negation is
+    /// exact), and `(x·a)·b = x·(a·b)` where `a = ±2ⁿ` (n ≥ 0: `x·a` is exact or overflows) and
+    /// `1 ≤ |b| < ∞` (so `x·a` overflows only where `x·a·b` does).
     @inline(__always) private func removeIdentity(_ x: FlatInstruction) -> Step {
-        switch x.opcode {
+        if x.opcode == .neg || x.opcode == .mulk, case let m = prefix[Int(x.a)], m.opcode == .mulk {
+            if x.opcode == .neg { return .emit(FlatInstruction(.mulk, m.a, immediate: -m.immediate)) }
+            let (a, b) = (m.immediate, x.immediate)
+            if a != 0, a.significandBitPattern == 0, a.exponent >= 0, Swift.abs(b) >= 1, b.isFinite, (a * b).isFinite {
+                return .emit(FlatInstruction(.mulk, m.a, immediate: a * b))
+            }
+        }
+        return switch x.opcode {
         case .mul where isConstant(x.b, 1): .alias(x.a)
         case .mul where isConstant(x.a, 1): .alias(x.b)
         case .div where isConstant(x.b, 1): .alias(x.a)

@@ -18,9 +18,11 @@ public struct OptimizationPasses: OptionSet, Sendable, Hashable {
     /// Merges identical instructions (same opcode, operands and immediate; `add` and `mul`
     /// operands in either order). Values exact; gradients reassociated.
     public static let commonSubexpressions = OptimizationPasses(rawValue: 1 << 1)
-    /// Replaces `x·1`, `x/1`, `x + (-0)`, `x - 0` and `-(-x)` by `x`: the identities that hold
-    /// bit for bit in IEEE arithmetic, signed zeros included. Values exact; gradients up to
-    /// reassociation (see above).
+    /// Replaces `x·1`, `x/1`, `x + (-0)`, `x - 0` and `-(-x)` by `x`, `-(x·k)` by `x·(-k)`, and
+    /// `(x·2ⁿ)·b` (n ≥ 0, `1 ≤ |b| < ∞`) by `x·(2ⁿ·b)`: the identities that hold bit for bit in
+    /// IEEE arithmetic, signed zeros included. Values exact; gradients up to reassociation (see
+    /// above), and where an adjoint times `b` is subnormal, `(g·b)·2ⁿ` and `g·(2ⁿ·b)` can round
+    /// differently.
     public static let identities = OptimizationPasses(rawValue: 1 << 2)
     /// Folds a constant operand into the instruction: `x + k → addk`, `x·k → mulk`,
     /// `k - x → rsubk`, `x/k → divk`, `k/x → rdivk`; and `powi(x, 2) → square(x)`. Exact.
