@@ -102,8 +102,14 @@ extension Program {
     func execute<O: ChunkObserver>(count: Int, inputs: [UnsafePointer<Double>], parameters: UnsafeBufferPointer<Double>,
                                    values: [UnsafeMutablePointer<Double>?], gradients: [GradientRequest],
                                    workspace: Workspace, threads: Int, observer: inout O) {
-        let sweep = gradients.isEmpty ? valuesOnly : withGradients
-        let tile = options.resolvedTileSize(planes: sweep.tilePlaneCount + (gradients.isEmpty ? 0 : sweep.reverse.adjointPlaneCount))
+        let sweep: SweepPlan, tile: Int
+        if gradients.isEmpty {
+            sweep = valuesOnly
+            tile = options.resolvedTileSize(planes: sweep.tilePlaneCount)
+        } else {
+            sweep = gradients.allSatisfy { $0.inputGradients.allSatisfy { $0 == nil } } ? withParameterGradients : withGradients
+            tile = gradientTile(sweep, count: count)
+        }
         let plan = RunPlan(count: count, tileSize: tile, requests: gradients.count, parameters: parameterCount)
         let sums = workspace.sums(Swift.max(1, plan.chunkCount * plan.sumStride))
         sums.update(repeating: 0, count: Swift.max(1, plan.chunkCount * plan.sumStride))
