@@ -87,25 +87,49 @@ struct FlatOptimizer {
         // that did; `unchangedAt[k]`: the count when pass k last ran and changed nothing).
         var changes = 0
         var unchangedAt = (-1, -1, -1, -1, -1, -1, -1)
-        @inline(__always) func run(_ k: Int, _ body: (inout FlatOptimizer) -> (Int, Bool)) {
+        // The opcodes on the tape: a pass none of whose patterns' opcodes is there would scan
+        // the tape and change nothing, so it is skipped (SR expressions have no constants, so
+        // folding, identities and constant operands usually have nothing to look at).
+        var present = OpcodeMask(source, n)
+        @inline(__always) func run(_ k: Int, needs: OpcodeMask?, _ body: (inout FlatOptimizer) -> (Int, Bool)) {
             let skip = withUnsafeBytes(of: unchangedAt) { $0.load(fromByteOffset: k * MemoryLayout<Int>.stride, as: Int.self) } == changes
             if skip { return }
-            let (count, changed) = body(&self)
-            n = count
-            if changed { changes += 1 }
+            var changed = false
+            if needs.map({ present.intersects($0) }) ?? true {
+                let (count, didChange) = body(&self)
+                n = count
+                changed = didChange
+            }
+            if changed {
+                changes += 1
+                present = OpcodeMask(source, n)
+            }
             withUnsafeMutableBytes(of: &unchangedAt) {
                 $0.storeBytes(of: changed ? -1 : changes, toByteOffset: k * MemoryLayout<Int>.stride, as: Int.self)
             }
         }
         for _ in 0..<2 {
             // One specialization per pass: each pass's loop is compiled with its own rules inlined.
-            if passes.contains(.constantFolding) { run(0) { $0.rewrite(n, &outputs, FoldConstants.self) } }
-            if passes.contains(.identities) { run(1) { $0.rewrite(n, &outputs, RemoveIdentities.self) } }
-            if passes.contains(.constantOperands) { run(2) { $0.rewrite(n, &outputs, FuseConstantOperands.self) } }
-            if passes.contains(.commonSubexpressions) { run(3) { $0.rewrite(n, &outputs, MergeCommonSubexpressions.self) } }
-            if passes.contains(.multiplyAdd) { run(4) { $0.rewrite(n, &outputs, FuseMultiplyAdd.self) } }
-            if passes.contains(.squaredDifference) { run(5) { $0.rewrite(n, &outputs, FuseSquaredDifference.self) } }
-            if passes.contains(.deadCode) { run(6) { $0.removeDeadCode(n, &outputs) } }
+            if passes.contains(.constantFolding) {
+                run(0, needs: [.const]) { $0.rewrite(n, &outputs, FoldConstants.self) }
+            }
+            if passes.contains(.identities) {
+                run(1, needs: [.const, .mulk, .divk, .addk, .neg]) { $0.rewrite(n, &outputs, RemoveIdentities.self) }
+            }
+            if passes.contains(.constantOperands) {
+                run(2, needs: [.const, .powi]) { $0.rewrite(n, &outputs, FuseConstantOperands.self) }
+            }
+            if passes.contains(.commonSubexpressions) {
+                run(3, needs: nil) { $0.rewrite(n, &outputs, MergeCommonSubexpressions.self) }
+            }
+            // Fusions need both halves of their pattern.
+            if passes.contains(.multiplyAdd) && present.intersects([.mul, .mulk]) {
+                run(4, needs: [.add]) { $0.rewrite(n, &outputs, FuseMultiplyAdd.self) }
+            }
+            if passes.contains(.squaredDifference) && present.intersects([.sub, .rsubk]) {
+                run(5, needs: [.square]) { $0.rewrite(n, &outputs, FuseSquaredDifference.self) }
+            }
+            if passes.contains(.deadCode) { run(6, needs: nil) { $0.removeDeadCode(n, &outputs) } }
         }
         tape.instructions = Array(UnsafeBufferPointer(start: source, count: n))
         tape.outputs = outputs
@@ -343,6 +367,28 @@ struct FlatOptimizer {
         swap(&source, &out)
         return (outCount, true)
     }
+}
+
+/// A set of opcodes as bits (raw values below 128; a tape with a higher one counts as holding
+/// every opcode, so no pass is ever skipped for it).
+struct OpcodeMask: ExpressibleByArrayLiteral {
+    private var low: UInt64 = 0, high: UInt64 = 0
+
+    init(arrayLiteral opcodes: Opcode...) {
+        for op in opcodes { insert(op) }
+    }
+
+    /// The opcodes of the first `n` instructions.
+    init(_ instructions: UnsafePointer<FlatInstruction>, _ n: Int) {
+        for i in 0..<n { insert(instructions[i].opcode) }
+    }
+
+    @inline(__always) mutating func insert(_ op: Opcode) {
+        let raw = Int(op.rawValue)
+        if raw < 64 { low |= 1 << UInt64(raw) } else if raw < 128 { high |= 1 << UInt64(raw - 64) } else { low = ~0; high = ~0 }
+    }
+
+    @inline(__always) func intersects(_ other: OpcodeMask) -> Bool { low & other.low != 0 || high & other.high != 0 }
 }
 
 /// A rewriting pass of ``FlatOptimizer``, as a type: `rewrite` is specialized for each.
