@@ -342,6 +342,12 @@ final class Workspace: @unchecked Sendable {
         var gathers = ScratchList<Gather>()
         var gatherPlanes = ScratchList<Int>()
         var sumPlanes = ScratchList<SumPlane>()
+        /// What the transfer lists were made for: the plan and the caller's arrays (see
+        /// ``Workspace/sameTransfers(_:)``).
+        var keySweep: SweepPlan?
+        var keyInputs: [UnsafePointer<Double>] = []
+        var keyValues: [UnsafeMutablePointer<Double>?] = []
+        var keyGradients: [GradientRequest] = []
     }
 
     let state: UnsafeMutablePointer<State>
@@ -402,6 +408,7 @@ final class Workspace: @unchecked Sendable {
     func prepareTransfers(_ job: RunJob) {
         let sweep = job.sweep
         let s = state
+        if sameTransfers(job) { return }
         s.pointee.loads.removeAll(keepingCapacity: true)
         s.pointee.stores.removeAll(keepingCapacity: true)
         s.pointee.requests.removeAll(keepingCapacity: true)
@@ -452,6 +459,27 @@ final class Workspace: @unchecked Sendable {
             s.pointee.requests.append(Request(seeds: seedStart..<s.pointee.seeds.count, gathers: gatherStart..<s.pointee.gathers.count,
                                     sums: sumStart..<s.pointee.sumPlanes.count))
         }
+    }
+
+    /// Whether the transfer lists already are `job`'s: made for the same plan, from the very
+    /// same argument arrays (a program called again and again with the same arrays, as a
+    /// one-point loop does). The arrays are held until the next run, so theirs are the only
+    /// references to their buffers but the caller's: a caller changing one copies it first,
+    /// and equal buffers mean equal contents. Otherwise the lists are about to be made for `job`.
+    private func sameTransfers(_ job: RunJob) -> Bool {
+        let s = state
+        @inline(__always) func same<T>(_ a: [T], _ b: [T]) -> Bool {
+            a.count == b.count && a.withUnsafeBufferPointer { x in b.withUnsafeBufferPointer { y in x.baseAddress == y.baseAddress } }
+        }
+        if s.pointee.keySweep === job.sweep && same(s.pointee.keyInputs, job.inputs) && same(s.pointee.keyValues, job.values)
+            && same(s.pointee.keyGradients, job.gradients) {
+            return true
+        }
+        s.pointee.keySweep = job.sweep
+        s.pointee.keyInputs = job.inputs
+        s.pointee.keyValues = job.values
+        s.pointee.keyGradients = job.gradients
+        return false
     }
 
     /// Calls `body` with the transfer lists as buffers (no copies, no reference counting in the tile loop).
