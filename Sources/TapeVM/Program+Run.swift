@@ -482,6 +482,15 @@ final class Workspace: @unchecked Sendable {
         return false
     }
 
+    /// Drops the references to the last run's plan and arrays: its transfer lists will not be
+    /// reused (for callers that refill the same arrays, which would otherwise be copied).
+    func forgetTransfers() {
+        state.pointee.keySweep = nil
+        state.pointee.keyInputs = []
+        state.pointee.keyValues = []
+        state.pointee.keyGradients = []
+    }
+
     /// Calls `body` with the transfer lists as buffers (no copies, no reference counting in the tile loop).
     func withTransfers<R>(_ body: (UnsafeBufferPointer<(UnsafePointer<Double>, Int)>, UnsafeBufferPointer<Store>,
                                    UnsafeBufferPointer<Request>, UnsafeBufferPointer<Seed>, UnsafeBufferPointer<Gather>,

@@ -81,7 +81,6 @@ final class SweepPlan: @unchecked Sendable {
         let uniformCode = UnsafeMutablePointer<tv_instr>.allocate(capacity: Swift.max(1, n))
         let perTileCode = UnsafeMutablePointer<tv_instr>.allocate(capacity: Swift.max(1, n))
         var uniformCount = 0, perTileCount = 0
-        var uniformPlanes: [Int] = []
         var isLeafPlane: [Bool] = []
         tape.instructions.withUnsafeBufferPointer { insBuffer in
           active.withUnsafeMutableBufferPointer { activeBuffer in
@@ -176,7 +175,6 @@ final class SweepPlan: @unchecked Sendable {
                     if uniform {
                         // A plane no per-tile instruction has used or will use.
                         valuePlane[i] = Int32(pool.takeNew())
-                        uniformPlanes.append(Int(valuePlane[i]))
                     } else {
                         valuePlane[i] = Int32(pool.take())
                         if lastUse[i] < i32 { pool.give(Int(valuePlane[i])) }  // dead result: the plane is free again
@@ -208,7 +206,11 @@ final class SweepPlan: @unchecked Sendable {
         for p in inputPlanes { isLeafPlane[p.plane] = true }
         for p in parameterPlanes { isLeafPlane[p.plane] = true }
         for (p, _) in constants { isLeafPlane[p] = true }
-        for p in uniformPlanes { isLeafPlane[p] = true }  // filled once, like the leaves
+        // Uniform results' planes are filled once, like the leaves (`isUniform`: parameters,
+        // constants and instructions reading only those).
+        valuePlane.withUnsafeBufferPointer { planes in
+            for i in 0..<n where isUniform[i] && planes[i] >= 0 { isLeafPlane[Int(planes[i])] = true }
+        }
         self.isLeafPlane = isLeafPlane
         self.inputPlanes = inputPlanes
         self.parameterPlanes = parameterPlanes

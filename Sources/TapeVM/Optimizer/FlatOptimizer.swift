@@ -343,7 +343,10 @@ struct FlatOptimizer {
         flags.update(repeating: false, count: n)
         for o in outputs { flags[Int(o)] = true }
         var live = 0
-        for i in (0..<n).reversed() where flags[i] {
+        var i = n
+        while i > 0 {
+            i -= 1
+            if !flags[i] { continue }
             live += 1
             let x = source[i]
             let arity = x.opcode.flatArity
