@@ -341,12 +341,13 @@ final class PopulationWorker {
         }
         let parameters = job.parameters[k]
         let observer = state.pointee.counted.withUnsafeBufferPointer { columns in
-            var observer = NonFiniteCounter(values: f, gradients: columns, count: n, stopEarly: request.stopOnNonFinite)
+            var observer = NonFiniteCounter(values: f, gradients: columns, count: n, stopEarly: request.stopOnNonFinite,
+                                            summed: request.gradient)
             if threads > 1 {
                 var none = NoChunkObserver()
                 program.execute(count: n, inputs: state.pointee.inputs, parameters: parameters, values: state.pointee.values, gradients: state.pointee.requests,
                                 workspace: workspace, threads: threads, observer: &none)
-                _ = observer.chunkDone(start: 0, end: n)
+                _ = observer.chunkDone(start: 0, end: n, sums: UnsafeBufferPointer(start: nil, count: 0))
             } else {
                 program.execute(count: n, inputs: state.pointee.inputs, parameters: parameters, values: state.pointee.values, gradients: state.pointee.requests,
                                 workspace: workspace, threads: 1, observer: &observer)
@@ -383,30 +384,45 @@ final class PopulationWorker {
 
 /// Counts, chunk by chunk, the rows whose value or counted gradient is NaN or infinite, and
 /// stops the run after the first chunk with one when asked to.
+///
+/// With summed gradients, a chunk's gradient rows are read only when one of its partial sums
+/// is not finite: a NaN or infinite row makes its lane's sum NaN or infinite (no later finite
+/// term brings it back), so finite sums mean finite rows; a sum that overflows from finite
+/// rows only costs the row-by-row count.
 struct NonFiniteCounter: ChunkObserver {
     let values: UnsafeMutablePointer<Double>
     /// The per-row gradient columns counted.
     let gradients: UnsafeBufferPointer<UnsafeMutablePointer<Double>>
     let count: Int
     let stopEarly: Bool
+    /// Whether the chunks' partial sums hold the counted gradient's.
+    let summed: Bool
     private(set) var nonFinite = 0
     /// The first row not evaluated (`count` when every row was).
     private(set) var stoppedAt: Int
 
     init(values: UnsafeMutablePointer<Double>, gradients: UnsafeBufferPointer<UnsafeMutablePointer<Double>>, count: Int,
-         stopEarly: Bool) {
+         stopEarly: Bool, summed: Bool) {
         self.values = values
         self.gradients = gradients
         self.count = count
         self.stopEarly = stopEarly
+        self.summed = summed
         stoppedAt = count
     }
 
-    mutating func chunkDone(start: Int, end: Int) -> Bool {
+    mutating func chunkDone(start: Int, end: Int, sums: UnsafeBufferPointer<Double>) -> Bool {
         // x·0 is 0 for finite x and NaN otherwise; summed per row, NaN marks the row. Eight rows at a time.
         @inline(__always) func load(_ p: UnsafeMutablePointer<Double>) -> SIMD8<Double> {
             UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Double>.self)
         }
+        var finiteSums = summed && sums.count > 0
+        if finiteSums {
+            var m = 0.0
+            for x in sums { m += x * 0 }
+            finiteSums = m == 0
+        }
+        let gradients = finiteSums ? UnsafeBufferPointer(rebasing: self.gradients[0..<0]) : self.gradients
         var counts = SIMD8<Int64>()
         var i = start
         while i + 8 <= end {

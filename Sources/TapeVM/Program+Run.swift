@@ -252,7 +252,8 @@ extension Program {
                     }
                     start += n
                 }
-                if !observer.chunkDone(start: chunkStart, end: chunkEnd) { break }
+                let partial = UnsafeBufferPointer(start: job.sums + chunk * plan.sumStride, count: plan.sumStride)
+                if !observer.chunkDone(start: chunkStart, end: chunkEnd, sums: partial) { break }
             }
         }
     }
@@ -260,12 +261,14 @@ extension Program {
 
 /// Told after each chunk of a single-threaded run; returning false ends the run early.
 protocol ChunkObserver {
-    mutating func chunkDone(start: Int, end: Int) -> Bool
+    /// `sums`: the chunk's lane-wise partial sums of the parameter gradients (8 per parameter
+    /// and request, requests in order; zeros for requests without sums).
+    mutating func chunkDone(start: Int, end: Int, sums: UnsafeBufferPointer<Double>) -> Bool
 }
 
 /// Observes nothing: every chunk runs.
 struct NoChunkObserver: ChunkObserver {
-    @inline(__always) mutating func chunkDone(start: Int, end: Int) -> Bool { true }
+    @inline(__always) mutating func chunkDone(start: Int, end: Int, sums: UnsafeBufferPointer<Double>) -> Bool { true }
 }
 
 /// What the workers of one run share: the split into chunks, the plans, the caller's buffers
