@@ -114,8 +114,17 @@ extension Program {
         let sums = workspace.sums(Swift.max(1, plan.chunkCount * plan.sumStride))
         sums.update(repeating: 0, count: Swift.max(1, plan.chunkCount * plan.sumStride))
         let state = workspace.state
-        state.pointee.reverse.removeAll(keepingCapacity: true)
-        for g in gradients { state.pointee.reverse.append(reversePlan(seeds: g.seeds, full: sweep)) }
+        // The reverse plans, written only where they differ from the last run's (a repeated
+        // call writes nothing).
+        if state.pointee.reverse.count != gradients.count {
+            state.pointee.reverse.removeAll(keepingCapacity: true)
+            for g in gradients { state.pointee.reverse.append(reversePlan(seeds: g.seeds, full: sweep)) }
+        } else {
+            for r in gradients.indices {
+                let plan = reversePlan(seeds: gradients[r].seeds, full: sweep)
+                if state.pointee.reverse[r] !== plan { state.pointee.reverse[r] = plan }
+            }
+        }
         let job = RunJob(plan: plan, sweep: sweep, inputs: inputs, parameters: parameters, values: values,
                          gradients: gradients, reverse: state.pointee.reverse, sums: sums)
         let workers = Swift.min(threads, plan.chunkCount)
@@ -138,15 +147,18 @@ extension Program {
         }
         // Reduce the per-chunk, per-lane partial sums in chunk and lane order: the same order
         // for any thread count and any code path.
+        // Each slot's total is summed in a local (the same additions in the same order as
+        // adding into `dest`, without a store and reload per term).
         let p = parameterCount
-        for (r, g) in gradients.enumerated() {
-            guard let dest = g.parameterGradientSums else { continue }
-            for slot in 0..<p { dest[slot] = 0 }
-            for chunk in 0..<plan.chunkCount {
-                let base = sums + chunk * plan.sumStride + r * p * 8
-                for slot in 0..<p {
-                    for lane in 0..<8 { dest[slot] += base[slot * 8 + lane] }
+        for r in gradients.indices {
+            guard let dest = gradients[r].parameterGradientSums else { continue }
+            for slot in 0..<p {
+                var total = 0.0
+                for chunk in 0..<plan.chunkCount {
+                    let base = sums + chunk * plan.sumStride + r * p * 8 + slot * 8
+                    for lane in 0..<8 { total += base[lane] }
                 }
+                dest[slot] = total
             }
         }
     }
@@ -301,8 +313,9 @@ struct RunPlan: Sendable {
         tile = Swift.min(tileSize, Swift.max(8, (count + 7) / 8 * 8))
         // At least 16 tiles per chunk, and at most about 1024 chunks.
         let wanted = Swift.max(16 * tile, (count + 1023) / 1024)
-        chunkPoints = (wanted + tile - 1) / tile * tile
-        chunkCount = (count + chunkPoints - 1) / chunkPoints
+        // Batches of up to 16 tiles (every small one) take no division.
+        chunkPoints = wanted == 16 * tile ? wanted : (wanted + tile - 1) / tile * tile
+        chunkCount = count <= chunkPoints ? (count > 0 ? 1 : 0) : (count + chunkPoints - 1) / chunkPoints
         sumStride = requests * parameters * 8
     }
 }
