@@ -94,6 +94,51 @@ import Testing
         #expect(noConstants.optimized().instructions.contains { $0.opcode == .muladd })
     }
 
+    /// Skipping the passes that cannot change a tape gives the tape that running every pass
+    /// twice gives, on random tapes with and without constants and fused opcodes.
+    @Test func skippedPassesWouldHaveChangedNothing() throws {
+        var opcodes = Tape.smoothOpcodes
+        opcodes.append(contentsOf: [.const, .muladd, .sqdiff, .mulk, .addk, .neg, .powi, .add, .mul, .sub, .square])
+        // Expression trees without constants, as a symbolic-regression engine makes them.
+        func tree(_ seed: UInt64) throws -> Tape {
+            var rng = SplitMix64(seed: seed)
+            let b = TapeBuilder()
+            let leaves = (0..<3).map { b.input("x\($0)") } + (0..<2).map { b.parameter("c\($0)") }
+            func node(_ n: Int) -> Register {
+                if n <= 1 { return leaves.randomElement(using: &rng)! }
+                if n == 2 || Int.random(in: 0..<4, using: &rng) == 0 {
+                    let a = node(n - 1)
+                    return [b.sin(a), b.square(a), b.neg(a), b.exp(a)][Int.random(in: 0..<4, using: &rng)]
+                }
+                let left = Int.random(in: 1...(n - 2), using: &rng)
+                let (l, r) = (node(left), node(n - 1 - left))
+                return [b.add(l, r), b.sub(l, r), b.mul(l, r), b.div(l, r)][Int.random(in: 0..<4, using: &rng)]
+            }
+            b.output("f", node(Int.random(in: 5...60, using: &rng)))
+            return try b.build()
+        }
+        // A fused instruction already on the tape, which fusing makes again: the second round's
+        // common subexpressions must merge the two.
+        let b = TapeBuilder()
+        let (x, y, z) = (b.input("x"), b.input("y"), b.input("z"))
+        b.output("f", b.mul(b.emit(.muladd, [x, y, z]), b.add(b.mul(x, y), z)))
+        let refused = try b.build()
+        #expect(refused.optimized().instructions.filter { $0.opcode == .muladd }.count == 1)
+        for seed in -1..<450 {
+            let random = seed < 0 ? refused : seed < 300
+                ? Tape.random(instructions: 10 + seed % 60, inputs: 3, parameters: 2,
+                              opcodes: seed % 2 == 0 ? opcodes : Tape.smoothOpcodes, seed: UInt64(seed))
+                : try tree(UInt64(seed))
+            var skipping = FlatTape(random), everyPass = FlatTape(random)
+            var optimizer = FlatOptimizer()
+            optimizer.optimize(&skipping, .all)
+            var reference = FlatOptimizer()
+            reference.skipsIdlePasses = false
+            reference.optimize(&everyPass, .all)
+            #expect(skipping.instructions == everyPass.instructions && skipping.outputs == everyPass.outputs, "seed \(seed)")
+        }
+    }
+
     /// Instructions of parameters and constants only run once per workspace, before the tiles:
     /// values and gradients are still the reference interpreter's, bit for bit (exact passes),
     /// on full and partial tiles, and outputs that are such instructions are copied out.

@@ -54,6 +54,10 @@ struct FlatOptimizer {
     private var constants = FlatInstructionSet()
     private var seen = FlatInstructionSet()
 
+    /// Whether passes that cannot change the tape are skipped (they are, but for tests, which
+    /// check that skipping them gives the same tape as running them).
+    var skipsIdlePasses = true
+
     init() {
         source = storage.a
         out = storage.b
@@ -91,18 +95,27 @@ struct FlatOptimizer {
         // the tape and change nothing, so it is skipped (SR expressions have no constants, so
         // folding, identities and constant operands usually have nothing to look at).
         var present = OpcodeMask(source, n)
+        // Common subexpressions leave no two instructions alike, and the fusions and dead code
+        // cannot make two alike again (their renaming is one to one, and two equal fused
+        // instructions would come from two equal products or differences, or from one used
+        // twice, which is not fused), unless an equal fused instruction was on the tape
+        // already. So after them alone, the pass is not run again.
+        let fused: OpcodeMask = [.muladd, .mulkadd, .sqdiff, .sqdiffk]
+        var distinct = false  // the tape has no two instructions alike
         @inline(__always) func run(_ k: Int, needs: OpcodeMask?, _ body: (inout FlatOptimizer) -> (Int, Bool)) {
             let skip = withUnsafeBytes(of: unchangedAt) { $0.load(fromByteOffset: k * MemoryLayout<Int>.stride, as: Int.self) } == changes
-            if skip { return }
+            if skip && skipsIdlePasses { return }
             var changed = false
-            if needs.map({ present.intersects($0) }) ?? true {
+            if !skipsIdlePasses || ((needs.map { present.intersects($0) } ?? true) && !(k == 3 && distinct)) {
                 let (count, didChange) = body(&self)
                 n = count
                 changed = didChange
             }
+            if k == 3 { distinct = !present.intersects(fused) }
             if changed {
                 changes += 1
                 present = OpcodeMask(source, n)
+                if k < 3 { distinct = false }
             }
             withUnsafeMutableBytes(of: &unchangedAt) {
                 $0.storeBytes(of: changed ? -1 : changes, toByteOffset: k * MemoryLayout<Int>.stride, as: Int.self)
@@ -123,10 +136,10 @@ struct FlatOptimizer {
                 run(3, needs: nil) { $0.rewrite(n, &outputs, MergeCommonSubexpressions.self) }
             }
             // Fusions need both halves of their pattern.
-            if passes.contains(.multiplyAdd) && present.intersects([.mul, .mulk]) {
+            if passes.contains(.multiplyAdd) && (present.intersects([.mul, .mulk]) || !skipsIdlePasses) {
                 run(4, needs: [.add]) { $0.rewrite(n, &outputs, FuseMultiplyAdd.self) }
             }
-            if passes.contains(.squaredDifference) && present.intersects([.sub, .rsubk]) {
+            if passes.contains(.squaredDifference) && (present.intersects([.sub, .rsubk]) || !skipsIdlePasses) {
                 run(5, needs: [.square]) { $0.rewrite(n, &outputs, FuseSquaredDifference.self) }
             }
             if passes.contains(.deadCode) { run(6, needs: nil) { $0.removeDeadCode(n, &outputs) } }
