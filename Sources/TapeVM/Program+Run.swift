@@ -88,11 +88,15 @@ extension Program {
 
     /// A workspace from this program's pool, or a new one.
     func takeWorkspace() -> Workspace {
-        workspaces.withLock { $0.popLast() } ?? Workspace()
+        if let spare = spareWorkspace.exchange(nil, ordering: .acquiring) { return spare.takeRetainedValue() }
+        return workspaces.withLock { $0.popLast() } ?? Workspace()
     }
 
     /// Returns a workspace to the pool for the next run.
     func giveBack(_ workspace: Workspace) {
+        let spare = Unmanaged.passRetained(workspace)
+        if spareWorkspace.compareExchange(expected: nil, desired: spare, ordering: .releasing).exchanged { return }
+        spare.release()
         workspaces.withLock { $0.append(workspace) }
     }
 
@@ -121,7 +125,10 @@ extension Program {
             for g in gradients { state.pointee.reverse.append(reversePlan(seeds: g.seeds, full: sweep)) }
         } else {
             for r in gradients.indices {
-                let plan = reversePlan(seeds: gradients[r].seeds, full: sweep)
+                // Every output seeded (the usual request): the sweep's own reverse plan, no lookup.
+                var allSeeded = true
+                for s in gradients[r].seeds where s == 0 { allSeeded = false }
+                let plan = allSeeded ? sweep.reverse : reversePlan(seeds: gradients[r].seeds, full: sweep)
                 if state.pointee.reverse[r] !== plan { state.pointee.reverse[r] = plan }
             }
         }

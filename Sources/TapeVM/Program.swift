@@ -39,6 +39,13 @@ public final class Program: Sendable {
     private let optimizedTapeCache = Mutex<Tape?>(nil)
     /// Workspaces of finished runs, taken by the next ones (no allocation per run once warm).
     let workspaces = Mutex<[Workspace]>([])
+    /// One more pooled workspace, taken and given back without a lock (a single-threaded
+    /// caller's run after run); held retained while here.
+    let spareWorkspace = Atomic<Unmanaged<Workspace>?>(nil)
+
+    deinit {
+        spareWorkspace.exchange(nil, ordering: .acquiring)?.release()
+    }
 
     /// Optimizes and plans `tape` for execution.
     public convenience init(_ tape: Tape, options: ExecutionOptions = ExecutionOptions()) {
