@@ -53,6 +53,9 @@ struct FlatOptimizer {
     private var flags: UnsafeMutablePointer<Bool>
     private var constants = FlatInstructionSet()
     private var seen = FlatInstructionSet()
+    /// The arity table, loaded once (``Opcode/flatArity`` reads a global, which Swift checks
+    /// for initialization at every read).
+    private let arities = OpcodeFacts.shared.arity
 
     /// Whether passes that cannot change the tape are skipped (they are, but for tests, which
     /// check that skipping them gives the same tape as running them).
@@ -148,6 +151,8 @@ struct FlatOptimizer {
         tape.outputs = outputs
     }
 
+    @inline(__always) private func arityOf(_ op: Opcode) -> Int { Int(arities[Int(op.rawValue)]) }
+
     /// What a pass does with one instruction (operands renamed).
     private enum Step {
         /// Emit this instruction (the same one keeps it).
@@ -178,7 +183,7 @@ struct FlatOptimizer {
             for i in 0..<n { uses[i] = 0 }
             for i in 0..<n {
                 let x = source[i]
-                let arity = x.opcode.flatArity
+                let arity = arityOf(x.opcode)
                 if arity > 0 { uses[Int(x.a)] += 1 }
                 if arity > 1 { uses[Int(x.b)] += 1 }
                 if arity > 2 { uses[Int(x.c)] += 1 }
@@ -208,7 +213,7 @@ struct FlatOptimizer {
         prefix = out
         while i < n {
             var x = source[i]
-            let arity = x.opcode.flatArity
+            let arity = arityOf(x.opcode)
             if arity > 0 { x.a = map[Int(x.a)] }
             if arity > 1 { x.b = map[Int(x.b)] }
             if arity > 2 { x.c = map[Int(x.c)] }
@@ -268,7 +273,7 @@ struct FlatOptimizer {
     /// Constant folding: an instruction whose operands are all constants becomes a constant,
     /// computed by the opcode table's forward rule, which is what every path computes. Exact.
     @inline(__always) private func foldConstants(_ x: FlatInstruction) -> Step {
-        let arity = x.opcode.flatArity
+        let arity = arityOf(x.opcode)
         guard arity > 0, let a = constantValue(x.a) else { return .emit(x) }
         var b = 0.0, c = 0.0
         if arity > 1 { guard let v = constantValue(x.b) else { return .emit(x) }; b = v }
@@ -298,7 +303,7 @@ struct FlatOptimizer {
     /// `x·k → mulk`, `k - x → rsubk`, `x/k → divk`, `k/x → rdivk` (`x - k` is `x + (-k)`
     /// exactly), and `powi(x, 2) → square(x)` (the same multiplications). Exact.
     @inline(__always) private func fuseConstantOperand(_ x: FlatInstruction) -> Step {
-        let arity = x.opcode.flatArity
+        let arity = arityOf(x.opcode)
         let k0 = arity > 0 ? constantValue(x.a) : nil
         let k1 = arity > 1 ? constantValue(x.b) : nil
         switch x.opcode {
@@ -362,7 +367,7 @@ struct FlatOptimizer {
             if !flags[i] { continue }
             live += 1
             let x = source[i]
-            let arity = x.opcode.flatArity
+            let arity = arityOf(x.opcode)
             if arity > 0 { flags[Int(x.a)] = true }
             if arity > 1 { flags[Int(x.b)] = true }
             if arity > 2 { flags[Int(x.c)] = true }
@@ -371,7 +376,7 @@ struct FlatOptimizer {
         outCount = 0
         for i in 0..<n where flags[i] {
             var x = source[i]
-            let arity = x.opcode.flatArity
+            let arity = arityOf(x.opcode)
             if arity > 0 { x.a = map[Int(x.a)] }
             if arity > 1 { x.b = map[Int(x.b)] }
             if arity > 2 { x.c = map[Int(x.c)] }
