@@ -32,7 +32,11 @@ extension Program {
     ///
     /// Points stream through tiles, so memory beyond the caller's arrays is one workspace per
     /// worker (``workspaceBytes``) plus a few partial sums, kept with the program for its next
-    /// run: once warm, a run allocates nothing. Full tiles read the input columns and write
+    /// run: once warm, a run allocates nothing. A run given the very same argument arrays as
+    /// the last one (the same array storage) reuses its transfer tables; the program holds
+    /// those arrays until then, so changing one in place copies it (an allocation on the
+    /// caller's side, once). A request that asks for no input gradient runs a reverse sweep
+    /// that reaches parameters only (the same bits). Full tiles read the input columns and write
     /// value and gradient columns in place (the kernels use them as register planes), so
     /// destinations must not overlap the inputs or each other. Each tile runs one forward
     /// sweep, then one reverse sweep per gradient request. A batch of one chunk (up to 16 tiles)
