@@ -136,30 +136,43 @@ extension Program {
                 if state.pointee.reverse[r] !== plan { state.pointee.reverse[r] = plan }
             }
         }
-        let job = RunJob(plan: plan, sweep: sweep, inputs: inputs, parameters: parameters, values: values,
-                         gradients: gradients, reverse: state.pointee.reverse, sums: sums)
-        let workers = Swift.min(threads, plan.chunkCount)
-        if workers <= 1 || O.self != NoChunkObserver.self {
-            var next = 0
-            runWorker(job, workspace, observer: &observer) {
-                defer { next += 1 }
-                return next
-            }
-        } else {
-            let helpers = (1..<workers).map { _ in takeWorkspace() }
-            let nextChunk = Atomic<Int>(0)
-            DispatchQueue.concurrentPerform(iterations: workers) { w in
-                var none = NoChunkObserver()
-                runWorker(job, w == 0 ? workspace : helpers[w - 1], observer: &none) {
-                    nextChunk.wrappingAdd(1, ordering: .relaxed).oldValue
+        // The calling thread's workspace keeps its transfer lists when the arguments are the
+        // last run's; helpers' workspaces make theirs (and forget what they were made for).
+        let transfersReady = workspace.sameTransfers(sweep: sweep, inputs: inputs, values: values, gradients: gradients)
+        inputs.withUnsafeBufferPointer { inputs in
+            values.withUnsafeBufferPointer { values in
+                gradients.withUnsafeBufferPointer { gradients in
+                    state.pointee.reverse.withUnsafeBufferPointer { reverse in
+                        let job = RunJob(plan: plan, sweep: sweep, inputs: inputs, parameters: parameters, values: values,
+                                         gradients: gradients, reverse: reverse, sums: sums)
+                        let workers = Swift.min(threads, plan.chunkCount)
+                        if workers <= 1 || O.self != NoChunkObserver.self {
+                            var next = 0
+                            runWorker(job, workspace, transfersReady: transfersReady, observer: &observer) {
+                                defer { next += 1 }
+                                return next
+                            }
+                        } else {
+                            let helpers = (1..<workers).map { _ in takeWorkspace() }
+                            for h in helpers { h.forgetTransfers() }
+                            let nextChunk = Atomic<Int>(0)
+                            DispatchQueue.concurrentPerform(iterations: workers) { w in
+                                var none = NoChunkObserver()
+                                runWorker(job, w == 0 ? workspace : helpers[w - 1], transfersReady: w == 0 && transfersReady,
+                                          observer: &none) {
+                                    nextChunk.wrappingAdd(1, ordering: .relaxed).oldValue
+                                }
+                            }
+                            for h in helpers { giveBack(h) }
+                        }
+                    }
                 }
             }
-            for h in helpers { giveBack(h) }
         }
         // Reduce the per-chunk, per-lane partial sums in chunk and lane order: the same order
-        // for any thread count and any code path.
-        // Each slot's total is summed in a local (the same additions in the same order as
-        // adding into `dest`, without a store and reload per term).
+        // for any thread count and any code path. Each slot's total is summed in a local (the
+        // same additions in the same order as adding into `dest`, without a store and reload
+        // per term).
         let p = parameterCount
         for r in gradients.indices {
             guard let dest = gradients[r].parameterGradientSums else { continue }
@@ -179,7 +192,8 @@ extension Program {
     /// Everything a tile needs besides the kernels (which planes to load, copy out, seed, gather
     /// and sum) is resolved to raw pointers in the worker's workspace once, before the first
     /// tile, so the per-tile work in Swift is a few flat loops with no reference counting.
-    private func runWorker<O: ChunkObserver>(_ job: RunJob, _ ws: Workspace, observer: inout O, claim: () -> Int) {
+    private func runWorker<O: ChunkObserver>(_ job: RunJob, _ ws: Workspace, transfersReady: Bool, observer: inout O,
+                                             claim: () -> Int) {
         let sweep = job.sweep
         let tile = job.plan.tile
         let valueCount = sweep.valuePlaneCount * tile
@@ -195,7 +209,7 @@ extension Program {
             (V + leaf.plane * tile).update(repeating: job.parameters[leaf.slot], count: tile)
         }
         let forward = sweep.perTile
-        ws.prepareTransfers(job)
+        if !transfersReady { ws.prepareTransfers(job) }
         // Plane tables: workspace planes by default; on full tiles the caller's columns stand
         // in for input values, output values and input/parameter gradients (no copies).
         var tableCount = sweep.valuePlaneCount
@@ -297,15 +311,18 @@ struct NoChunkObserver: ChunkObserver {
 /// What the workers of one run share: the split into chunks, the plans, the caller's buffers
 /// and the partial sums. Workers write disjoint point ranges and disjoint chunk partial sums,
 /// which is what makes sharing the raw pointers safe.
+///
+/// It borrows everything (buffers of the caller's arrays, the plan unretained): `execute`
+/// holds them for the run, and a job made per call then costs no reference counting.
 struct RunJob: @unchecked Sendable {
     let plan: RunPlan
-    let sweep: SweepPlan
-    let inputs: [UnsafePointer<Double>]
+    unowned(unsafe) let sweep: SweepPlan
+    let inputs: UnsafeBufferPointer<UnsafePointer<Double>>
     let parameters: UnsafeBufferPointer<Double>
-    let values: [UnsafeMutablePointer<Double>?]
-    let gradients: [GradientRequest]
+    let values: UnsafeBufferPointer<UnsafeMutablePointer<Double>?>
+    let gradients: UnsafeBufferPointer<GradientRequest>
     /// The reverse plan of each gradient request.
-    let reverse: [ReversePlan]
+    let reverse: UnsafeBufferPointer<ReversePlan>
     let sums: UnsafeMutablePointer<Double>
 }
 
@@ -370,7 +387,7 @@ final class Workspace: @unchecked Sendable {
         var gatherPlanes = ScratchList<Int>()
         var sumPlanes = ScratchList<SumPlane>()
         /// What the transfer lists were made for: the plan and the caller's arrays (see
-        /// ``Workspace/sameTransfers(_:)``).
+        /// ``Workspace/sameTransfers(sweep:inputs:values:gradients:)``).
         var keySweep: SweepPlan?
         var keyInputs: [UnsafePointer<Double>] = []
         var keyValues: [UnsafeMutablePointer<Double>?] = []
@@ -435,7 +452,6 @@ final class Workspace: @unchecked Sendable {
     func prepareTransfers(_ job: RunJob) {
         let sweep = job.sweep
         let s = state
-        if sameTransfers(job) { return }
         s.pointee.loads.removeAll(keepingCapacity: true)
         s.pointee.stores.removeAll(keepingCapacity: true)
         s.pointee.requests.removeAll(keepingCapacity: true)
@@ -488,24 +504,26 @@ final class Workspace: @unchecked Sendable {
         }
     }
 
-    /// Whether the transfer lists already are `job`'s: made for the same plan, from the very
-    /// same argument arrays (a program called again and again with the same arrays, as a
-    /// one-point loop does). The arrays are held until the next run, so theirs are the only
-    /// references to their buffers but the caller's: a caller changing one copies it first,
-    /// and equal buffers mean equal contents. Otherwise the lists are about to be made for `job`.
-    private func sameTransfers(_ job: RunJob) -> Bool {
+    /// Whether the transfer lists already are those of a run with this plan and these
+    /// argument arrays: made for the same plan from the very same arrays (a program called
+    /// again and again with the same arrays, as a one-point loop does). The arrays are held
+    /// until the next run, so theirs are the only references to their buffers but the
+    /// caller's: a caller changing one copies it first, and equal buffers mean equal contents.
+    /// Otherwise the key becomes these arguments, for lists about to be made from them.
+    func sameTransfers(sweep: SweepPlan, inputs: [UnsafePointer<Double>], values: [UnsafeMutablePointer<Double>?],
+                       gradients: [GradientRequest]) -> Bool {
         let s = state
         @inline(__always) func same<T>(_ a: [T], _ b: [T]) -> Bool {
             a.count == b.count && a.withUnsafeBufferPointer { x in b.withUnsafeBufferPointer { y in x.baseAddress == y.baseAddress } }
         }
-        if s.pointee.keySweep === job.sweep && same(s.pointee.keyInputs, job.inputs) && same(s.pointee.keyValues, job.values)
-            && same(s.pointee.keyGradients, job.gradients) {
+        if s.pointee.keySweep === sweep && same(s.pointee.keyInputs, inputs) && same(s.pointee.keyValues, values)
+            && same(s.pointee.keyGradients, gradients) {
             return true
         }
-        s.pointee.keySweep = job.sweep
-        s.pointee.keyInputs = job.inputs
-        s.pointee.keyValues = job.values
-        s.pointee.keyGradients = job.gradients
+        s.pointee.keySweep = sweep
+        s.pointee.keyInputs = inputs
+        s.pointee.keyValues = values
+        s.pointee.keyGradients = gradients
         return false
     }
 
