@@ -82,7 +82,7 @@ public enum Population {
         guard parameters.count == tapes.count else {
             throw EvaluationError("expected one parameter list per tape (\(tapes.count)), got \(parameters.count)")
         }
-        let counts = tapes.map(\.parameters.count)
+        let counts = tapes.map { $0.parameters.count }  // a closure: a key path costs a runtime call per tape
         var offsets = [0]
         for c in counts { offsets.append(offsets.last! + c) }
         let total = offsets.last!
@@ -238,27 +238,42 @@ struct PopulationJob: @unchecked Sendable {
 /// One thread's reusable state for evaluating tapes one after another: the optimizer's
 /// scratch, the run workspace, scratch columns and the argument arrays of each run.
 final class PopulationWorker {
-    private var optimizer = FlatOptimizer()
-    private let workspace = Workspace()
-    private var scratch: UnsafeMutablePointer<Double>?
-    private var scratchCapacity = 0
-    private var inputs: [UnsafePointer<Double>] = []
-    private var values: [UnsafeMutablePointer<Double>?] = []
-    private var gradientColumns: [UnsafeMutablePointer<Double>?] = []
-    /// The per-row gradient columns the non-finite count reads, and which parameters have one.
-    private var counted: [UnsafeMutablePointer<Double>] = []
-    private var used: [Bool] = []
-    private var requests: [GradientRequest] = []
+    /// Everything that changes from tape to tape, behind a pointer: a class's `var` properties
+    /// are checked for exclusive access at run time on every access, a pointer's memory is not.
+    private struct State {
+        var optimizer = FlatOptimizer()
+        var scratch: UnsafeMutablePointer<Double>?
+        var scratchCapacity = 0
+        var inputs: [UnsafePointer<Double>] = []
+        var values: [UnsafeMutablePointer<Double>?] = []
+        var gradientColumns: [UnsafeMutablePointer<Double>?] = []
+        /// The per-row gradient columns the non-finite count reads, and which parameters have one.
+        var counted: [UnsafeMutablePointer<Double>] = []
+        var used: [Bool] = []
+        var requests: [GradientRequest] = []
+    }
 
-    deinit { scratch?.deallocate() }
+    private let workspace = Workspace()
+    private let state: UnsafeMutablePointer<State>
+
+    init() {
+        state = .allocate(capacity: 1)
+        state.initialize(to: State())
+    }
+
+    deinit {
+        state.pointee.scratch?.deallocate()
+        state.deinitialize(count: 1)
+        state.deallocate()
+    }
 
     private func scratchColumns(_ count: Int) -> UnsafeMutablePointer<Double> {
-        if count > scratchCapacity || scratch == nil {
-            scratch?.deallocate()
-            scratchCapacity = Swift.max(count, 2 * scratchCapacity, 8)
-            scratch = .allocate(capacity: scratchCapacity)
+        if count > state.pointee.scratchCapacity || state.pointee.scratch == nil {
+            state.pointee.scratch?.deallocate()
+            state.pointee.scratchCapacity = Swift.max(count, 2 * state.pointee.scratchCapacity, 8)
+            state.pointee.scratch = .allocate(capacity: state.pointee.scratchCapacity)
         }
-        return scratch!
+        return state.pointee.scratch!
     }
 
     /// Makes tape `k`'s program and runs it, writing its results.
@@ -268,8 +283,8 @@ final class PopulationWorker {
         let request = job.request
         let p = tape.parameters.count
         let loss = job.target != nil
-        inputs.removeAll(keepingCapacity: true)
-        for i in job.inputStart[k]..<job.inputStart[k + 1] { inputs.append(job.columns[job.inputColumns[i]]) }
+        state.pointee.inputs.removeAll(keepingCapacity: true)
+        for i in job.inputStart[k]..<job.inputStart[k + 1] { state.pointee.inputs.append(job.columns[job.inputColumns[i]]) }
         // With a target, the loss (f - y)² is appended to the tape as a second output, with the
         // target as one more input: its reverse sweep gives the loss gradient.
         var flat = FlatTape(tape)
@@ -280,12 +295,12 @@ final class PopulationWorker {
             flat.instructions.append(FlatInstruction(.sub, f, y))
             flat.instructions.append(FlatInstruction(.square, y + 1))
             flat.outputs.append(y + 2)
-            inputs.append(target)
+            state.pointee.inputs.append(target)
         }
         var options = job.options
         options.threads = threads
-        let program = Program(tape, flat: flat, inputs: inputs.count, outputs: flat.outputs.count,
-                              options: options, optimizer: &optimizer)
+        let program = Program(tape, flat: flat, inputs: state.pointee.inputs.count, outputs: flat.outputs.count,
+                              options: options, optimizer: &state.pointee.optimizer)
         let wantsGradients = request.gradient || request.jacobian
         // Scratch: the values when not requested (the loss and the non-finite count read them),
         // and the per-row gradient when no Jacobian is requested (the non-finite count reads it).
@@ -293,51 +308,55 @@ final class PopulationWorker {
         let s = scratchColumns((scratchValues + scratchGradients) * Swift.max(n, 1))
         let f = job.destinations.values?(k) ?? s
         let jacobian = request.jacobian ? job.destinations.jacobian?(k) : nil
-        values.removeAll(keepingCapacity: true)
-        values.append(f)
-        if loss { values.append(nil) }
-        requests.removeAll(keepingCapacity: true)
-        gradientColumns.removeAll(keepingCapacity: true)
-        counted.removeAll(keepingCapacity: true)
+        state.pointee.values.removeAll(keepingCapacity: true)
+        state.pointee.values.append(f)
+        if loss { state.pointee.values.append(nil) }
+        state.pointee.requests.removeAll(keepingCapacity: true)
+        state.pointee.gradientColumns.removeAll(keepingCapacity: true)
+        state.pointee.counted.removeAll(keepingCapacity: true)
         if wantsGradients {
             // The gradient whose rows are counted: the loss's with a target, else f's. In
             // scratch, the columns of parameters the program never reads are left out: their
             // gradient is 0 at every row (the caller's Jacobian gets all of them).
             let rows = (loss || jacobian == nil) ? s + n : jacobian!
             let everyColumn = !loss && jacobian != nil
-            used.removeAll(keepingCapacity: true)
-            used.append(contentsOf: repeatElement(everyColumn, count: p))
+            state.pointee.used.removeAll(keepingCapacity: true)
+            state.pointee.used.append(contentsOf: repeatElement(everyColumn, count: p))
             if !everyColumn {
-                for x in program.flat.instructions where x.opcode == .param { used[Int(x.immediate)] = true }
+                for x in program.flat.instructions where x.opcode == .param { state.pointee.used[Int(x.immediate)] = true }
             }
             for q in 0..<p {
-                if used[q] {
-                    gradientColumns.append(rows + q * n)
-                    counted.append(rows + q * n)
+                if state.pointee.used[q] {
+                    state.pointee.gradientColumns.append(rows + q * n)
+                    state.pointee.counted.append(rows + q * n)
                 } else {
-                    gradientColumns.append(nil)
+                    state.pointee.gradientColumns.append(nil)
                 }
             }
-            requests.append(GradientRequest(seeds: loss ? [0, 1] : [1], parameterGradients: gradientColumns,
+            state.pointee.requests.append(GradientRequest(seeds: loss ? [0, 1] : [1], parameterGradients: state.pointee.gradientColumns,
                                             parameterGradientSums: request.gradient ? job.destinations.gradient?(k) : nil))
             if loss, let jacobian {
-                requests.append(GradientRequest(seeds: [1, 0], parameterGradients: (0..<p).map { jacobian + $0 * n }))
+                state.pointee.requests.append(GradientRequest(seeds: [1, 0], parameterGradients: (0..<p).map { jacobian + $0 * n }))
             }
         }
         let parameters = job.parameters[k]
-        let observer = counted.withUnsafeBufferPointer { columns in
-            var observer = NonFiniteCounter(values: f, gradients: columns, count: n, stopEarly: request.stopOnNonFinite)
+        let observer = state.pointee.counted.withUnsafeBufferPointer { columns in
+            var observer = NonFiniteCounter(values: f, gradients: columns, count: n, stopEarly: request.stopOnNonFinite,
+                                            summed: request.gradient)
             if threads > 1 {
                 var none = NoChunkObserver()
-                program.execute(count: n, inputs: inputs, parameters: parameters, values: values, gradients: requests,
+                program.execute(count: n, inputs: state.pointee.inputs, parameters: parameters, values: state.pointee.values, gradients: state.pointee.requests,
                                 workspace: workspace, threads: threads, observer: &none)
-                _ = observer.chunkDone(start: 0, end: n)
+                _ = observer.chunkDone(start: 0, end: n, sums: UnsafeBufferPointer(start: nil, count: 0))
             } else {
-                program.execute(count: n, inputs: inputs, parameters: parameters, values: values, gradients: requests,
+                program.execute(count: n, inputs: state.pointee.inputs, parameters: parameters, values: state.pointee.values, gradients: state.pointee.requests,
                                 workspace: workspace, threads: 1, observer: &observer)
             }
             return observer
         }
+        // The next tape's arrays are these, refilled: let the workspace drop its references,
+        // or refilling them would copy them.
+        workspace.forgetTransfers()
         let stopped = observer.stoppedAt < n
         job.destinations.nonFiniteRows[k] = observer.nonFinite
         job.destinations.stopped[k] = stopped
@@ -365,30 +384,45 @@ final class PopulationWorker {
 
 /// Counts, chunk by chunk, the rows whose value or counted gradient is NaN or infinite, and
 /// stops the run after the first chunk with one when asked to.
+///
+/// With summed gradients, a chunk's gradient rows are read only when one of its partial sums
+/// is not finite: a NaN or infinite row makes its lane's sum NaN or infinite (no later finite
+/// term brings it back), so finite sums mean finite rows; a sum that overflows from finite
+/// rows only costs the row-by-row count.
 struct NonFiniteCounter: ChunkObserver {
     let values: UnsafeMutablePointer<Double>
     /// The per-row gradient columns counted.
     let gradients: UnsafeBufferPointer<UnsafeMutablePointer<Double>>
     let count: Int
     let stopEarly: Bool
+    /// Whether the chunks' partial sums hold the counted gradient's.
+    let summed: Bool
     private(set) var nonFinite = 0
     /// The first row not evaluated (`count` when every row was).
     private(set) var stoppedAt: Int
 
     init(values: UnsafeMutablePointer<Double>, gradients: UnsafeBufferPointer<UnsafeMutablePointer<Double>>, count: Int,
-         stopEarly: Bool) {
+         stopEarly: Bool, summed: Bool) {
         self.values = values
         self.gradients = gradients
         self.count = count
         self.stopEarly = stopEarly
+        self.summed = summed
         stoppedAt = count
     }
 
-    mutating func chunkDone(start: Int, end: Int) -> Bool {
+    mutating func chunkDone(start: Int, end: Int, sums: UnsafeBufferPointer<Double>) -> Bool {
         // x·0 is 0 for finite x and NaN otherwise; summed per row, NaN marks the row. Eight rows at a time.
         @inline(__always) func load(_ p: UnsafeMutablePointer<Double>) -> SIMD8<Double> {
             UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Double>.self)
         }
+        var finiteSums = summed && sums.count > 0
+        if finiteSums {
+            var m = 0.0
+            for x in sums { m += x * 0 }
+            finiteSums = m == 0
+        }
+        let gradients = finiteSums ? UnsafeBufferPointer(rebasing: self.gradients[0..<0]) : self.gradients
         var counts = SIMD8<Int64>()
         var i = start
         while i + 8 <= end {

@@ -32,7 +32,11 @@ extension Program {
     ///
     /// Points stream through tiles, so memory beyond the caller's arrays is one workspace per
     /// worker (``workspaceBytes``) plus a few partial sums, kept with the program for its next
-    /// run: once warm, a run allocates nothing. Full tiles read the input columns and write
+    /// run: once warm, a run allocates nothing. A run given the very same argument arrays as
+    /// the last one (the same array storage) reuses its transfer tables; the program holds
+    /// those arrays until then, so changing one in place copies it (an allocation on the
+    /// caller's side, once). A request that asks for no input gradient runs a reverse sweep
+    /// that reaches parameters only (the same bits). Full tiles read the input columns and write
     /// value and gradient columns in place (the kernels use them as register planes), so
     /// destinations must not overlap the inputs or each other. Each tile runs one forward
     /// sweep, then one reverse sweep per gradient request. A batch of one chunk (up to 16 tiles)
@@ -88,11 +92,15 @@ extension Program {
 
     /// A workspace from this program's pool, or a new one.
     func takeWorkspace() -> Workspace {
-        workspaces.withLock { $0.popLast() } ?? Workspace()
+        if let spare = spareWorkspace.exchange(nil, ordering: .acquiring) { return spare.takeRetainedValue() }
+        return workspaces.withLock { $0.popLast() } ?? Workspace()
     }
 
     /// Returns a workspace to the pool for the next run.
     func giveBack(_ workspace: Workspace) {
+        let spare = Unmanaged.passRetained(workspace)
+        if spareWorkspace.compareExchange(expected: nil, desired: spare, ordering: .releasing).exchanged { return }
+        spare.release()
         workspaces.withLock { $0.append(workspace) }
     }
 
@@ -102,45 +110,79 @@ extension Program {
     func execute<O: ChunkObserver>(count: Int, inputs: [UnsafePointer<Double>], parameters: UnsafeBufferPointer<Double>,
                                    values: [UnsafeMutablePointer<Double>?], gradients: [GradientRequest],
                                    workspace: Workspace, threads: Int, observer: inout O) {
-        let sweep = gradients.isEmpty ? valuesOnly : withGradients
-        let tile = options.resolvedTileSize(planes: sweep.tilePlaneCount + (gradients.isEmpty ? 0 : sweep.reverse.adjointPlaneCount))
+        let sweep: SweepPlan, tile: Int
+        if gradients.isEmpty {
+            sweep = valuesOnly
+            tile = options.resolvedTileSize(planes: sweep.tilePlaneCount)
+        } else {
+            sweep = gradients.allSatisfy { $0.inputGradients.allSatisfy { $0 == nil } } ? withParameterGradients : withGradients
+            tile = gradientTile(sweep, count: count)
+        }
         let plan = RunPlan(count: count, tileSize: tile, requests: gradients.count, parameters: parameterCount)
         let sums = workspace.sums(Swift.max(1, plan.chunkCount * plan.sumStride))
         sums.update(repeating: 0, count: Swift.max(1, plan.chunkCount * plan.sumStride))
         let state = workspace.state
-        state.pointee.reverse.removeAll(keepingCapacity: true)
-        for g in gradients { state.pointee.reverse.append(reversePlan(seeds: g.seeds, full: sweep)) }
-        let job = RunJob(plan: plan, sweep: sweep, inputs: inputs, parameters: parameters, values: values,
-                         gradients: gradients, reverse: state.pointee.reverse, sums: sums)
-        let workers = Swift.min(threads, plan.chunkCount)
-        if workers <= 1 || O.self != NoChunkObserver.self {
-            var next = 0
-            runWorker(job, workspace, observer: &observer) {
-                defer { next += 1 }
-                return next
-            }
+        // The reverse plans, written only where they differ from the last run's (a repeated
+        // call writes nothing).
+        if state.pointee.reverse.count != gradients.count {
+            state.pointee.reverse.removeAll(keepingCapacity: true)
+            for g in gradients { state.pointee.reverse.append(reversePlan(seeds: g.seeds, full: sweep)) }
         } else {
-            let helpers = (1..<workers).map { _ in takeWorkspace() }
-            let nextChunk = Atomic<Int>(0)
-            DispatchQueue.concurrentPerform(iterations: workers) { w in
-                var none = NoChunkObserver()
-                runWorker(job, w == 0 ? workspace : helpers[w - 1], observer: &none) {
-                    nextChunk.wrappingAdd(1, ordering: .relaxed).oldValue
+            for r in gradients.indices {
+                // Every output seeded (the usual request): the sweep's own reverse plan, no lookup.
+                var allSeeded = true
+                for s in gradients[r].seeds where s == 0 { allSeeded = false }
+                let plan = allSeeded ? sweep.reverse : reversePlan(seeds: gradients[r].seeds, full: sweep)
+                if state.pointee.reverse[r] !== plan { state.pointee.reverse[r] = plan }
+            }
+        }
+        // The calling thread's workspace keeps its transfer lists when the arguments are the
+        // last run's; helpers' workspaces make theirs (and forget what they were made for).
+        let transfersReady = workspace.sameTransfers(sweep: sweep, inputs: inputs, values: values, gradients: gradients)
+        inputs.withUnsafeBufferPointer { inputs in
+            values.withUnsafeBufferPointer { values in
+                gradients.withUnsafeBufferPointer { gradients in
+                    state.pointee.reverse.withUnsafeBufferPointer { reverse in
+                        let job = RunJob(plan: plan, sweep: sweep, inputs: inputs, parameters: parameters, values: values,
+                                         gradients: gradients, reverse: reverse, sums: sums)
+                        let workers = Swift.min(threads, plan.chunkCount)
+                        if workers <= 1 || O.self != NoChunkObserver.self {
+                            var next = 0
+                            runWorker(job, workspace, transfersReady: transfersReady, observer: &observer) {
+                                defer { next += 1 }
+                                return next
+                            }
+                        } else {
+                            let helpers = (1..<workers).map { _ in takeWorkspace() }
+                            for h in helpers { h.forgetTransfers() }
+                            let nextChunk = Atomic<Int>(0)
+                            DispatchQueue.concurrentPerform(iterations: workers) { w in
+                                var none = NoChunkObserver()
+                                runWorker(job, w == 0 ? workspace : helpers[w - 1], transfersReady: w == 0 && transfersReady,
+                                          observer: &none) {
+                                    nextChunk.wrappingAdd(1, ordering: .relaxed).oldValue
+                                }
+                            }
+                            for h in helpers { giveBack(h) }
+                        }
+                    }
                 }
             }
-            for h in helpers { giveBack(h) }
         }
         // Reduce the per-chunk, per-lane partial sums in chunk and lane order: the same order
-        // for any thread count and any code path.
+        // for any thread count and any code path. Each slot's total is summed in a local (the
+        // same additions in the same order as adding into `dest`, without a store and reload
+        // per term).
         let p = parameterCount
-        for (r, g) in gradients.enumerated() {
-            guard let dest = g.parameterGradientSums else { continue }
-            for slot in 0..<p { dest[slot] = 0 }
-            for chunk in 0..<plan.chunkCount {
-                let base = sums + chunk * plan.sumStride + r * p * 8
-                for slot in 0..<p {
-                    for lane in 0..<8 { dest[slot] += base[slot * 8 + lane] }
+        for r in gradients.indices {
+            guard let dest = gradients[r].parameterGradientSums else { continue }
+            for slot in 0..<p {
+                var total = 0.0
+                for chunk in 0..<plan.chunkCount {
+                    let base = sums + chunk * plan.sumStride + r * p * 8 + slot * 8
+                    for lane in 0..<8 { total += base[lane] }
                 }
+                dest[slot] = total
             }
         }
     }
@@ -150,7 +192,8 @@ extension Program {
     /// Everything a tile needs besides the kernels (which planes to load, copy out, seed, gather
     /// and sum) is resolved to raw pointers in the worker's workspace once, before the first
     /// tile, so the per-tile work in Swift is a few flat loops with no reference counting.
-    private func runWorker<O: ChunkObserver>(_ job: RunJob, _ ws: Workspace, observer: inout O, claim: () -> Int) {
+    private func runWorker<O: ChunkObserver>(_ job: RunJob, _ ws: Workspace, transfersReady: Bool, observer: inout O,
+                                             claim: () -> Int) {
         let sweep = job.sweep
         let tile = job.plan.tile
         let valueCount = sweep.valuePlaneCount * tile
@@ -166,7 +209,7 @@ extension Program {
             (V + leaf.plane * tile).update(repeating: job.parameters[leaf.slot], count: tile)
         }
         let forward = sweep.perTile
-        ws.prepareTransfers(job)
+        if !transfersReady { ws.prepareTransfers(job) }
         // Plane tables: workspace planes by default; on full tiles the caller's columns stand
         // in for input values, output values and input/parameter gradients (no copies).
         var tableCount = sweep.valuePlaneCount
@@ -246,7 +289,8 @@ extension Program {
                     }
                     start += n
                 }
-                if !observer.chunkDone(start: chunkStart, end: chunkEnd) { break }
+                let partial = UnsafeBufferPointer(start: job.sums + chunk * plan.sumStride, count: plan.sumStride)
+                if !observer.chunkDone(start: chunkStart, end: chunkEnd, sums: partial) { break }
             }
         }
     }
@@ -254,26 +298,31 @@ extension Program {
 
 /// Told after each chunk of a single-threaded run; returning false ends the run early.
 protocol ChunkObserver {
-    mutating func chunkDone(start: Int, end: Int) -> Bool
+    /// `sums`: the chunk's lane-wise partial sums of the parameter gradients (8 per parameter
+    /// and request, requests in order; zeros for requests without sums).
+    mutating func chunkDone(start: Int, end: Int, sums: UnsafeBufferPointer<Double>) -> Bool
 }
 
 /// Observes nothing: every chunk runs.
 struct NoChunkObserver: ChunkObserver {
-    @inline(__always) mutating func chunkDone(start: Int, end: Int) -> Bool { true }
+    @inline(__always) mutating func chunkDone(start: Int, end: Int, sums: UnsafeBufferPointer<Double>) -> Bool { true }
 }
 
 /// What the workers of one run share: the split into chunks, the plans, the caller's buffers
 /// and the partial sums. Workers write disjoint point ranges and disjoint chunk partial sums,
 /// which is what makes sharing the raw pointers safe.
+///
+/// It borrows everything (buffers of the caller's arrays, the plan unretained): `execute`
+/// holds them for the run, and a job made per call then costs no reference counting.
 struct RunJob: @unchecked Sendable {
     let plan: RunPlan
-    let sweep: SweepPlan
-    let inputs: [UnsafePointer<Double>]
+    unowned(unsafe) let sweep: SweepPlan
+    let inputs: UnsafeBufferPointer<UnsafePointer<Double>>
     let parameters: UnsafeBufferPointer<Double>
-    let values: [UnsafeMutablePointer<Double>?]
-    let gradients: [GradientRequest]
+    let values: UnsafeBufferPointer<UnsafeMutablePointer<Double>?>
+    let gradients: UnsafeBufferPointer<GradientRequest>
     /// The reverse plan of each gradient request.
-    let reverse: [ReversePlan]
+    let reverse: UnsafeBufferPointer<ReversePlan>
     let sums: UnsafeMutablePointer<Double>
 }
 
@@ -292,8 +341,9 @@ struct RunPlan: Sendable {
         tile = Swift.min(tileSize, Swift.max(8, (count + 7) / 8 * 8))
         // At least 16 tiles per chunk, and at most about 1024 chunks.
         let wanted = Swift.max(16 * tile, (count + 1023) / 1024)
-        chunkPoints = (wanted + tile - 1) / tile * tile
-        chunkCount = (count + chunkPoints - 1) / chunkPoints
+        // Batches of up to 16 tiles (every small one) take no division.
+        chunkPoints = wanted == 16 * tile ? wanted : (wanted + tile - 1) / tile * tile
+        chunkCount = count <= chunkPoints ? (count > 0 ? 1 : 0) : (count + chunkPoints - 1) / chunkPoints
         sumStride = requests * parameters * 8
     }
 }
@@ -336,6 +386,12 @@ final class Workspace: @unchecked Sendable {
         var gathers = ScratchList<Gather>()
         var gatherPlanes = ScratchList<Int>()
         var sumPlanes = ScratchList<SumPlane>()
+        /// What the transfer lists were made for: the plan and the caller's arrays (see
+        /// ``Workspace/sameTransfers(sweep:inputs:values:gradients:)``).
+        var keySweep: SweepPlan?
+        var keyInputs: [UnsafePointer<Double>] = []
+        var keyValues: [UnsafeMutablePointer<Double>?] = []
+        var keyGradients: [GradientRequest] = []
     }
 
     let state: UnsafeMutablePointer<State>
@@ -446,6 +502,38 @@ final class Workspace: @unchecked Sendable {
             s.pointee.requests.append(Request(seeds: seedStart..<s.pointee.seeds.count, gathers: gatherStart..<s.pointee.gathers.count,
                                     sums: sumStart..<s.pointee.sumPlanes.count))
         }
+    }
+
+    /// Whether the transfer lists already are those of a run with this plan and these
+    /// argument arrays: made for the same plan from the very same arrays (a program called
+    /// again and again with the same arrays, as a one-point loop does). The arrays are held
+    /// until the next run, so theirs are the only references to their buffers but the
+    /// caller's: a caller changing one copies it first, and equal buffers mean equal contents.
+    /// Otherwise the key becomes these arguments, for lists about to be made from them.
+    func sameTransfers(sweep: SweepPlan, inputs: [UnsafePointer<Double>], values: [UnsafeMutablePointer<Double>?],
+                       gradients: [GradientRequest]) -> Bool {
+        let s = state
+        @inline(__always) func same<T>(_ a: [T], _ b: [T]) -> Bool {
+            a.count == b.count && a.withUnsafeBufferPointer { x in b.withUnsafeBufferPointer { y in x.baseAddress == y.baseAddress } }
+        }
+        if s.pointee.keySweep === sweep && same(s.pointee.keyInputs, inputs) && same(s.pointee.keyValues, values)
+            && same(s.pointee.keyGradients, gradients) {
+            return true
+        }
+        s.pointee.keySweep = sweep
+        s.pointee.keyInputs = inputs
+        s.pointee.keyValues = values
+        s.pointee.keyGradients = gradients
+        return false
+    }
+
+    /// Drops the references to the last run's plan and arrays: its transfer lists will not be
+    /// reused (for callers that refill the same arrays, which would otherwise be copied).
+    func forgetTransfers() {
+        state.pointee.keySweep = nil
+        state.pointee.keyInputs = []
+        state.pointee.keyValues = []
+        state.pointee.keyGradients = []
     }
 
     /// Calls `body` with the transfer lists as buffers (no copies, no reference counting in the tile loop).

@@ -29,6 +29,7 @@ public final class Program: Sendable {
     let outputCount: Int
     private let valuePlan = Mutex<SweepPlan?>(nil)
     private let gradientPlan = Mutex<SweepPlan?>(nil)
+    private let parameterGradientPlan = Mutex<SweepPlan?>(nil)
     /// Reverse plans for requests that seed only some outputs, made on first use.
     private let partialReverse = Mutex<[[Bool]: ReversePlan]>([:])
     /// Tangent plans by active input and parameter slots, made on first use (forward mode).
@@ -38,6 +39,13 @@ public final class Program: Sendable {
     private let optimizedTapeCache = Mutex<Tape?>(nil)
     /// Workspaces of finished runs, taken by the next ones (no allocation per run once warm).
     let workspaces = Mutex<[Workspace]>([])
+    /// One more pooled workspace, taken and given back without a lock (a single-threaded
+    /// caller's run after run); held retained while here.
+    let spareWorkspace = Atomic<Unmanaged<Workspace>?>(nil)
+
+    deinit {
+        spareWorkspace.exchange(nil, ordering: .acquiring)?.release()
+    }
 
     /// Optimizes and plans `tape` for execution.
     public convenience init(_ tape: Tape, options: ExecutionOptions = ExecutionOptions()) {
@@ -90,6 +98,34 @@ public final class Program: Sendable {
         }
     }
 
+    /// The plan for runs whose gradient requests ask for no input gradient: their reverse
+    /// sweeps skip the instructions that read no parameter (in a random expression, about
+    /// half of the small subtrees read inputs only).
+    var withParameterGradients: SweepPlan {
+        parameterGradientPlan.withLock { plan in
+            if let plan { return plan }
+            let p = SweepPlan(flat, gradients: true, inputGradients: false)
+            plan = p
+            return p
+        }
+    }
+
+    /// The tile of a run with gradients over `count` points with `sweep` (``withGradients`` or
+    /// ``withParameterGradients``): always ``tileSize``'s when it could change a sum. Sums over
+    /// a batch depend on the tile only through the chunks (16 tiles each, lanes summed in point
+    /// order within one), so a smaller plan may keep its own tile when the batch is one chunk
+    /// at any tile (at most 1024 points: tiles have at least 64) or when the full plan's tile
+    /// is the largest anyway (at most 64 planes: the full plan has at most one value and one
+    /// adjoint plane per instruction, and a sink).
+    func gradientTile(_ sweep: SweepPlan, count: Int) -> Int {
+        let own = options.resolvedTileSize(planes: sweep.tilePlaneCount + sweep.reverse.adjointPlaneCount)
+        if sweep.inputsActive || options.tileSize != nil || count <= 1024 || own == 64
+            || own == options.resolvedTileSize(planes: 2 * flat.instructions.count + 1) {
+            return own
+        }
+        return tileSize
+    }
+
     /// Points per tile of runs with gradients (sums over a batch depend on it in the last
     /// bits, never on the thread count). Runs that only evaluate may use other tiles: values
     /// do not depend on the tile.
@@ -102,14 +138,15 @@ public final class Program: Sendable {
     var valuesTileSize: Int { options.resolvedTileSize(planes: valuesOnly.tilePlaneCount) }
 
     /// The reverse plan for a request: only outputs with a non-zero seed are differentiated.
-    /// `full`: ``withGradients``, when the caller has it at hand.
+    /// `full`: the sweep plan of the run (``withGradients`` unless given).
     func reversePlan(seeds: [Double], full: SweepPlan? = nil) -> ReversePlan {
         let full = full ?? withGradients
         if !seeds.contains(0) { return full.reverse }
-        let seeded = seeds.map { $0 != 0 }
+        // The key: the seeded outputs, then whether the plan's inputs are active.
+        let seeded = seeds.map { $0 != 0 } + [full.inputsActive]
         return partialReverse.withLock { cache in
             if let plan = cache[seeded] { return plan }
-            let plan = full.reversePlan(seeded: seeded)
+            let plan = full.reversePlan(seeded: Array(seeded.dropLast()))
             cache[seeded] = plan
             return plan
         }

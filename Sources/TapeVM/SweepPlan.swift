@@ -47,11 +47,19 @@ final class SweepPlan: @unchecked Sendable {
     private let valuePlane: [Int32]
     private let active: [Bool]
     private let tape: FlatTape
+    /// Whether gradients flow into inputs: false for plans of runs that ask only for parameter
+    /// gradients (a symbolic-regression population's), whose reverse sweeps then skip every
+    /// instruction that reads no parameter, directly or through its operands.
+    let inputsActive: Bool
 
-    /// Plans `tape` for a forward-only run (`gradients: false`) or a forward and reverse run.
-    init(_ tape: FlatTape, gradients: Bool) {
+    /// Plans `tape` for a forward-only run (`gradients: false`) or a forward and reverse run;
+    /// with `inputGradients: false` the reverse sweeps reach parameters only. Parameter
+    /// adjoints are the same bits either way: a contribution to a register no parameter feeds
+    /// never reaches a parameter, and the contributions to the others keep their order.
+    init(_ tape: FlatTape, gradients: Bool, inputGradients: Bool = true) {
         let n = tape.instructions.count
         self.tape = tape
+        inputsActive = inputGradients
         let facts = OpcodeFacts.shared
         // Scratch for the whole plan in one allocation: last uses, the reverse marks, the plane pool.
         let scratch = UnsafeMutablePointer<Int32>.allocate(capacity: 5 * n + 5)
@@ -73,7 +81,6 @@ final class SweepPlan: @unchecked Sendable {
         let uniformCode = UnsafeMutablePointer<tv_instr>.allocate(capacity: Swift.max(1, n))
         let perTileCode = UnsafeMutablePointer<tv_instr>.allocate(capacity: Swift.max(1, n))
         var uniformCount = 0, perTileCount = 0
-        var uniformPlanes: [Int] = []
         var isLeafPlane: [Bool] = []
         tape.instructions.withUnsafeBufferPointer { insBuffer in
           active.withUnsafeMutableBufferPointer { activeBuffer in
@@ -81,7 +88,7 @@ final class SweepPlan: @unchecked Sendable {
                 let ins = insBuffer.baseAddress!
                 let active = activeBuffer.baseAddress!
                 let valuePlane = planeBuffer.baseAddress!
-                if gradients { Self.markActive(ins, n, active, facts) }
+                if gradients { Self.markActive(ins, n, active, facts, inputs: inputGradients) }
 
                 // Value liveness: the last forward reader, or the end when an output or a reverse rule reads it.
                 let end = Int32(n)
@@ -168,7 +175,6 @@ final class SweepPlan: @unchecked Sendable {
                     if uniform {
                         // A plane no per-tile instruction has used or will use.
                         valuePlane[i] = Int32(pool.takeNew())
-                        uniformPlanes.append(Int(valuePlane[i]))
                     } else {
                         valuePlane[i] = Int32(pool.take())
                         if lastUse[i] < i32 { pool.give(Int(valuePlane[i])) }  // dead result: the plane is free again
@@ -200,7 +206,11 @@ final class SweepPlan: @unchecked Sendable {
         for p in inputPlanes { isLeafPlane[p.plane] = true }
         for p in parameterPlanes { isLeafPlane[p.plane] = true }
         for (p, _) in constants { isLeafPlane[p] = true }
-        for p in uniformPlanes { isLeafPlane[p] = true }  // filled once, like the leaves
+        // Uniform results' planes are filled once, like the leaves (`isUniform`: parameters,
+        // constants and instructions reading only those).
+        valuePlane.withUnsafeBufferPointer { planes in
+            for i in 0..<n where isUniform[i] && planes[i] >= 0 { isLeafPlane[Int(planes[i])] = true }
+        }
         self.isLeafPlane = isLeafPlane
         self.inputPlanes = inputPlanes
         self.parameterPlanes = parameterPlanes
@@ -211,15 +221,17 @@ final class SweepPlan: @unchecked Sendable {
         reverse = gradients ? Self.reversePlan(tape, active: active, valuePlane: valuePlane, seeded: nil) : ReversePlan()
     }
 
-    /// Marks the registers a gradient can flow into: inputs, parameters, and differentiable
-    /// instructions reading an active register.
+    /// Marks the registers a gradient can flow into: parameters, inputs (when `inputs`), and
+    /// differentiable instructions reading an active register.
     private static func markActive(_ ins: UnsafePointer<FlatInstruction>, _ n: Int, _ active: UnsafeMutablePointer<Bool>,
-                                   _ facts: OpcodeFacts) {
+                                   _ facts: OpcodeFacts, inputs: Bool = true) {
         for i in 0..<n {
             let x = ins[i]
             let op = Int(x.opcode.rawValue)
-            if x.opcode == .input || x.opcode == .param {
+            if x.opcode == .param {
                 active[i] = true
+            } else if x.opcode == .input {
+                active[i] = inputs
             } else if facts.differentiable[op] {
                 let arity = facts.arity[op]
                 active[i] = (arity > 0 && active[Int(x.a)]) || (arity > 1 && active[Int(x.b)]) || (arity > 2 && active[Int(x.c)])

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import TapeVM
 
@@ -16,6 +17,125 @@ import Testing
             let plan = program.withGradients
             #expect(program.tileSize == program.options.resolvedTileSize(planes: plan.tilePlaneCount + plan.reverse.adjointPlaneCount))
             #expect(plan.tilePlaneCount <= plan.valuePlaneCount)
+        }
+    }
+
+    /// Runs that ask for no input gradient use a plan whose reverse sweep reaches parameters
+    /// only: shorter where subtrees read inputs alone, and the same bits (sums included, over
+    /// batches of many chunks and tapes large enough for smaller tiles) as the full plan.
+    @Test func parameterGradientPlansSkipInputOnlySubtreesWithTheSameBits() throws {
+        let small = try Tape(expression: "f(x, y; a) = sin(x) * cos(y) + a * exp(x * y)")
+        let smallProgram = Program(small, options: ExecutionOptions(threads: 1))
+        #expect(smallProgram.withParameterGradients.reverse.code.count < smallProgram.withGradients.reverse.code.count)
+        for (k, tape) in [small, Tape.random(instructions: 400, inputs: 3, parameters: 2, opcodes: Tape.smoothOpcodes, seed: 11)].enumerated() {
+            let program = Program(tape, options: ExecutionOptions(threads: 2))
+            for n in [100, 5000] {
+                let inputs = tape.inputs.indices.map { j in (0..<n).map { sin(Double($0 * (j + 2))) } }
+                let parameters = tape.parameters.indices.map { 0.3 - 0.2 * Double($0) }
+                let full = try program.valueAndGradient(inputs: inputs, parameters: parameters)
+                let perPoint = try program.valueAndGradient(inputs: inputs, parameters: parameters, parameterGradient: .perPoint)
+                // Parameter gradients only: the summed and the per-point ones through the run API.
+                var sums = [Double](repeating: 0, count: tape.parameters.count)
+                var columns = tape.parameters.map { _ in [Double](repeating: 0, count: n) }
+                let ins = inputs.map { column in
+                    let p = UnsafeMutablePointer<Double>.allocate(capacity: n)
+                    p.initialize(from: column, count: n)
+                    return UnsafePointer(p)
+                }
+                let cols = columns.indices.map { _ in UnsafeMutablePointer<Double>.allocate(capacity: n) }
+                let s = UnsafeMutablePointer<Double>.allocate(capacity: Swift.max(1, sums.count))
+                defer {
+                    for c in cols { c.deallocate() }
+                    for p in ins { p.deallocate() }
+                    s.deallocate()
+                }
+                try program.run(count: n, inputs: ins, parameters: parameters, values: [],
+                                gradients: [GradientRequest(seeds: [1], parameterGradientSums: s),
+                                            GradientRequest(seeds: [1], parameterGradients: cols)])
+                for (p, c) in cols.enumerated() { columns[p] = Array(UnsafeBufferPointer(start: c, count: n)) }
+                sums = Array(UnsafeBufferPointer(start: s, count: sums.count))
+                #expect(sums.map(\.bitPattern) == full.parameterGradientSum.map(\.bitPattern), "tape \(k), \(n) points")
+                #expect(columns.map { $0.map(\.bitPattern) } == perPoint.parameterGradients.map { $0.map(\.bitPattern) }, "tape \(k), \(n) points")
+            }
+        }
+    }
+
+    /// A program called again with the very same argument arrays reuses its transfer lists;
+    /// a caller that changes an array (so it is copied) or passes new ones gets new lists.
+    @Test func transferListsFollowTheCallersArrays() throws {
+        let tape = try Tape(expression: "f(x; a) = a * x + sin(x)")
+        let program = Program(tape, options: ExecutionOptions(threads: 1))
+        let x = UnsafeMutablePointer<Double>.allocate(capacity: 1), y = UnsafeMutablePointer<Double>.allocate(capacity: 2)
+        let g = UnsafeMutablePointer<Double>.allocate(capacity: 2)
+        defer { x.deallocate(); y.deallocate(); g.deallocate() }
+        x.pointee = 0.5
+        y.initialize(repeating: 0, count: 2)
+        g.initialize(repeating: 0, count: 2)
+        let inputs = [UnsafePointer(x)]
+        var values: [UnsafeMutablePointer<Double>?] = [y]
+        var gradients = [GradientRequest(seeds: [1], inputGradients: [g])]
+        for _ in 0..<2 { try program.run(count: 1, inputs: inputs, parameters: [2], values: values, gradients: gradients) }
+        values[0] = y + 1
+        gradients[0].inputGradients[0] = g + 1
+        try program.run(count: 1, inputs: inputs, parameters: [2], values: values, gradients: gradients)
+        #expect(y[0] == y[1] && y[1] == 2 * 0.5 + sin(0.5))
+        #expect(g[0] == g[1] && g[1] == 2 + cos(0.5))
+    }
+
+    /// Passes whose patterns' opcodes are not on the tape are skipped; the tape comes out the
+    /// same as with every pass run (a tape with constants gets folded and fused as before).
+    @Test func optimizerSkipsPassesWithNothingToMatch() throws {
+        let withConstants = try Tape(expression: "f(x; a) = (2 * 3) * x + a * x - (x - 0) * 1 + (a - x)^2")
+        let optimized = withConstants.optimized()
+        #expect(!optimized.instructions.contains { $0.opcode == .const })
+        #expect(optimized.instructions.contains { $0.opcode == .mulkadd || $0.opcode == .mulk })
+        #expect(optimized.instructions.contains { $0.opcode == .sqdiff })
+        let noConstants = try Tape(expression: "f(x, y; a) = a * x + sin(y) * y")
+        #expect(noConstants.optimized().instructions.contains { $0.opcode == .muladd })
+    }
+
+    /// Skipping the passes that cannot change a tape gives the tape that running every pass
+    /// twice gives, on random tapes with and without constants and fused opcodes.
+    @Test func skippedPassesWouldHaveChangedNothing() throws {
+        var opcodes = Tape.smoothOpcodes
+        opcodes.append(contentsOf: [.const, .muladd, .sqdiff, .mulk, .addk, .neg, .powi, .add, .mul, .sub, .square])
+        // Expression trees without constants, as a symbolic-regression engine makes them.
+        func tree(_ seed: UInt64) throws -> Tape {
+            var rng = SplitMix64(seed: seed)
+            let b = TapeBuilder()
+            let leaves = (0..<3).map { b.input("x\($0)") } + (0..<2).map { b.parameter("c\($0)") }
+            func node(_ n: Int) -> Register {
+                if n <= 1 { return leaves.randomElement(using: &rng)! }
+                if n == 2 || Int.random(in: 0..<4, using: &rng) == 0 {
+                    let a = node(n - 1)
+                    return [b.sin(a), b.square(a), b.neg(a), b.exp(a)][Int.random(in: 0..<4, using: &rng)]
+                }
+                let left = Int.random(in: 1...(n - 2), using: &rng)
+                let (l, r) = (node(left), node(n - 1 - left))
+                return [b.add(l, r), b.sub(l, r), b.mul(l, r), b.div(l, r)][Int.random(in: 0..<4, using: &rng)]
+            }
+            b.output("f", node(Int.random(in: 5...60, using: &rng)))
+            return try b.build()
+        }
+        // A fused instruction already on the tape, which fusing makes again: the second round's
+        // common subexpressions must merge the two.
+        let b = TapeBuilder()
+        let (x, y, z) = (b.input("x"), b.input("y"), b.input("z"))
+        b.output("f", b.mul(b.emit(.muladd, [x, y, z]), b.add(b.mul(x, y), z)))
+        let refused = try b.build()
+        #expect(refused.optimized().instructions.filter { $0.opcode == .muladd }.count == 1)
+        for seed in -1..<450 {
+            let random = seed < 0 ? refused : seed < 300
+                ? Tape.random(instructions: 10 + seed % 60, inputs: 3, parameters: 2,
+                              opcodes: seed % 2 == 0 ? opcodes : Tape.smoothOpcodes, seed: UInt64(seed))
+                : try tree(UInt64(seed))
+            var skipping = FlatTape(random), everyPass = FlatTape(random)
+            var optimizer = FlatOptimizer()
+            optimizer.optimize(&skipping, .all)
+            var reference = FlatOptimizer()
+            reference.skipsIdlePasses = false
+            reference.optimize(&everyPass, .all)
+            #expect(skipping.instructions == everyPass.instructions && skipping.outputs == everyPass.outputs, "seed \(seed)")
         }
     }
 

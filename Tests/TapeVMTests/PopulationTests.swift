@@ -116,6 +116,22 @@ import TapeVMC
         #expect(stopped[2].loss == 0 && stopped[2].nonFiniteRows == 0)
     }
 
+    /// Finite rows whose gradient sum overflows are not counted (the count falls back to the
+    /// rows), and a row whose value is finite but whose gradient is not is, with summed
+    /// gradients and without.
+    @Test func gradientSumsOnlyShortcutTheCount() throws {
+        let tapes = try [Tape(expression: "f(x0; a) = a * x0"), Tape(expression: "f(x0; a) = sqrt(a * x0)")]
+        var x = [Double](repeating: 1e308, count: 64)
+        x[5] = 0
+        let columns = [(name: "x0", values: x)]
+        for request in [PopulationRequest(), PopulationRequest(gradient: false, jacobian: true)] {
+            let r = try Population.evaluate(tapes, columns: columns, parameters: [[1], [1]], request: request,
+                                            options: ExecutionOptions(threads: 1))
+            #expect(r.map(\.nonFiniteRows) == [0, 1], "\(request)")
+            if request.gradient { #expect(r[0].gradient[0] == .infinity) }
+        }
+    }
+
     @Test func errorsNameTheTape() throws {
         let columns = Self.data(4)
         let two = try Tape(expression: "f(x0, x1) = x0\ng(x0, x1) = x1")

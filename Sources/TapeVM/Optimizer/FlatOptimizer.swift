@@ -53,6 +53,13 @@ struct FlatOptimizer {
     private var flags: UnsafeMutablePointer<Bool>
     private var constants = FlatInstructionSet()
     private var seen = FlatInstructionSet()
+    /// The arity table, loaded once (``Opcode/flatArity`` reads a global, which Swift checks
+    /// for initialization at every read).
+    private let arities = OpcodeFacts.shared.arity
+
+    /// Whether passes that cannot change the tape are skipped (they are, but for tests, which
+    /// check that skipping them gives the same tape as running them).
+    var skipsIdlePasses = true
 
     init() {
         source = storage.a
@@ -87,29 +94,64 @@ struct FlatOptimizer {
         // that did; `unchangedAt[k]`: the count when pass k last ran and changed nothing).
         var changes = 0
         var unchangedAt = (-1, -1, -1, -1, -1, -1, -1)
-        @inline(__always) func run(_ k: Int, _ body: (inout FlatOptimizer) -> (Int, Bool)) {
+        // The opcodes on the tape: a pass none of whose patterns' opcodes is there would scan
+        // the tape and change nothing, so it is skipped (SR expressions have no constants, so
+        // folding, identities and constant operands usually have nothing to look at).
+        var present = OpcodeMask(source, n)
+        // Common subexpressions leave no two instructions alike, and the fusions and dead code
+        // cannot make two alike again (their renaming is one to one, and two equal fused
+        // instructions would come from two equal products or differences, or from one used
+        // twice, which is not fused), unless an equal fused instruction was on the tape
+        // already. So after them alone, the pass is not run again.
+        let fused: OpcodeMask = [.muladd, .mulkadd, .sqdiff, .sqdiffk]
+        var distinct = false  // the tape has no two instructions alike
+        @inline(__always) func run(_ k: Int, needs: OpcodeMask?, _ body: (inout FlatOptimizer) -> (Int, Bool)) {
             let skip = withUnsafeBytes(of: unchangedAt) { $0.load(fromByteOffset: k * MemoryLayout<Int>.stride, as: Int.self) } == changes
-            if skip { return }
-            let (count, changed) = body(&self)
-            n = count
-            if changed { changes += 1 }
+            if skip && skipsIdlePasses { return }
+            var changed = false
+            if !skipsIdlePasses || ((needs.map { present.intersects($0) } ?? true) && !(k == 3 && distinct)) {
+                let (count, didChange) = body(&self)
+                n = count
+                changed = didChange
+            }
+            if k == 3 { distinct = !present.intersects(fused) }
+            if changed {
+                changes += 1
+                present = OpcodeMask(source, n)
+                if k < 3 { distinct = false }
+            }
             withUnsafeMutableBytes(of: &unchangedAt) {
                 $0.storeBytes(of: changed ? -1 : changes, toByteOffset: k * MemoryLayout<Int>.stride, as: Int.self)
             }
         }
         for _ in 0..<2 {
             // One specialization per pass: each pass's loop is compiled with its own rules inlined.
-            if passes.contains(.constantFolding) { run(0) { $0.rewrite(n, &outputs, FoldConstants.self) } }
-            if passes.contains(.identities) { run(1) { $0.rewrite(n, &outputs, RemoveIdentities.self) } }
-            if passes.contains(.constantOperands) { run(2) { $0.rewrite(n, &outputs, FuseConstantOperands.self) } }
-            if passes.contains(.commonSubexpressions) { run(3) { $0.rewrite(n, &outputs, MergeCommonSubexpressions.self) } }
-            if passes.contains(.multiplyAdd) { run(4) { $0.rewrite(n, &outputs, FuseMultiplyAdd.self) } }
-            if passes.contains(.squaredDifference) { run(5) { $0.rewrite(n, &outputs, FuseSquaredDifference.self) } }
-            if passes.contains(.deadCode) { run(6) { $0.removeDeadCode(n, &outputs) } }
+            if passes.contains(.constantFolding) {
+                run(0, needs: [.const]) { $0.rewrite(n, &outputs, FoldConstants.self) }
+            }
+            if passes.contains(.identities) {
+                run(1, needs: [.const, .mulk, .divk, .addk, .neg]) { $0.rewrite(n, &outputs, RemoveIdentities.self) }
+            }
+            if passes.contains(.constantOperands) {
+                run(2, needs: [.const, .powi]) { $0.rewrite(n, &outputs, FuseConstantOperands.self) }
+            }
+            if passes.contains(.commonSubexpressions) {
+                run(3, needs: nil) { $0.rewrite(n, &outputs, MergeCommonSubexpressions.self) }
+            }
+            // Fusions need both halves of their pattern.
+            if passes.contains(.multiplyAdd) && (present.intersects([.mul, .mulk]) || !skipsIdlePasses) {
+                run(4, needs: [.add]) { $0.rewrite(n, &outputs, FuseMultiplyAdd.self) }
+            }
+            if passes.contains(.squaredDifference) && (present.intersects([.sub, .rsubk]) || !skipsIdlePasses) {
+                run(5, needs: [.square]) { $0.rewrite(n, &outputs, FuseSquaredDifference.self) }
+            }
+            if passes.contains(.deadCode) { run(6, needs: nil) { $0.removeDeadCode(n, &outputs) } }
         }
         tape.instructions = Array(UnsafeBufferPointer(start: source, count: n))
         tape.outputs = outputs
     }
+
+    @inline(__always) private func arityOf(_ op: Opcode) -> Int { Int(arities[Int(op.rawValue)]) }
 
     /// What a pass does with one instruction (operands renamed).
     private enum Step {
@@ -141,7 +183,7 @@ struct FlatOptimizer {
             for i in 0..<n { uses[i] = 0 }
             for i in 0..<n {
                 let x = source[i]
-                let arity = x.opcode.flatArity
+                let arity = arityOf(x.opcode)
                 if arity > 0 { uses[Int(x.a)] += 1 }
                 if arity > 1 { uses[Int(x.b)] += 1 }
                 if arity > 2 { uses[Int(x.c)] += 1 }
@@ -171,7 +213,7 @@ struct FlatOptimizer {
         prefix = out
         while i < n {
             var x = source[i]
-            let arity = x.opcode.flatArity
+            let arity = arityOf(x.opcode)
             if arity > 0 { x.a = map[Int(x.a)] }
             if arity > 1 { x.b = map[Int(x.b)] }
             if arity > 2 { x.c = map[Int(x.c)] }
@@ -231,7 +273,7 @@ struct FlatOptimizer {
     /// Constant folding: an instruction whose operands are all constants becomes a constant,
     /// computed by the opcode table's forward rule, which is what every path computes. Exact.
     @inline(__always) private func foldConstants(_ x: FlatInstruction) -> Step {
-        let arity = x.opcode.flatArity
+        let arity = arityOf(x.opcode)
         guard arity > 0, let a = constantValue(x.a) else { return .emit(x) }
         var b = 0.0, c = 0.0
         if arity > 1 { guard let v = constantValue(x.b) else { return .emit(x) }; b = v }
@@ -271,7 +313,7 @@ struct FlatOptimizer {
     /// `x·k → mulk`, `k - x → rsubk`, `x/k → divk`, `k/x → rdivk` (`x - k` is `x + (-k)`
     /// exactly), and `powi(x, 2) → square(x)` (the same multiplications). Exact.
     @inline(__always) private func fuseConstantOperand(_ x: FlatInstruction) -> Step {
-        let arity = x.opcode.flatArity
+        let arity = arityOf(x.opcode)
         let k0 = arity > 0 ? constantValue(x.a) : nil
         let k1 = arity > 1 ? constantValue(x.b) : nil
         switch x.opcode {
@@ -329,10 +371,13 @@ struct FlatOptimizer {
         flags.update(repeating: false, count: n)
         for o in outputs { flags[Int(o)] = true }
         var live = 0
-        for i in (0..<n).reversed() where flags[i] {
+        var i = n
+        while i > 0 {
+            i -= 1
+            if !flags[i] { continue }
             live += 1
             let x = source[i]
-            let arity = x.opcode.flatArity
+            let arity = arityOf(x.opcode)
             if arity > 0 { flags[Int(x.a)] = true }
             if arity > 1 { flags[Int(x.b)] = true }
             if arity > 2 { flags[Int(x.c)] = true }
@@ -341,7 +386,7 @@ struct FlatOptimizer {
         outCount = 0
         for i in 0..<n where flags[i] {
             var x = source[i]
-            let arity = x.opcode.flatArity
+            let arity = arityOf(x.opcode)
             if arity > 0 { x.a = map[Int(x.a)] }
             if arity > 1 { x.b = map[Int(x.b)] }
             if arity > 2 { x.c = map[Int(x.c)] }
@@ -353,6 +398,28 @@ struct FlatOptimizer {
         swap(&source, &out)
         return (outCount, true)
     }
+}
+
+/// A set of opcodes as bits (raw values below 128; a tape with a higher one counts as holding
+/// every opcode, so no pass is ever skipped for it).
+struct OpcodeMask: ExpressibleByArrayLiteral {
+    private var low: UInt64 = 0, high: UInt64 = 0
+
+    init(arrayLiteral opcodes: Opcode...) {
+        for op in opcodes { insert(op) }
+    }
+
+    /// The opcodes of the first `n` instructions.
+    init(_ instructions: UnsafePointer<FlatInstruction>, _ n: Int) {
+        for i in 0..<n { insert(instructions[i].opcode) }
+    }
+
+    @inline(__always) mutating func insert(_ op: Opcode) {
+        let raw = Int(op.rawValue)
+        if raw < 64 { low |= 1 << UInt64(raw) } else if raw < 128 { high |= 1 << UInt64(raw - 64) } else { low = ~0; high = ~0 }
+    }
+
+    @inline(__always) func intersects(_ other: OpcodeMask) -> Bool { low & other.low != 0 || high & other.high != 0 }
 }
 
 /// A rewriting pass of ``FlatOptimizer``, as a type: `rewrite` is specialized for each.
