@@ -330,8 +330,17 @@ TV_LANE_FUNCTIONS(TV_LANE_FIRST)
 #define TV_LANE_INIT(name) TV_LANE_INIT2(name, )
 tv_lane_table tv_lanes = { TV_SLEEF_UNARY(TV_LANE_INIT2) TV_SLEEF_BINARY(TV_LANE_INIT2) TV_LANE_FUNCTIONS(TV_LANE_INIT) };
 
-static void tv_lanes_resolve(void) {
-    const int isa = tv_isa_best(), portable = tv_math_portable();
+static void tv_lanes_fill(int isa);
+static void tv_lanes_resolve(void) { tv_lanes_fill(tv_isa_best()); }
+
+int tv_lanes_select(int isa) {
+    if (!tv_isa_supported(isa)) return -1;
+    tv_lanes_fill(isa);
+    return 0;
+}
+
+static void tv_lanes_fill(int isa) {
+    const int portable = tv_math_portable();
     (void)isa; (void)portable;
 #if defined(__x86_64__) && defined(__linux__)
 #define TV_PICK2(name, acc) isa == TV_ISA_AVX512 ? (portable ? tv_sleef8pr_##name : tv_sleef8r_##name) \

@@ -59,4 +59,61 @@ import CTapeKernels
             }
         }
     }
+
+    /// Every math function of the Swift interpreter's lane gives the reference's bits with the
+    /// lane table filled for each code path this CPU runs, the 2-lane forms included (what CPUs
+    /// without AVX2 and arm64 run; here they reach SLEEF's FMA routines, as the reference does).
+    /// Blocks hold one value in every lane: SLEEF's sin and cos may round a lane differently when
+    /// another lane of its block takes their slow path.
+    @Test func laneTableFormsOfEveryWidthMatchTheReference() {
+        typealias V = SIMD8<Double>
+        let unary: [(String, (V) -> V, (Double) -> Double)] = [
+            ("exp", V.exp, Double.exp), ("expm1", V.expm1, Double.expm1), ("log", V.log, Double.log),
+            ("log1p", V.log1p, Double.log1p), ("sin", V.sin, Double.sin), ("cos", V.cos, Double.cos),
+            ("exp2", V.exp2, Double.exp2), ("log2", V.log2, Double.log2), ("log10", V.log10, Double.log10),
+            ("cbrt", V.cbrt, Double.cbrt), ("tan", V.tan, Double.tan), ("asin", V.asin, Double.asin),
+            ("acos", V.acos, Double.acos), ("atan", V.atan, Double.atan), ("sinh", V.sinh, Double.sinh),
+            ("cosh", V.cosh, Double.cosh), ("asinh", V.asinh, Double.asinh), ("acosh", V.acosh, Double.acosh),
+            ("atanh", V.atanh, Double.atanh), ("erf", V.erf, Double.erf), ("erfc", V.erfc, Double.erfc),
+            ("tanh", V.tanh, Double.tanh), ("sigmoid", V.sigmoid, Double.sigmoid), ("sqrt", V.sqrt, Double.sqrt),
+        ]
+        let binary: [(String, (V, V) -> V, (Double, Double) -> Double)] = [
+            ("pow", V.pow, Double.pow), ("atan2", V.atan2, Double.atan2), ("hypot", V.hypot, Double.hypot),
+        ]
+        let xs: [Double] = [0, -0.0, 0.1, -0.7, 0.5625, 1, 1.5, -2.25, 3, 19.5, -40, 700, -745, 1e-300, 1e300,
+                            .infinity, -.infinity, .nan, .leastNonzeroMagnitude]
+        let paths = InstructionSet.supported.map(\.cValue)
+        defer { _ = tv_lanes_select(tv_isa_best()) }
+        // Eight different ordinary values in a block, so that a lane out of place shows.
+        let block = V([0.1, -0.7, 0.5625, 0.9, 1.5, -2.25, 3, 0.3])
+        for isa in paths {
+            #expect(tv_lanes_select(isa) == 0)
+            for (name, v, d) in unary {
+                let got = v(block)
+                for i in 0..<8 where got[i].bitPattern != d(block[i]).bitPattern && !(got[i].isNaN && d(block[i]).isNaN) {
+                    Issue.record("\(name)(\(block[i])) in lane \(i), path \(isa): \(got[i]) vs \(d(block[i]))")
+                }
+            }
+            for (name, v, d) in binary {
+                let got = v(block, block.replacing(with: 2, where: block .< 0))
+                for i in 0..<8 where got[i].bitPattern != d(block[i], block[i] < 0 ? 2 : block[i]).bitPattern {
+                    Issue.record("\(name) in lane \(i), path \(isa): \(got[i])")
+                }
+            }
+            for x in xs {
+                for (name, v, d) in unary {
+                    let (got, want) = (v(V(repeating: x))[3], d(x))
+                    #expect(got.bitPattern == want.bitPattern || (got.isNaN && want.isNaN), "\(name)(\(x)) path \(isa): \(got) vs \(want)")
+                }
+                for (name, v, d) in binary {
+                    for y in [2, -0.5, x] {
+                        let (got, want) = (v(V(repeating: x), V(repeating: y))[5], d(x, y))
+                        #expect(got.bitPattern == want.bitPattern || (got.isNaN && want.isNaN),
+                                "\(name)(\(x), \(y)) path \(isa): \(got) vs \(want)")
+                    }
+                }
+            }
+        }
+        #expect(tv_lanes_select(99) == -1)
+    }
 }

@@ -153,6 +153,11 @@ typedef struct {
 } tv_lane_table;
 /// The table, read only through `tv_lane8_<name>` below (the C side fills it once, atomically).
 extern tv_lane_table tv_lanes;
+/// Fills the table with path `isa`'s forms (TV_ISA_SWIFT: the 2-lane forms that CPUs without
+/// AVX2 and arm64 run), for tests of every width on one machine: all forms give the same bits
+/// where the CPU has FMA, so calls running meanwhile are unaffected. Returns -1 (and changes
+/// nothing) when this CPU cannot run `isa`. Programs never need it: the table picks the widest.
+int tv_lanes_select(int isa);
 
 /// `tv_lane8_<name>(x0, x1, x2, x3, [y0, ..., y3,] out)`: the lane function `name` through the
 /// table (inline, so the Swift interpreter's loops call the resolved function directly).
