@@ -16,6 +16,14 @@ public struct GradientRequest {
     /// Where to write the parameter gradient summed over the batch (one per parameter).
     public var parameterGradientSums: UnsafeMutablePointer<Double>?
 
+    /// Whether a run with `other` writes where this one does with the same seeds (bit for bit,
+    /// so `-0` and `+0` differ): then the transfer lists made for one serve the other.
+    func hasSameTransfers(as other: GradientRequest) -> Bool {
+        Workspace.same(seeds, other.seeds, by: { $0.bitPattern == $1.bitPattern })
+            && Workspace.same(inputGradients, other.inputGradients) && Workspace.same(parameterGradients, other.parameterGradients)
+            && parameterGradientSums == other.parameterGradientSums
+    }
+
     /// A request; empty arrays mean "none of these".
     public init(seeds: [Double], inputGradients: [UnsafeMutablePointer<Double>?] = [],
                 parameterGradients: [UnsafeMutablePointer<Double>?] = [],
@@ -506,18 +514,16 @@ final class Workspace: @unchecked Sendable {
 
     /// Whether the transfer lists already are those of a run with this plan and these
     /// argument arrays: made for the same plan from the very same arrays (a program called
-    /// again and again with the same arrays, as a one-point loop does). The arrays are held
-    /// until the next run, so theirs are the only references to their buffers but the
+    /// again and again with the same arrays, as a one-point loop does), or from arrays with the
+    /// same contents (a caller writing `gradients: [request]` at every call). The arrays are
+    /// held until the next run, so theirs are the only references to their buffers but the
     /// caller's: a caller changing one copies it first, and equal buffers mean equal contents.
     /// Otherwise the key becomes these arguments, for lists about to be made from them.
     func sameTransfers(sweep: SweepPlan, inputs: [UnsafePointer<Double>], values: [UnsafeMutablePointer<Double>?],
                        gradients: [GradientRequest]) -> Bool {
         let s = state
-        @inline(__always) func same<T>(_ a: [T], _ b: [T]) -> Bool {
-            a.count == b.count && a.withUnsafeBufferPointer { x in b.withUnsafeBufferPointer { y in x.baseAddress == y.baseAddress } }
-        }
-        if s.pointee.keySweep === sweep && same(s.pointee.keyInputs, inputs) && same(s.pointee.keyValues, values)
-            && same(s.pointee.keyGradients, gradients) {
+        if s.pointee.keySweep === sweep && Self.same(s.pointee.keyInputs, inputs) && Self.same(s.pointee.keyValues, values)
+            && Self.same(s.pointee.keyGradients, gradients, by: { $0.hasSameTransfers(as: $1) }) {
             return true
         }
         s.pointee.keySweep = sweep
@@ -525,6 +531,21 @@ final class Workspace: @unchecked Sendable {
         s.pointee.keyValues = values
         s.pointee.keyGradients = gradients
         return false
+    }
+
+    /// Whether two arrays hold the same elements: the same buffer, or equal element by element.
+    @inline(__always)
+    static func same<T: Equatable>(_ a: [T], _ b: [T]) -> Bool { same(a, b, by: ==) }
+
+    @inline(__always)
+    static func same<T>(_ a: [T], _ b: [T], by equal: (T, T) -> Bool) -> Bool {
+        a.count == b.count && a.withUnsafeBufferPointer { x in
+            b.withUnsafeBufferPointer { y in
+                if x.baseAddress == y.baseAddress { return true }
+                for i in 0..<x.count where !equal(x[i], y[i]) { return false }
+                return true
+            }
+        }
     }
 
     /// Drops the references to the last run's plan and arrays: its transfer lists will not be

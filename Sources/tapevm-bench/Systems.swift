@@ -70,10 +70,13 @@ struct BenchSystem {
             // Only the first output's values are kept; others are skipped.
             let values: [UnsafeMutablePointer<Double>?] = c.tape.outputs.indices.map { $0 == 0 ? out.values : nil }
             let (inputs, parameters, count) = (batch.inputPointers, batch.parameters, batch.count)
+            // The argument arrays are made once, as a caller in a loop keeps them: the call is
+            // timed, not the harness's allocations (and the program reuses its transfer lists).
+            let gradients = [request]
             return {
                 do {
                     try program.run(count: count, inputs: inputs, parameters: parameters,
-                                    values: values, gradients: [request])
+                                    values: values, gradients: gradients)
                 } catch {
                     fatalError("tapevm-bench: \(name): \(error)")
                 }

@@ -82,6 +82,37 @@ import Testing
         #expect(g[0] == g[1] && g[1] == 2 + cos(0.5))
     }
 
+    /// New argument arrays at every call (`gradients: [request]` written in the call) reuse the
+    /// transfer lists when their contents are the same, and get new ones when any pointer or
+    /// seed differs.
+    @Test func transferListsFollowTheContentsOfNewArrays() throws {
+        let tape = try Tape(expression: "f(x, z; a) = a * x * z")
+        let program = Program(tape, options: ExecutionOptions(threads: 1))
+        let buffer = UnsafeMutablePointer<Double>.allocate(capacity: 8)
+        defer { buffer.deallocate() }
+        buffer.initialize(repeating: 0, count: 8)
+        let (x, z, y, g) = (buffer, buffer + 1, buffer + 2, buffer + 4)
+        x.pointee = 0.5
+        z.pointee = 3
+        func run(_ seed: Double, value: UnsafeMutablePointer<Double>, gradient: UnsafeMutablePointer<Double>,
+                 inputs: [UnsafePointer<Double>]? = nil) throws {
+            try program.run(count: 1, inputs: inputs ?? [UnsafePointer(x), UnsafePointer(z)], parameters: [2],
+                            values: [value], gradients: [GradientRequest(seeds: [seed], inputGradients: [gradient, nil])])
+        }
+        for _ in 0..<3 { try run(1, value: y, gradient: g) }
+        #expect(y.pointee == 3 && g.pointee == 6)
+        try run(2, value: y + 1, gradient: g + 1)
+        #expect(y[1] == 3 && g[1] == 12 && g[0] == 6)
+        try run(-2, value: y, gradient: g + 2)
+        #expect(g[2] == -12)
+        try run(-2, value: y, gradient: g + 2)
+        #expect(g[2] == -12)
+        try run(3, value: y, gradient: g + 2)
+        #expect(g[2] == 18)
+        try run(1, value: y, gradient: g + 3, inputs: [UnsafePointer(z), UnsafePointer(x)])
+        #expect(g[3] == 0.5 * 2)
+    }
+
     /// Passes whose patterns' opcodes are not on the tape are skipped; the tape comes out the
     /// same as with every pass run (a tape with constants gets folded and fused as before).
     @Test func optimizerSkipsPassesWithNothingToMatch() throws {
