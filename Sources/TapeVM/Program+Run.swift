@@ -130,23 +130,12 @@ extension Program {
         let sums = workspace.sums(Swift.max(1, plan.chunkCount * plan.sumStride))
         sums.update(repeating: 0, count: Swift.max(1, plan.chunkCount * plan.sumStride))
         let state = workspace.state
-        // The reverse plans, written only where they differ from the last run's (a repeated
-        // call writes nothing).
-        if state.pointee.reverse.count != gradients.count {
-            state.pointee.reverse.removeAll(keepingCapacity: true)
-            for g in gradients { state.pointee.reverse.append(reversePlan(seeds: g.seeds, full: sweep)) }
-        } else {
-            for r in gradients.indices {
-                // Every output seeded (the usual request): the sweep's own reverse plan, no lookup.
-                var allSeeded = true
-                for s in gradients[r].seeds where s == 0 { allSeeded = false }
-                let plan = allSeeded ? sweep.reverse : reversePlan(seeds: gradients[r].seeds, full: sweep)
-                if state.pointee.reverse[r] !== plan { state.pointee.reverse[r] = plan }
-            }
-        }
         // The calling thread's workspace keeps its transfer lists when the arguments are the
         // last run's; helpers' workspaces make theirs (and forget what they were made for).
         let transfersReady = workspace.sameTransfers(sweep: sweep, inputs: inputs, values: values, gradients: gradients)
+        // The reverse plans, written only where they differ from the last run's (a repeated
+        // call, whose plan and seeds are the last run's, looks at nothing).
+        if !transfersReady { updateReversePlans(state, gradients, sweep) }
         inputs.withUnsafeBufferPointer { inputs in
             values.withUnsafeBufferPointer { values in
                 gradients.withUnsafeBufferPointer { gradients in
@@ -192,6 +181,24 @@ extension Program {
                 }
                 dest[slot] = total
             }
+        }
+    }
+
+    /// Writes the workspace's reverse plan of each gradient request where it differs from the
+    /// last run's.
+    private func updateReversePlans(_ state: UnsafeMutablePointer<Workspace.State>, _ gradients: [GradientRequest],
+                                    _ sweep: SweepPlan) {
+        if state.pointee.reverse.count != gradients.count {
+            state.pointee.reverse.removeAll(keepingCapacity: true)
+            for g in gradients { state.pointee.reverse.append(reversePlan(seeds: g.seeds, full: sweep)) }
+            return
+        }
+        for r in gradients.indices {
+            // Every output seeded (the usual request): the sweep's own reverse plan, no lookup.
+            var allSeeded = true
+            for s in gradients[r].seeds where s == 0 { allSeeded = false }
+            let plan = allSeeded ? sweep.reverse : reversePlan(seeds: gradients[r].seeds, full: sweep)
+            if state.pointee.reverse[r] !== plan { state.pointee.reverse[r] = plan }
         }
     }
 
