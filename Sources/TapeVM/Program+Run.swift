@@ -194,10 +194,7 @@ extension Program {
             return
         }
         for r in gradients.indices {
-            // Every output seeded (the usual request): the sweep's own reverse plan, no lookup.
-            var allSeeded = true
-            for s in gradients[r].seeds where s == 0 { allSeeded = false }
-            let plan = allSeeded ? sweep.reverse : reversePlan(seeds: gradients[r].seeds, full: sweep)
+            let plan = reversePlan(seeds: gradients[r].seeds, full: sweep)
             if state.pointee.reverse[r] !== plan { state.pointee.reverse[r] = plan }
         }
     }

@@ -78,36 +78,27 @@ public final class Program: Sendable {
         }
     }
 
-    /// The plan for runs without gradients.
-    var valuesOnly: SweepPlan {
-        valuePlan.withLock { plan in
+    /// The plan in `slot`, made by `make` on first use (under the slot's lock, so once).
+    private func plan(_ slot: borrowing Mutex<SweepPlan?>, _ make: () -> SweepPlan) -> SweepPlan {
+        slot.withLock { plan in
             if let plan { return plan }
-            let p = SweepPlan(flat, gradients: false)
+            let p = make()
             plan = p
             return p
         }
     }
 
+    /// The plan for runs without gradients.
+    var valuesOnly: SweepPlan { plan(valuePlan) { SweepPlan(flat, gradients: false) } }
+
     /// The plan for runs with gradients.
-    var withGradients: SweepPlan {
-        gradientPlan.withLock { plan in
-            if let plan { return plan }
-            let p = SweepPlan(flat, gradients: true)
-            plan = p
-            return p
-        }
-    }
+    var withGradients: SweepPlan { plan(gradientPlan) { SweepPlan(flat, gradients: true) } }
 
     /// The plan for runs whose gradient requests ask for no input gradient: their reverse
     /// sweeps skip the instructions that read no parameter (in a random expression, about
     /// half of the small subtrees read inputs only).
     var withParameterGradients: SweepPlan {
-        parameterGradientPlan.withLock { plan in
-            if let plan { return plan }
-            let p = SweepPlan(flat, gradients: true, inputGradients: false)
-            plan = p
-            return p
-        }
+        plan(parameterGradientPlan) { SweepPlan(flat, gradients: true, inputGradients: false) }
     }
 
     /// The tile of a run with gradients over `count` points with `sweep` (``withGradients`` or
