@@ -66,8 +66,10 @@ extension Program {
         defer { giveBack(workspace) }
         var observer = NoChunkObserver()
         parameters.withUnsafeBufferPointer { p in
-            execute(count: count, inputs: inputs, parameters: p, values: values, gradients: gradients,
-                    workspace: workspace, threads: options.resolvedThreads, observer: &observer)
+            workspace._withUnsafeGuaranteedRef { workspace in
+                execute(count: count, inputs: inputs, parameters: p, values: values, gradients: gradients,
+                        workspace: workspace, threads: nil, observer: &observer)
+            }
         }
     }
 
@@ -98,70 +100,78 @@ extension Program {
         }
     }
 
-    /// A workspace from this program's pool, or a new one.
-    func takeWorkspace() -> Workspace {
-        if let spare = spareWorkspace.exchange(nil, ordering: .acquiring) { return spare.takeRetainedValue() }
-        return workspaces.withLock { $0.popLast() } ?? Workspace()
+    /// A workspace from this program's pool, or a new one, retained for the caller: given back
+    /// with ``giveBack(_:)``, it passes between the pool and a run with no reference counting.
+    func takeWorkspace() -> Unmanaged<Workspace> {
+        if let spare = spareWorkspace.exchange(nil, ordering: .acquiring) { return spare }
+        return .passRetained(workspaces.withLock { $0.popLast() } ?? Workspace())
     }
 
-    /// Returns a workspace to the pool for the next run.
-    func giveBack(_ workspace: Workspace) {
-        let spare = Unmanaged.passRetained(workspace)
-        if spareWorkspace.compareExchange(expected: nil, desired: spare, ordering: .releasing).exchanged { return }
-        spare.release()
-        workspaces.withLock { $0.append(workspace) }
+    /// Returns a workspace from ``takeWorkspace()`` to the pool for the next run.
+    func giveBack(_ workspace: Unmanaged<Workspace>) {
+        if spareWorkspace.compareExchange(expected: nil, desired: workspace, ordering: .releasing).exchanged { return }
+        let pooled = workspace.takeRetainedValue()
+        workspaces.withLock { $0.append(pooled) }
     }
 
     /// Runs a checked request. `workspace` is the calling thread's (it also holds the partial
-    /// sums); other workers take theirs from the pool. With more than one worker, `observer`
-    /// must be a ``NoChunkObserver``: only single-threaded runs report chunks.
+    /// sums); other workers take theirs from the pool. `threads`: the workers' number, or nil
+    /// for the program's own (asked only when the batch has more than one chunk). With more
+    /// than one worker, `observer` must be a ``NoChunkObserver``: only single-threaded runs
+    /// report chunks.
     func execute<O: ChunkObserver>(count: Int, inputs: [UnsafePointer<Double>], parameters: UnsafeBufferPointer<Double>,
                                    values: [UnsafeMutablePointer<Double>?], gradients: [GradientRequest],
-                                   workspace: Workspace, threads: Int, observer: inout O) {
-        let sweep: SweepPlan, tile: Int
-        if gradients.isEmpty {
-            sweep = valuesOnly
-            tile = options.resolvedTileSize(planes: sweep.tilePlaneCount)
-        } else {
-            sweep = gradients.allSatisfy { $0.inputGradients.allSatisfy { $0 == nil } } ? withParameterGradients : withGradients
-            tile = gradientTile(sweep, count: count)
-        }
-        let plan = RunPlan(count: count, tileSize: tile, requests: gradients.count, parameters: parameterCount)
-        let sums = workspace.sums(Swift.max(1, plan.chunkCount * plan.sumStride))
-        sums.update(repeating: 0, count: Swift.max(1, plan.chunkCount * plan.sumStride))
+                                   workspace: Workspace, threads: Int?, observer: inout O) {
+        // The plans live as long as the program: no reference counting per run.
+        unowned(unsafe) let sweep = (gradients.isEmpty ? valuesOnlyPlan
+            : gradients.allSatisfy({ $0.inputGradients.allSatisfy { $0 == nil } }) ? parameterGradientsPlan : gradientsPlan)
+            .takeUnretainedValue()
         let state = workspace.state
+        // The split of the last run is kept: the same plan, count and request count give the same.
+        let plan: RunPlan
+        if let last = state.pointee.runPlan, state.pointee.runPlanSweep === sweep,
+           last.count == count, last.requests == gradients.count {
+            plan = last
+        } else {
+            let tile = gradients.isEmpty ? options.resolvedTileSize(planes: sweep.tilePlaneCount) : gradientTile(sweep, count: count)
+            plan = RunPlan(count: count, tileSize: tile, requests: gradients.count, parameters: parameterCount)
+            state.pointee.runPlan = plan
+            state.pointee.runPlanSweep = sweep
+        }
+        let sumCount = Swift.max(1, plan.chunkCount * plan.sumStride)
+        let sums = workspace.sums(sumCount)
+        for i in 0..<sumCount { sums[i] = 0 }
         // The calling thread's workspace keeps its transfer lists when the arguments are the
         // last run's; helpers' workspaces make theirs (and forget what they were made for).
-        let transfersReady = workspace.sameTransfers(sweep: sweep, inputs: inputs, values: values, gradients: gradients)
+        let transfersReady = workspace.sameTransfers(sweep: Unmanaged.passUnretained(sweep), inputs: inputs, values: values,
+                                                     gradients: gradients)
         // The reverse plans, written only where they differ from the last run's (a repeated
         // call, whose plan and seeds are the last run's, looks at nothing).
         if !transfersReady { updateReversePlans(state, gradients, sweep) }
         inputs.withUnsafeBufferPointer { inputs in
             values.withUnsafeBufferPointer { values in
                 gradients.withUnsafeBufferPointer { gradients in
-                    state.pointee.reverse.withUnsafeBufferPointer { reverse in
-                        let job = RunJob(plan: plan, sweep: sweep, inputs: inputs, parameters: parameters, values: values,
-                                         gradients: gradients, reverse: reverse, sums: sums)
-                        let workers = Swift.min(threads, plan.chunkCount)
-                        if workers <= 1 || O.self != NoChunkObserver.self {
-                            var next = 0
-                            runWorker(job, workspace, transfersReady: transfersReady, observer: &observer) {
-                                defer { next += 1 }
-                                return next
-                            }
-                        } else {
-                            let helpers = (1..<workers).map { _ in takeWorkspace() }
-                            for h in helpers { h.forgetTransfers() }
-                            let nextChunk = Atomic<Int>(0)
-                            DispatchQueue.concurrentPerform(iterations: workers) { w in
-                                var none = NoChunkObserver()
-                                runWorker(job, w == 0 ? workspace : helpers[w - 1], transfersReady: w == 0 && transfersReady,
-                                          observer: &none) {
-                                    nextChunk.wrappingAdd(1, ordering: .relaxed).oldValue
-                                }
-                            }
-                            for h in helpers { giveBack(h) }
+                    let job = RunJob(plan: plan, sweep: sweep, inputs: inputs, parameters: parameters, values: values,
+                                     gradients: gradients, caller: state, sums: sums)
+                    let workers = plan.chunkCount <= 1 ? 1 : Swift.min(threads ?? options.resolvedThreads, plan.chunkCount)
+                    if workers <= 1 || O.self != NoChunkObserver.self {
+                        var next = 0
+                        runWorker(job, workspace, transfersReady: transfersReady, observer: &observer) {
+                            defer { next += 1 }
+                            return next
                         }
+                    } else {
+                        let helpers = (1..<workers).map { _ in takeWorkspace() }
+                        for h in helpers { h._withUnsafeGuaranteedRef { $0.forgetTransfers() } }
+                        let nextChunk = Atomic<Int>(0)
+                        DispatchQueue.concurrentPerform(iterations: workers) { w in
+                            var none = NoChunkObserver()
+                            let ws = w == 0 ? workspace : helpers[w - 1].takeUnretainedValue()
+                            runWorker(job, ws, transfersReady: w == 0 && transfersReady, observer: &none) {
+                                nextChunk.wrappingAdd(1, ordering: .relaxed).oldValue
+                            }
+                        }
+                        for h in helpers { giveBack(h) }
                     }
                 }
             }
@@ -199,15 +209,16 @@ extension Program {
         }
     }
 
-    /// One worker: claims chunks until none are left, running each chunk's tiles in order.
-    ///
-    /// Everything a tile needs besides the kernels (which planes to load, copy out, seed, gather
-    /// and sum) is resolved to raw pointers in the worker's workspace once, before the first
-    /// tile, so the per-tile work in Swift is a few flat loops with no reference counting.
-    private func runWorker<O: ChunkObserver>(_ job: RunJob, _ ws: Workspace, transfersReady: Bool, observer: inout O,
-                                             claim: () -> Int) {
+    /// Fills a worker's planes and tables for `job` (everything but the caller's columns, which
+    /// change from tile to tile): constants and parameters into their planes, the instructions
+    /// of parameters and constants run once for every tile, every plane table entry pointed at
+    /// its workspace plane, and the reverse sweeps' tables and code. A workspace keeps this
+    /// until its transfer lists change (see ``Workspace/isSetUp(tile:parameters:)``), so a
+    /// call repeated with the same arguments and parameter values skips it.
+    private func setUp(_ job: RunJob, _ ws: Workspace) {
         let sweep = job.sweep
         let tile = job.plan.tile
+        let state = ws.state
         let valueCount = sweep.valuePlaneCount * tile
         var adjointPlanes = 0
         for r in job.reverse { adjointPlanes = Swift.max(adjointPlanes, r.adjointPlaneCount) }
@@ -215,13 +226,11 @@ extension Program {
         let A = V + valueCount
         // No zeroing: the forward sweep writes every value plane before reading it, partial
         // tiles zero their input tails, and the reverse sweep stores each adjoint plane's
-        // first contribution. Only parameters and constants are filled, once.
+        // first contribution. Only parameters and constants are filled.
         for (plane, value) in sweep.constants { (V + plane * tile).update(repeating: value, count: tile) }
         for leaf in sweep.parameterPlanes {
             (V + leaf.plane * tile).update(repeating: job.parameters[leaf.slot], count: tile)
         }
-        let forward = sweep.perTile
-        if !transfersReady { ws.prepareTransfers(job) }
         // Plane tables: workspace planes by default; on full tiles the caller's columns stand
         // in for input values, output values and input/parameter gradients (no copies).
         var tableCount = sweep.valuePlaneCount
@@ -229,7 +238,6 @@ extension Program {
         let vTable = ws.tables(tableCount)
         for p in 0..<sweep.valuePlaneCount { vTable[p] = V + p * tile }
         var nextTable = vTable + sweep.valuePlaneCount
-        let state = ws.state
         state.pointee.aTables.removeAll(keepingCapacity: true)
         state.pointee.reverseCode.removeAll(keepingCapacity: true)
         for r in job.reverse {
@@ -239,10 +247,32 @@ extension Program {
             // The plans (and so the code buffers) outlive the run; raw pointers keep ARC out of the loop.
             state.pointee.reverseCode.append((UnsafePointer(r.code.base), r.code.count))
         }
+        state.pointee.forwardCode = (UnsafePointer(sweep.perTile.base), sweep.perTile.count)
+        state.pointee.adjointOffset = valueCount
+        // Instructions of parameters and constants only: once, for every tile of every run
+        // until the set-up changes.
+        if sweep.uniform.count > 0 { instructionSet.forward(sweep.uniform.base, sweep.uniform.count, vTable, tile) }
+        ws.setUpDone(tile: tile, parameters: job.parameters)
+    }
+
+    /// One worker: claims chunks until none are left, running each chunk's tiles in order.
+    ///
+    /// Everything a tile needs besides the kernels (which planes to load, copy out, seed, gather
+    /// and sum) is resolved to raw pointers in the worker's workspace before the first tile (and
+    /// kept for the next run with the same arguments), so the per-tile work in Swift is a few
+    /// flat loops with no reference counting.
+    private func runWorker<O: ChunkObserver>(_ job: RunJob, _ ws: Workspace, transfersReady: Bool, observer: inout O,
+                                             claim: () -> Int) {
+        let tile = job.plan.tile
+        if !transfersReady { ws.prepareTransfers(job) }
+        if !ws.isSetUp(tile: tile, parameters: job.parameters) { setUp(job, ws) }
+        let state = ws.state
+        let V = state.pointee.planeStorage!
+        let A = V + state.pointee.adjointOffset
+        let vTable = state.pointee.tableStorage!
+        let forward = state.pointee.forwardCode
         let isa = instructionSet
         let plan = job.plan
-        // Instructions of parameters and constants only: once, for every tile of the run.
-        if sweep.uniform.count > 0 { isa.forward(sweep.uniform.base, sweep.uniform.count, vTable, tile) }
         ws.withTransfers { loads, stores, requests, seeds, gathers, gatherPlanes, sumPlanes, aTables, reverseCode in
             while true {
                 let chunk = claim()
@@ -253,7 +283,8 @@ extension Program {
                 while start < chunkEnd {
                     let n = Swift.min(tile, chunkEnd - start)
                     let full = n == tile
-                    for (src, plane) in loads {
+                    for i in loads.indices {
+                        let (src, plane) = loads[i]
                         if full {
                             vTable[plane] = UnsafeMutablePointer(mutating: src + start)
                         } else {
@@ -266,11 +297,12 @@ extension Program {
                     for s in stores where s.direct {
                         vTable[s.plane] = full ? s.destination + start : V + s.plane * tile
                     }
-                    isa.forward(forward.base, forward.count, vTable, tile)
+                    isa.forward(forward.0, forward.1, vTable, tile)
                     for s in stores where !(full && s.direct) {
                         (s.destination + start).update(from: vTable[s.plane]!, count: n)
                     }
-                    for (r, request) in requests.enumerated() {
+                    for r in requests.indices {
+                        let request = requests[r]
                         let aTable = aTables[r]
                         for gather in gathers[request.gathers] where gather.direct {
                             let plane = gatherPlanes[gather.planes.lowerBound]
@@ -278,7 +310,7 @@ extension Program {
                         }
                         for seed in seeds[request.seeds] {
                             let p = aTable[seed.plane]!
-                            if seed.first { p.update(repeating: seed.value, count: tile) }
+                            if seed.first { Workspace.fill(p, seed.value, tile) }
                             else { for i in 0..<tile { p[i] += seed.value } }
                         }
                         isa.reverse(reverseCode[r].0, reverseCode[r].1, vTable, aTable, tile)
@@ -333,8 +365,11 @@ struct RunJob: @unchecked Sendable {
     let parameters: UnsafeBufferPointer<Double>
     let values: UnsafeBufferPointer<UnsafeMutablePointer<Double>?>
     let gradients: UnsafeBufferPointer<GradientRequest>
+    /// The calling thread's workspace state: its reverse plans are the run's, one per
+    /// gradient request (read by set-ups, not per call).
+    let caller: UnsafeMutablePointer<Workspace.State>
     /// The reverse plan of each gradient request.
-    let reverse: UnsafeBufferPointer<ReversePlan>
+    var reverse: [ReversePlan] { caller.pointee.reverse }
     let sums: UnsafeMutablePointer<Double>
 }
 
@@ -346,9 +381,11 @@ struct RunPlan: Sendable {
     let chunkPoints: Int
     let chunkCount: Int
     let sumStride: Int
+    let requests: Int
 
     init(count: Int, tileSize: Int, requests: Int, parameters: Int) {
         self.count = count
+        self.requests = requests
         // Small batches use a smaller tile: no workspace larger than the batch.
         tile = Swift.min(tileSize, Swift.max(8, (count + 7) / 8 * 8))
         // At least 16 tiles per chunk, and at most about 1024 chunks.
@@ -401,9 +438,23 @@ final class Workspace: @unchecked Sendable {
         /// What the transfer lists were made for: the plan and the caller's arrays (see
         /// ``Workspace/sameTransfers(sweep:inputs:values:gradients:)``).
         var keySweep: SweepPlan?
+        /// `keySweep`'s address, compared without reference counting (it cannot be another
+        /// plan's while `keySweep` holds the plan).
+        var keySweepAddress: UnsafeMutableRawPointer?
         var keyInputs: [UnsafePointer<Double>] = []
         var keyValues: [UnsafeMutablePointer<Double>?] = []
         var keyGradients: [GradientRequest] = []
+
+        /// The last run's split into tiles and chunks, and the plan it was made for.
+        var runPlan: RunPlan?
+        var runPlanSweep: SweepPlan?
+        /// What ``Program/setUp`` left in the planes and tables: for runs with the transfer
+        /// lists' key, this tile (0: nothing) and these parameter values (bit for bit).
+        var setUpTile = 0
+        var setUpParameters = ScratchList<Double>()
+        /// The set-up's forward code per tile, and where its adjoint planes start.
+        var forwardCode: (UnsafePointer<tv_instr>, Int) = (UnsafePointer(bitPattern: 8)!, 0)
+        var adjointOffset = 0
     }
 
     let state: UnsafeMutablePointer<State>
@@ -426,6 +477,7 @@ final class Workspace: @unchecked Sendable {
         state.pointee.gathers.deallocate()
         state.pointee.gatherPlanes.deallocate()
         state.pointee.sumPlanes.deallocate()
+        state.pointee.setUpParameters.deallocate()
         state.deinitialize(count: 1)
         state.deallocate()
     }
@@ -443,6 +495,34 @@ final class Workspace: @unchecked Sendable {
     /// At least `count` doubles for partial sums.
     func sums(_ count: Int) -> UnsafeMutablePointer<Double> {
         Self.reserve(count, &state.pointee.sumStorage, &state.pointee.sumCapacity)
+    }
+
+    /// Whether the planes and tables hold the set-up of a run with the transfer lists' key, this
+    /// tile and these parameter values.
+    @inline(__always)
+    func isSetUp(tile: Int, parameters: UnsafeBufferPointer<Double>) -> Bool {
+        let s = state
+        guard s.pointee.setUpTile == tile, s.pointee.setUpParameters.count == parameters.count else { return false }
+        let kept = s.pointee.setUpParameters.buffer
+        for i in parameters.indices where kept[i].bitPattern != parameters[i].bitPattern { return false }
+        return true
+    }
+
+    /// Records a finished set-up (see ``isSetUp(tile:parameters:)``).
+    func setUpDone(tile: Int, parameters: UnsafeBufferPointer<Double>) {
+        state.pointee.setUpTile = tile
+        state.pointee.setUpParameters.removeAll(keepingCapacity: true)
+        for x in parameters { state.pointee.setUpParameters.append(x) }
+    }
+
+    /// Stores `value` at `count` doubles from `p`, eight at a time where it can (a seed plane).
+    @inline(__always)
+    static func fill(_ p: UnsafeMutablePointer<Double>, _ value: Double, _ count: Int) {
+        let eights = count / 8
+        let raw = UnsafeMutableRawPointer(p)
+        let v = SIMD8<Double>(repeating: value)
+        for i in 0..<eights { raw.storeBytes(of: v, toByteOffset: i &* 64, as: SIMD8<Double>.self) }
+        for i in eights &* 8..<count { p[i] = value }
     }
 
     /// `storage`, grown (contents not kept) to at least `count` elements, 64-byte aligned.
@@ -523,14 +603,16 @@ final class Workspace: @unchecked Sendable {
     /// held until the next run, so theirs are the only references to their buffers but the
     /// caller's: a caller changing one copies it first, and equal buffers mean equal contents.
     /// Otherwise the key becomes these arguments, for lists about to be made from them.
-    func sameTransfers(sweep: SweepPlan, inputs: [UnsafePointer<Double>], values: [UnsafeMutablePointer<Double>?],
+    func sameTransfers(sweep: Unmanaged<SweepPlan>, inputs: [UnsafePointer<Double>], values: [UnsafeMutablePointer<Double>?],
                        gradients: [GradientRequest]) -> Bool {
         let s = state
-        if s.pointee.keySweep === sweep && Self.same(s.pointee.keyInputs, inputs) && Self.same(s.pointee.keyValues, values)
+        if s.pointee.keySweepAddress == sweep.toOpaque() && Self.same(s.pointee.keyInputs, inputs) && Self.same(s.pointee.keyValues, values)
             && Self.same(s.pointee.keyGradients, gradients, by: { $0.hasSameTransfers(as: $1) }) {
             return true
         }
-        s.pointee.keySweep = sweep
+        s.pointee.setUpTile = 0
+        s.pointee.keySweep = sweep.takeUnretainedValue()
+        s.pointee.keySweepAddress = sweep.toOpaque()
         s.pointee.keyInputs = inputs
         s.pointee.keyValues = values
         s.pointee.keyGradients = gradients
@@ -555,7 +637,11 @@ final class Workspace: @unchecked Sendable {
     /// Drops the references to the last run's plan and arrays: its transfer lists will not be
     /// reused (for callers that refill the same arrays, which would otherwise be copied).
     func forgetTransfers() {
+        state.pointee.setUpTile = 0
         state.pointee.keySweep = nil
+        state.pointee.keySweepAddress = nil
+        state.pointee.runPlan = nil
+        state.pointee.runPlanSweep = nil
         state.pointee.keyInputs = []
         state.pointee.keyValues = []
         state.pointee.keyGradients = []

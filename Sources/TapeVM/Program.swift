@@ -27,9 +27,9 @@ public final class Program: Sendable {
     let inputCount: Int
     let parameterCount: Int
     let outputCount: Int
-    private let valuePlan = Mutex<SweepPlan?>(nil)
-    private let gradientPlan = Mutex<SweepPlan?>(nil)
-    private let parameterGradientPlan = Mutex<SweepPlan?>(nil)
+    private let valuePlan = LazyReference<SweepPlan>()
+    private let gradientPlan = LazyReference<SweepPlan>()
+    private let parameterGradientPlan = LazyReference<SweepPlan>()
     /// Reverse plans for requests that seed only some outputs, made on first use.
     private let partialReverse = Mutex<[[Bool]: ReversePlan]>([:])
     /// Tangent plans by active input and parameter slots, made on first use (forward mode).
@@ -78,28 +78,27 @@ public final class Program: Sendable {
         }
     }
 
-    /// The plan in `slot`, made by `make` on first use (under the slot's lock, so once).
-    private func plan(_ slot: borrowing Mutex<SweepPlan?>, _ make: () -> SweepPlan) -> SweepPlan {
-        slot.withLock { plan in
-            if let plan { return plan }
-            let p = make()
-            plan = p
-            return p
-        }
-    }
-
-    /// The plan for runs without gradients.
-    var valuesOnly: SweepPlan { plan(valuePlan) { SweepPlan(flat, gradients: false) } }
+    /// The plan for runs without gradients (unretained: it lives as long as the program).
+    var valuesOnlyPlan: Unmanaged<SweepPlan> { valuePlan.get { SweepPlan(flat, gradients: false) } }
 
     /// The plan for runs with gradients.
-    var withGradients: SweepPlan { plan(gradientPlan) { SweepPlan(flat, gradients: true) } }
+    var gradientsPlan: Unmanaged<SweepPlan> { gradientPlan.get { SweepPlan(flat, gradients: true) } }
 
     /// The plan for runs whose gradient requests ask for no input gradient: their reverse
     /// sweeps skip the instructions that read no parameter (in a random expression, about
     /// half of the small subtrees read inputs only).
-    var withParameterGradients: SweepPlan {
-        plan(parameterGradientPlan) { SweepPlan(flat, gradients: true, inputGradients: false) }
+    var parameterGradientsPlan: Unmanaged<SweepPlan> {
+        parameterGradientPlan.get { SweepPlan(flat, gradients: true, inputGradients: false) }
     }
+
+    /// The plan for runs without gradients.
+    var valuesOnly: SweepPlan { valuesOnlyPlan.takeUnretainedValue() }
+
+    /// The plan for runs with gradients.
+    var withGradients: SweepPlan { gradientsPlan.takeUnretainedValue() }
+
+    /// The plan for runs that ask for parameter gradients only.
+    var withParameterGradients: SweepPlan { parameterGradientsPlan.takeUnretainedValue() }
 
     /// The tile of a run with gradients over `count` points with `sweep` (``withGradients`` or
     /// ``withParameterGradients``): always ``tileSize``'s when it could change a sum. Sums over

@@ -113,6 +113,56 @@ import Testing
         #expect(g[3] == 0.5 * 2)
     }
 
+    /// A call with the last call's argument arrays reuses the workspace's set-up (parameter and
+    /// constant planes, the instructions of parameters only, plane tables) only while it holds:
+    /// new parameter values (`+0` and `-0` differ), another batch size and tile, values-only and
+    /// parameter-only runs in between, and inputs changed in place all give what a fresh program
+    /// gives, bit for bit.
+    @Test func repeatedCallsRedoTheSetUpWhenItChanges() throws {
+        let tape = try Tape(expression: "f(x, y; a, b) = exp(a) * x + 3 * sin(b) * y + x / b + (a * b) * 2")
+        let program = Program(tape, options: ExecutionOptions(threads: 1))
+        let capacity = 1100
+        let columns = (0..<6).map { _ in UnsafeMutablePointer<Double>.allocate(capacity: capacity) }
+        defer { for c in columns { c.deallocate() } }
+        let (x, y, value, gx, gy) = (columns[0], columns[1], columns[2], columns[3], columns[4])
+        let sums = columns[5]
+        let inputs = [UnsafePointer(x), UnsafePointer(y)]
+        let values: [UnsafeMutablePointer<Double>?] = [value]
+        let full = [GradientRequest(seeds: [1], inputGradients: [gx, gy], parameterGradientSums: sums)]
+        let parametersOnly = [GradientRequest(seeds: [1], parameterGradientSums: sums)]
+        var rng = SplitMix64(seed: 7)
+        let steps: [(count: Int, a: Double, b: Double, kind: Int)] = [
+            (64, 0.5, 2, 0), (64, 0.5, 2, 0), (64, 0.25, 2, 0), (64, 0.25, 0.0, 0), (64, 0.25, -0.0, 0),
+            (5, 0.25, -0.0, 0), (700, 0.25, -0.0, 0), (700, 0.25, 1.5, 1), (700, 0.25, 1.5, 0), (1, 1, 1.5, 2),
+            (1, 1, 1.5, 0), (1100, -1, 3, 0), (1100, -1, 3, 0), (64, -1, 3, 1), (64, -1, 3, 0),
+        ]
+        for (i, step) in steps.enumerated() {
+            // New input contents every call, in the same columns.
+            for k in 0..<step.count { x[k] = Double.random(in: -2...2, using: &rng); y[k] = Double.random(in: -2...2, using: &rng) }
+            let parameters = [step.a, step.b]
+            let gradients = step.kind == 2 ? [] : step.kind == 1 ? parametersOnly : full
+            try program.run(count: step.count, inputs: inputs, parameters: parameters, values: values, gradients: gradients)
+            // A fresh program (nothing kept) into fresh columns.
+            let fresh = Program(tape, options: ExecutionOptions(threads: 1))
+            let n = step.count
+            let expected = (0..<3).map { _ in UnsafeMutablePointer<Double>.allocate(capacity: n) }
+            let expectedSums = UnsafeMutablePointer<Double>.allocate(capacity: 2)
+            defer { for c in expected { c.deallocate() }; expectedSums.deallocate() }
+            let request = step.kind == 1 ? GradientRequest(seeds: [1], parameterGradientSums: expectedSums)
+                : GradientRequest(seeds: [1], inputGradients: [expected[1], expected[2]], parameterGradientSums: expectedSums)
+            try fresh.run(count: n, inputs: inputs, parameters: parameters, values: [expected[0]],
+                          gradients: step.kind == 2 ? [] : [request])
+            for k in 0..<n { #expect(value[k].bitPattern == expected[0][k].bitPattern, "step \(i) point \(k)") }
+            guard step.kind != 2 else { continue }
+            #expect(sums[0].bitPattern == expectedSums[0].bitPattern && sums[1].bitPattern == expectedSums[1].bitPattern, "step \(i)")
+            guard step.kind == 0 else { continue }
+            for k in 0..<n {
+                #expect(gx[k].bitPattern == expected[1][k].bitPattern && gy[k].bitPattern == expected[2][k].bitPattern,
+                        "step \(i) point \(k)")
+            }
+        }
+    }
+
     /// Passes whose patterns' opcodes are not on the tape are skipped; the tape comes out the
     /// same as with every pass run (a tape with constants gets folded and fused as before).
     @Test func optimizerSkipsPassesWithNothingToMatch() throws {
