@@ -166,6 +166,71 @@ int tb_mlp(long n, const double *const *x, const double *p, double *f, double *c
     return 1;
 }
 
+// Values alone and values + one JVP along a per-point direction, for the floor of a JVP's cost
+// relative to a values sweep (tapevm-bench --second-order): what straight-line, register-allocated
+// code pays for reading a direction column per input and computing a tangent beside each value.
+TB_TARGET static void rosenbrockValues512(long n, const double *const *x, double *f) {
+    const __m512d one = _mm512_set1_pd(1.0), hundred = _mm512_set1_pd(100.0);
+    for (long i = 0; i < n; i += 8) {
+        __mmask8 m = TB_MASK(i, n);
+        __m512d a = load(x[0], i, m), fv = _mm512_setzero_pd();
+        for (int k = 0; k < 7; k++) {
+            __m512d b = load(x[k + 1], i, m);
+            __m512d t = _mm512_fnmadd_pd(a, a, b), u = _mm512_sub_pd(one, a);
+            fv = _mm512_add_pd(fv, _mm512_fmadd_pd(hundred, _mm512_mul_pd(t, t), _mm512_mul_pd(u, u)));
+            a = b;
+        }
+        store(f, i, m, fv);
+    }
+}
+
+TB_TARGET static void rosenbrockJVP512(long n, const double *const *x, const double *const *v, double *f, double *df) {
+    const __m512d one = _mm512_set1_pd(1.0), hundred = _mm512_set1_pd(100.0);
+    const __m512d two = _mm512_set1_pd(2.0), c200 = _mm512_set1_pd(200.0);
+    for (long i = 0; i < n; i += 8) {
+        __mmask8 m = TB_MASK(i, n);
+        __m512d a = load(x[0], i, m), da = load(v[0], i, m), fv = _mm512_setzero_pd(), dfv = _mm512_setzero_pd();
+        for (int k = 0; k < 7; k++) {
+            __m512d b = load(x[k + 1], i, m), db = load(v[k + 1], i, m);
+            __m512d t = _mm512_fnmadd_pd(a, a, b), u = _mm512_sub_pd(one, a);
+            __m512d dt = _mm512_fnmadd_pd(_mm512_mul_pd(two, a), da, db);   // db - 2a·da
+            fv = _mm512_add_pd(fv, _mm512_fmadd_pd(hundred, _mm512_mul_pd(t, t), _mm512_mul_pd(u, u)));
+            // d(100t² + u²) = 200t·dt + 2u·du, du = -da
+            dfv = _mm512_add_pd(dfv, _mm512_fmsub_pd(_mm512_mul_pd(c200, t), dt, _mm512_mul_pd(_mm512_mul_pd(two, u), da)));
+            a = b;
+            da = db;
+        }
+        store(f, i, m, fv);
+        store(df, i, m, dfv);
+    }
+}
+
+TB_TARGET static void circuitValues512(long n, const double *const *x, double *f) {
+    for (long i = 0; i < n; i += 8) {
+        __mmask8 m = TB_MASK(i, n);
+        store(f, i, m, _mm512_mul_pd(_mm512_add_pd(load(x[0], i, m), load(x[1], i, m)), load(x[2], i, m)));
+    }
+}
+
+TB_TARGET static void circuitJVP512(long n, const double *const *x, const double *const *v, double *f, double *df) {
+    for (long i = 0; i < n; i += 8) {
+        __mmask8 m = TB_MASK(i, n);
+        __m512d s = _mm512_add_pd(load(x[0], i, m), load(x[1], i, m)), z = load(x[2], i, m);
+        __m512d ds = _mm512_add_pd(load(v[0], i, m), load(v[1], i, m)), dz = load(v[2], i, m);
+        store(f, i, m, _mm512_mul_pd(s, z));
+        store(df, i, m, _mm512_fmadd_pd(ds, z, _mm512_mul_pd(s, dz)));
+    }
+}
+
+int tb_values_jvp(int kernel, long n, const double *const *x, const double *const *v, double *f, double *df) {
+    if (!tb_avx512_supported()) return 0;
+    switch (kernel) {
+    case 0: if (v) rosenbrockJVP512(n, x, v, f, df); else rosenbrockValues512(n, x, f); return 1;
+    case 1: if (v) circuitJVP512(n, x, v, f, df); else circuitValues512(n, x, f); return 1;
+    default: return 0;
+    }
+}
+
 #else
 int tb_avx512_supported(void) { return 0; }
 int tb_staged(long n, const double *x, const double *y, double *f, double *gx, double *gy) {
@@ -180,5 +245,8 @@ int tb_rosenbrock(long n, const double *const *x, double *f, double *const *g) {
 }
 int tb_mlp(long n, const double *const *x, const double *p, double *f, double *const *g, double *gp) {
     (void)n; (void)x; (void)p; (void)f; (void)g; (void)gp; return 0;
+}
+int tb_values_jvp(int kernel, long n, const double *const *x, const double *const *v, double *f, double *df) {
+    (void)kernel; (void)n; (void)x; (void)v; (void)f; (void)df; return 0;
 }
 #endif

@@ -1,3 +1,4 @@
+import CBenchKernels
 import Foundation
 import TapeVM
 
@@ -10,6 +11,9 @@ import TapeVM
 /// bytes of the values sweep), an HVP along a per-point direction (forward over
 /// reverse: one tangent of the gradient tape) and the full Hessian per point (one tangent per input).
 /// All run on the preferred path's tangent sweep, the Hessian's directions in one sweep.
+/// On Rosenbrock-8 and the seed circuit, with AVX-512, straight-line C kernels (values alone, and
+/// values + the same JVP) give the floor of the JVP/values ratio: what compiled, register-allocated
+/// code pays for the direction columns and the tangents.
 struct SecondOrderBench {
     let cases: [BenchCase]
     let sizes: [Int]
@@ -62,12 +66,21 @@ struct SecondOrderBench {
                     { try! swiftProgram.run(count: n, inputs: batch.inputPointers, parameters: c.parameters, values: values) },
                     { try! program.runTangents(count: n, inputs: batch.inputPointers, parameters: c.parameters, values: values, tangents: [shared]) },
                 ]
-                let t = measureInterleaved(runners, points: n, policy: policy).map(\.nsPerPoint)
+                // The straight-line C floor, where there is a kernel for the case.
+                let kernel: Int32? = !CKernels.isSupported ? nil : c.name == "rosenbrock-8" ? 0 : c.name == "seed-circuit" ? 1 : nil
+                let floor: [() -> Void] = kernel.map { k in
+                    let (x, v) = (batch.cInputPointers, direction.cInputPointers)
+                    return [{ _ = tb_values_jvp(k, Int(n), x, nil, out.values, nil) },
+                            { _ = tb_values_jvp(k, Int(n), x, v, out.values, scratch[0]) }]
+                } ?? []
+                let t = measureInterleaved(runners + floor, points: n, policy: policy).map(\.nsPerPoint)
                 let (values0, grad, gradSwift) = (t[0], t[1], t[2])
                 let line = "\(c.name) N=\(n) (m=\(m)): " + zip(Self.systems, t).map { "\($0) \(Format.ns($1))" }.joined(separator: ", ")
                     + String(format: " ns/point; jvp/values %.2f (%.2f vs Swift-path values; shared direction %.2f), jvp/gradient %.2f, hvp/gradient %.2f (%.2f vs the Swift-path gradient), "
                              + "hessian/gradient %.2f (%.2f per input)", t[3] / values0, t[3] / t[6], t[7] / values0, t[3] / grad, t[4] / grad, t[4] / gradSwift,
                              t[5] / grad, t[5] / grad / Double(Swift.max(1, m)))
+                    + (floor.isEmpty ? "" : "; straight-line AVX-512 C: values \(Format.ns(t[8])), jvp \(Format.ns(t[9])) ns/point, "
+                        + String(format: "jvp/values %.2f", t[9] / t[8]))
                 progress(line)
                 lines.append(line)
             }

@@ -293,6 +293,38 @@ import Testing
         }
     }
 
+    /// More output columns than a tangent sweep writes in place (`Program.directColumnLimit`):
+    /// the first are the caller's columns on full tiles, the rest are copied, and every one gets
+    /// its value and tangents, on every path, full tiles and a partial one.
+    @Test func outputColumnsBeyondTheInPlaceLimitAreCopied() throws {
+        let b = TapeBuilder()
+        let x = b.input("x"), y = b.input("y")
+        let k = 12
+        for i in 0..<k { b.output("f\(i)", b.mul(b.mul(x, b.constant(Double(i + 1))), y)) }
+        let tape = try b.build()
+        let n = 19
+        let xs = (0..<n).map { Double($0) / 7 - 1 }, ys = (0..<n).map { 2 - Double($0) / 5 }
+        let directions: [[[Double]]] = (0..<3).map { d in
+            let dx: [Double] = (0..<n).map { Double(($0 + d) % 3) - 1 }
+            let dy: [Double] = (0..<n).map { 0.5 + Double($0 * (d + 1)) / 10 }
+            return [dx, dy]
+        }
+        #expect(k * (1 + directions.count) > Program.directColumnLimit)
+        for options in Self.configurations {
+            let jvp = try Program(tape, options: options).jvp(inputs: [xs, ys], directions: directions)
+            for i in 0..<n {
+                for o in 0..<k {
+                    let c = Double(o + 1)
+                    #expect(Self.close(jvp.values[o][i], xs[i] * c * ys[i]), "\(options) point \(i) output \(o)")
+                    for (d, v) in directions.enumerated() {
+                        let want: Double = c * (v[0][i] * ys[i] + xs[i] * v[1][i])
+                        #expect(Self.close(jvp.tangents[d][o][i], want), "\(options) point \(i) output \(o) direction \(d)")
+                    }
+                }
+            }
+        }
+    }
+
     /// Hessians and HVPs against central differences of the gradient, on smooth random tapes.
     @Test func hessianMatchesFiniteDifferencesOfTheGradient() throws {
         var rng = SplitMix64(seed: 31)

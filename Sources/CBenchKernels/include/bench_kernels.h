@@ -28,6 +28,10 @@ int tb_rosenbrock(long n, const double *const *x, double *f, double *const *g);
 /// (97 values); gp[97] receives the parameter gradient summed over the points.
 int tb_mlp(long n, const double *const *x, const double *p, double *f, double *const *g, double *gp);
 
+/// Values only (v == NULL: f) or values and the JVP along per-point directions v (f and df), of
+/// kernel 0: Rosenbrock-8 (x, v: 8 columns) or 1: the seed circuit (x + y)·z (3 columns).
+int tb_values_jvp(int kernel, long n, const double *const *x, const double *const *v, double *f, double *df);
+
 #ifdef __cplusplus
 }
 #endif

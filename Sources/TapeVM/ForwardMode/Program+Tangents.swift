@@ -167,14 +167,16 @@ extension Program {
         for leaf in sweep.inputPlanes { loads.append((job.inputs[leaf.slot], leaf.plane, vTable + leaf.plane, V + leaf.plane * tile)) }
         for (column, q) in tangentLoads { loads.append((column, q, tTable + q, T + q * tile)) }
         // Outputs: on full tiles a computed register's value and tangent planes are the caller's
-        // columns (no copies), as in `run`; the rest are copied after the sweep, inactive
-        // tangents written as 0. Entry e of `tables` is workspace plane e (`V + e·tile`).
+        // columns (no copies), as in `run`, for up to `directColumnLimit` of them; the rest are
+        // copied after the sweep, inactive tangents written as 0. Entry e of `tables` is
+        // workspace plane e (`V + e·tile`).
         var stores: [(destination: UnsafeMutablePointer<Double>, entry: Int, direct: Bool)] = []
         var zeros: [UnsafeMutablePointer<Double>] = []
         var claimed = Set<Int>()
         func store(_ destination: UnsafeMutablePointer<Double>?, plane: Int, entry: Int) {
             guard let destination else { return }
-            stores.append((destination, entry, !sweep.isLeafPlane[plane] && claimed.insert(entry).inserted))
+            stores.append((destination, entry, claimed.count < Self.directColumnLimit && !sweep.isLeafPlane[plane]
+                                                   && claimed.insert(entry).inserted))
         }
         for (k, dest) in job.values.enumerated() { store(dest, plane: sweep.outputPlanes[k], entry: sweep.outputPlanes[k]) }
         for (d, request) in job.requests.enumerated() {
@@ -224,6 +226,14 @@ extension Program {
             }
         }
     }
+}
+
+extension Program {
+    /// The most output columns a tangent sweep writes in place (the rest through the workspace).
+    /// Stores spread over many columns a tile apart are slow: a full Hessian of Rosenbrock-8 (72
+    /// output columns) ran 2.5× slower written in place than copied per tile; with up to 16
+    /// columns in place, as fast as with none (tapevm-bench --second-order, 65536 points).
+    static let directColumnLimit = 16
 }
 
 /// The caller's buffers, shared by the workers (disjoint point ranges and chunk sums).
