@@ -40,15 +40,18 @@ extension Program {
     ///
     /// Points stream through tiles, so memory beyond the caller's arrays is one workspace per
     /// worker (``workspaceBytes``) plus a few partial sums, kept with the program for its next
-    /// run: once warm, a run allocates nothing. A run given the very same argument arrays as
-    /// the last one (the same array storage) reuses its transfer tables; the program holds
-    /// those arrays until then, so changing one in place copies it (an allocation on the
-    /// caller's side, once). A request that asks for no input gradient runs a reverse sweep
-    /// that reaches parameters only (the same bits). Full tiles read the input columns and write
-    /// value and gradient columns in place (the kernels use them as register planes), so
-    /// destinations must not overlap the inputs or each other. Each tile runs one forward
-    /// sweep, then one reverse sweep per gradient request. A batch of one chunk (up to 16 tiles)
-    /// runs on the calling thread.
+    /// run: once warm, a run allocates nothing. A run given argument arrays with the same
+    /// contents as the last one's (the same pointers and seeds) reuses its transfer tables, and,
+    /// with the same tile and parameter values (bit for bit), its set-up too: parameter and
+    /// constant planes, the instructions of parameters only, the plane tables. A small batch
+    /// then costs little more than its sweeps (about 0.1 µs for a 5-instruction tape at one
+    /// point). The program holds those arrays until the next run, so changing one in place
+    /// copies it (an allocation on the caller's side, once). A request that asks for no input
+    /// gradient runs a reverse sweep that reaches parameters only (the same bits). Full tiles
+    /// read the input columns and write value and gradient columns in place (the kernels use
+    /// them as register planes), so destinations must not overlap the inputs or each other.
+    /// Each tile runs one forward sweep, then one reverse sweep per gradient request. A batch
+    /// of one chunk (up to 16 tiles) runs on the calling thread.
     ///
     /// - Parameters:
     ///   - count: the number of points.

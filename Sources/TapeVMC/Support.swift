@@ -257,6 +257,9 @@ struct Column {
 /// Sorts `columns` in place; `names` gives the name of a label's slot, for the message.
 func checkOverlaps(_ columns: inout [Column], names: (SlotKind, Int) -> String) throws(CallError) {
     guard columns.count > 1 else { return }
+    // A call's few columns are checked pair by pair (no sort: most of a small call's checking
+    // cost); only a call with an overlap, or with many columns, sorts them for its message.
+    if columns.count <= 32 && !columns.withUnsafeBufferPointer(anyOverlap) { return }
     columns.sort { $0.start < $1.start }
     // The furthest-reaching column seen so far, of any kind and of written ones.
     var anyReach: Column?
@@ -271,6 +274,18 @@ func checkOverlaps(_ columns: inout [Column], names: (SlotKind, Int) -> String) 
         if anyReach == nil || c.end > anyReach!.end { anyReach = c }
         if c.written, writtenReach == nil || c.end > writtenReach!.end { writtenReach = c }
     }
+}
+
+/// Whether a written column overlaps another column, pair by pair.
+private func anyOverlap(_ columns: UnsafeBufferPointer<Column>) -> Bool {
+    for i in columns.indices where columns[i].end > columns[i].start {
+        let a = columns[i]
+        for j in columns.indices.suffix(from: i + 1) where columns[j].end > columns[j].start {
+            let b = columns[j]
+            if (a.written || b.written) && a.start < b.end && b.start < a.end { return true }
+        }
+    }
+    return false
 }
 
 /// Where a run's input columns are: a table of column pointers (`inputs`), or columns at a fixed
