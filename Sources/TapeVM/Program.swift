@@ -22,11 +22,13 @@ public final class Program: Sendable {
 
     /// The optimized tape in flat form.
     let flat: FlatTape
-    /// The number of input columns, parameters and outputs a run takes: the tape's, or more for
-    /// programs made internally from an extended flat tape (the population's loss mode).
-    let inputCount: Int
-    let parameterCount: Int
-    let outputCount: Int
+    /// The number of input columns a run takes: the tape's (or more, for programs made
+    /// internally from an extended flat tape: the population's loss mode).
+    public let inputCount: Int
+    /// The number of parameter values a run takes: the tape's.
+    public let parameterCount: Int
+    /// The number of outputs a run computes: the tape's (or more, as ``inputCount``).
+    public let outputCount: Int
     private let valuePlan = LazyReference<SweepPlan>()
     private let gradientPlan = LazyReference<SweepPlan>()
     private let parameterGradientPlan = LazyReference<SweepPlan>()

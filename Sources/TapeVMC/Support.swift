@@ -129,6 +129,8 @@ final class TapeHandle {
 /// What a `tvm_program *` points to.
 final class ProgramHandle {
     let program: Program
+    /// The arrays of the last run through the handle, for a call with the same arguments.
+    let memo = MemoSlot()
     init(_ program: Program) { self.program = program }
 }
 
@@ -419,6 +421,12 @@ struct RunArguments {
         } catch {
             throw CallError(.invalidArgument, error.message)
         }
+    }
+
+    /// Runs as ``run(values:gradients:)`` and returns what it ran with, for a ``CallMemo``.
+    mutating func runKept(values: [UnsafeMutablePointer<Double>?], gradients: [GradientRequest] = []) throws(CallError) -> MemoArrays {
+        try run(values: values, gradients: gradients)
+        return MemoArrays(run: self, values: values, gradients: gradients)
     }
 }
 

@@ -240,9 +240,15 @@ public func tvm_evaluate(_ program: OpaquePointer?, _ n: UInt,
                          _ params: UnsafePointer<Double>?, _ paramCount: UInt,
                          _ values: UnsafePointer<UnsafeMutablePointer<Double>?>?, _ valueCount: UInt) -> Int32 {
     call("tvm_evaluate") { () throws(CallError) in
-        var run = try RunArguments(program, n, inputs, inputCount, params, paramCount)
-        let values = try run.destinations(values, valueCount, argument: "values", countArgument: "value_count", kind: .output)
-        try run.run(values: values)
+        let handle = try programHandle(program)
+        try handle.memo.runTables(handle.program, entry: 1, n: n, inputs: UnsafeRawPointer(inputs), inputCount: inputCount,
+                                  params: params, paramCount: paramCount,
+                                  ColumnTable(table: UnsafeRawPointer(values), count: valueCount, slots: handle.program.outputCount)) {
+            () throws(CallError) -> MemoArrays in
+            var run = try RunArguments(program, n, inputs, inputCount, params, paramCount)
+            let values = try run.destinations(values, valueCount, argument: "values", countArgument: "value_count", kind: .output)
+            return try run.runKept(values: values)
+        }
     }
 }
 
@@ -262,23 +268,32 @@ public func tvm_value_and_gradient(_ program: OpaquePointer?, _ n: UInt,
                                    _ paramGradientSum: UnsafeMutablePointer<Double>?,
                                    _ paramGradients: UnsafePointer<UnsafeMutablePointer<Double>?>?, _ paramGradientCount: UInt) -> Int32 {
     call("tvm_value_and_gradient") { () throws(CallError) in
-        var run = try RunArguments(program, n, inputs, inputCount, params, paramCount)
-        let tape = run.program.tape
-        guard outputIndex < UInt(tape.outputs.count) else {
-            throw CallError(.invalidArgument, "output_index \(outputIndex) is out of range: the tape has \(tape.outputs.count) output(s)\(listing(tape.outputs.map(\.name)))")
+        let handle = try programHandle(program)
+        let p = handle.program
+        try handle.memo.runTables(
+            p, entry: 2, n: n, inputs: UnsafeRawPointer(inputs), inputCount: inputCount, params: params, paramCount: paramCount,
+            ColumnTable(table: UnsafeRawPointer(values), count: valueCount, slots: p.outputCount),
+            ColumnTable(table: UnsafeRawPointer(inputGradients), count: inputGradientCount, slots: p.inputCount),
+            ColumnTable(table: UnsafeRawPointer(paramGradients), count: paramGradientCount, slots: p.parameterCount),
+            extra: (outputIndex, UInt(bitPattern: paramGradientSum))) { () throws(CallError) -> MemoArrays in
+            let tape = p.tape
+            var run = try RunArguments(program, n, inputs, inputCount, params, paramCount)
+            guard outputIndex < UInt(tape.outputs.count) else {
+                throw CallError(.invalidArgument, "output_index \(outputIndex) is out of range: the tape has \(tape.outputs.count) output(s)\(listing(tape.outputs.map(\.name)))")
+            }
+            let values = try run.destinations(values, valueCount, argument: "values", countArgument: "value_count", kind: .output)
+            let inputGradients = try run.destinations(inputGradients, inputGradientCount, argument: "input_gradients",
+                                                      countArgument: "input_gradient_count", kind: .input)
+            let paramGradients = try run.destinations(paramGradients, paramGradientCount, argument: "param_gradients",
+                                                      countArgument: "param_gradient_count", kind: .parameter)
+            if let paramGradientSum, !tape.parameters.isEmpty {
+                run.columns.append(Column(paramGradientSum, doubles: tape.parameters.count, written: true, ColumnLabel("param_gradient_sum")))
+            }
+            let seeds = tape.outputs.indices.map { $0 == Int(outputIndex) ? 1.0 : 0.0 }
+            return try run.runKept(values: values, gradients: [GradientRequest(
+                seeds: seeds, inputGradients: inputGradients, parameterGradients: paramGradients,
+                parameterGradientSums: tape.parameters.isEmpty ? nil : paramGradientSum)])
         }
-        let values = try run.destinations(values, valueCount, argument: "values", countArgument: "value_count", kind: .output)
-        let inputGradients = try run.destinations(inputGradients, inputGradientCount, argument: "input_gradients",
-                                                  countArgument: "input_gradient_count", kind: .input)
-        let paramGradients = try run.destinations(paramGradients, paramGradientCount, argument: "param_gradients",
-                                                  countArgument: "param_gradient_count", kind: .parameter)
-        if let paramGradientSum, !tape.parameters.isEmpty {
-            run.columns.append(Column(paramGradientSum, doubles: tape.parameters.count, written: true, ColumnLabel("param_gradient_sum")))
-        }
-        let seeds = tape.outputs.indices.map { $0 == Int(outputIndex) ? 1.0 : 0.0 }
-        try run.run(values: values, gradients: [GradientRequest(
-            seeds: seeds, inputGradients: inputGradients, parameterGradients: paramGradients,
-            parameterGradientSums: tape.parameters.isEmpty ? nil : paramGradientSum)])
     }
 }
 

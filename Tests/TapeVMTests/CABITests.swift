@@ -154,6 +154,72 @@ import TapeVMC
         }
     }
 
+    /// A call with the last call's raw arguments reuses the arrays made for it (`CallMemo`), and
+    /// only then: new parameter values, inputs changed in place, another output, other pointers
+    /// in the same table memory, another point count, an overlap and `tvm_evaluate` in between all
+    /// give the library's results and errors.
+    @Test func repeatedCallsReuseTheirArgumentsOnlyWhileTheSame() throws {
+        let tape = Self.makeTape()
+        defer { _ = tvm_tape_free(tape) }
+        let program = Self.makeProgram(tape, threads: 1)
+        defer { _ = tvm_program_free(program) }
+        let reference = try Program(Tape(expression: Self.expression), options: ExecutionOptions(threads: 1))
+        let capacity = 40
+        let memory = UnsafeMutablePointer<Double>.allocate(capacity: 8 * capacity + 2)
+        defer { memory.deallocate() }
+        memory.initialize(repeating: 0, count: 8 * capacity + 2)
+        let column = { (i: Int) in memory + i * capacity }
+        let (x, y) = (column(0), column(1))
+        // The C caller's tables, in memory it keeps and rewrites.
+        let inputs = UnsafeMutablePointer<UnsafePointer<Double>?>.allocate(capacity: 2)
+        let values = UnsafeMutablePointer<UnsafeMutablePointer<Double>?>.allocate(capacity: 2)
+        let gradients = UnsafeMutablePointer<UnsafeMutablePointer<Double>?>.allocate(capacity: 2)
+        defer { inputs.deallocate(); values.deallocate(); gradients.deallocate() }
+        let sum = memory + 8 * capacity
+        func point(_ n: Int, seed: Double) {
+            for i in 0..<n { x[i] = 1.5 * sin(Double(i) * 0.37 + seed); y[i] = cos(Double(i) * 0.21 - seed) }
+        }
+        func setTables(swapped: Bool = false) {
+            inputs[0] = UnsafePointer(swapped ? y : x)
+            inputs[1] = UnsafePointer(swapped ? x : y)
+            values[0] = column(2); values[1] = column(3)
+            gradients[0] = column(4); gradients[1] = column(5)
+        }
+        func check(_ step: String, n: Int, params: [Double], output: Int, swapped: Bool = false) throws {
+            let status = tvm_value_and_gradient(program, UInt(n), inputs, 2, params, 2, UInt(output), values, 2, gradients, 2, sum, nil, 0)
+            #expect(status == Self.ok, "\(step): \(Self.lastError())")
+            let columns = [Array(UnsafeBufferPointer(start: x, count: n)), Array(UnsafeBufferPointer(start: y, count: n))]
+            let expected = try reference.valueAndGradient(inputs: swapped ? columns.reversed() : columns, parameters: params, output: output)
+            let got = (2..<6).map { Array(UnsafeBufferPointer(start: column($0), count: n)) }
+            #expect(Self.bits(Array(got[0..<2])) == Self.bits(expected.values), "\(step)")
+            #expect(Self.bits(Array(got[2..<4])) == Self.bits(expected.inputGradients), "\(step)")
+            #expect(Self.bits([[sum[0], sum[1]]]) == Self.bits([expected.parameterGradientSum]), "\(step)")
+        }
+        setTables()
+        point(37, seed: 1)
+        try check("first", n: 37, params: [0.5, 2], output: 0)
+        try check("again", n: 37, params: [0.5, 2], output: 0)
+        try check("new parameters", n: 37, params: [-1, 0.25], output: 0)
+        point(37, seed: 2)
+        try check("inputs changed in place", n: 37, params: [-1, 0.25], output: 0)
+        try check("another output", n: 37, params: [-1, 0.25], output: 1)
+        setTables(swapped: true)
+        try check("other pointers in the same tables", n: 37, params: [-1, 0.25], output: 1, swapped: true)
+        setTables()
+        try check("fewer points", n: 20, params: [-1, 0.25], output: 1)
+        gradients[1] = column(0) + 3
+        Self.expectFailure(tvm_value_and_gradient(program, 20, inputs, 2, [1, 1], 2, 1, values, 2, gradients, 2, sum, nil, 0),
+                           Self.invalid, "overlaps")
+        setTables()
+        let evaluated = tvm_evaluate(program, 20, inputs, 2, [3, 1], 2, values, 2)
+        #expect(evaluated == Self.ok, "\(Self.lastError())")
+        let columns = [Array(UnsafeBufferPointer(start: x, count: 20)), Array(UnsafeBufferPointer(start: y, count: 20))]
+        #expect(Self.bits([Array(UnsafeBufferPointer(start: column(2), count: 20))])
+                == Self.bits([try reference.evaluate(inputs: columns, parameters: [3, 1])[0]]))
+        try check("after an evaluation", n: 20, params: [-1, 0.25], output: 1)
+        try check("and once more", n: 20, params: [2, 0.25], output: 0)
+    }
+
     /// Destinations may be left out: NULL arrays with count 0, or NULL entries.
     @Test func optionalDestinations() throws {
         let tape = Self.makeTape()

