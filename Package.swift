@@ -81,6 +81,7 @@ let package = Package(
             name: "tapevm-bench",
             dependencies: [
                 "TapeVM",
+                "TapeVMC",
                 "CBenchKernels",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]

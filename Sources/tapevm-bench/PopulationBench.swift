@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import TapeVM
+import TapeVMC
 
 /// `tapevm-bench --population`: TapeVM as the evaluation backend of a symbolic-regression
 /// engine. Random expressions of 10–50 nodes over 5 inputs with 5 parameters (seeded) are
@@ -89,6 +90,36 @@ struct PopulationBench {
         }
     }
 
+    /// The same call through the C ABI (`tvm_value_and_gradient`), as a C caller's loop makes
+    /// it: the same tables of column pointers every call.
+    static func onePointCABICall(_ tape: Tape) -> () -> Double {
+        var handle: OpaquePointer?, program: OpaquePointer?
+        guard tvm_tape_from_text(tape.text, &handle) == 0, tvm_program_new(handle, 1, 0, nil, &program) == 0 else {
+            fatalError("tapevm-bench: C ABI: \(String(cString: tvm_last_error()))")
+        }
+        _ = tvm_tape_free(handle)
+        let (k, q) = (tape.inputs.count, tape.parameters.count)
+        let inputs = UnsafeMutablePointer<UnsafePointer<Double>?>.allocate(capacity: k)
+        let grads = UnsafeMutablePointer<UnsafeMutablePointer<Double>?>.allocate(capacity: k)
+        let values = UnsafeMutablePointer<UnsafeMutablePointer<Double>?>.allocate(capacity: 1)
+        for j in 0..<k {
+            let x = UnsafeMutablePointer<Double>.allocate(capacity: 1)
+            x.initialize(to: 0.5)
+            inputs[j] = UnsafePointer(x)
+            grads[j] = .allocate(capacity: 1)
+        }
+        values[0] = .allocate(capacity: 1)
+        let params = UnsafeMutablePointer<Double>.allocate(capacity: Swift.max(1, q))
+        params.initialize(repeating: 0.25, count: Swift.max(1, q))
+        let sums = UnsafeMutablePointer<Double>.allocate(capacity: Swift.max(1, q))
+        return {
+            let status = tvm_value_and_gradient(program, 1, inputs, UInt(k), params, UInt(q), 0, values, 1, grads, UInt(k),
+                                                q == 0 ? nil : sums, nil, 0)
+            precondition(status == 0, String(cString: tvm_last_error()))
+            return values[0]!.pointee
+        }
+    }
+
     /// Fixed costs, one thread: making a Program, and a value + gradient call at one point.
     func overheads(_ tapes: [Tape], _ sizes: [Int]) throws {
         print("fixed costs, 1 thread (median µs; wall clock, and this thread's CPU time, which leaves out time the shared host takes):")
@@ -116,6 +147,12 @@ struct PopulationBench {
             let t = Self.micro(calls: 20_000, repeats: repeats + 2) { _ = call() }
             print(String(format: "  value + gradient at 1 point, %@ (%d instructions):     %8.3f wall  %8.3f CPU",
                          c.inputs.count == 3 ? "(x+y)*z  " : "neuron   ", c.instructions.count, t.wall, t.cpu))
+        }
+        for c in [Tapes.seedCircuit(), Tapes.neuron()] {
+            let call = Self.onePointCABICall(c)
+            let t = Self.micro(calls: 20_000, repeats: repeats + 2) { _ = call() }
+            print(String(format: "  ... through the C ABI, %@ (tvm_value_and_gradient):      %8.3f wall  %8.3f CPU",
+                         c.inputs.count == 3 ? "(x+y)*z" : "neuron ", t.wall, t.cpu))
         }
         print()
     }
