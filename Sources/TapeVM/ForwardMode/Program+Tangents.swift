@@ -230,9 +230,11 @@ extension Program {
 
 extension Program {
     /// The most output columns a tangent sweep writes in place (the rest through the workspace).
-    /// Stores spread over many columns a tile apart are slow: a full Hessian of Rosenbrock-8 (72
-    /// output columns) ran 2.5× slower written in place than copied per tile; with up to 16
-    /// columns in place, as fast as with none (tapevm-bench --second-order, 65536 points).
+    /// Stores to many columns at once can collide in the cache when the columns sit at the same
+    /// offsets within their pages (separate large allocations do): a full Hessian of Rosenbrock-8
+    /// (72 output columns) written in place ran at 457–533 ns/point against 183–200 copied per
+    /// tile, and with up to 16 columns in place as fast as with none (tapevm-bench
+    /// --second-order --filter rosenbrock, 65536 points).
     static let directColumnLimit = 16
 }
 
