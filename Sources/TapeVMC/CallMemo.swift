@@ -56,7 +56,10 @@ struct MemoSlot: ~Copyable, Sendable {
             _ = try slow()
             return
         }
-        let ran: Result<Bool, CallError> = withUnsafeTemporaryAllocation(of: UInt.self, capacity: words) { key in
+        // The key lives on the stack only while it is written and compared: the run happens
+        // after, with the memo taken out of the slot (or with the key copied, for a new memo).
+        enum Lookup { case hit(Unmanaged<CallMemo>), miss([UInt]) }
+        let lookup: Lookup = withUnsafeTemporaryAllocation(of: UInt.self, capacity: words) { key in
             fill(key)
             if let taken = slot.exchange(nil, ordering: .acquiring) {
                 let hit = taken._withUnsafeGuaranteedRef { memo in
@@ -66,31 +69,29 @@ struct MemoSlot: ~Copyable, Sendable {
                         return true
                     }
                 }
-                if hit {
-                    let result = taken._withUnsafeGuaranteedRef { memo -> Result<Bool, CallError> in
-                        for i in memo.parameters.indices { memo.parameters[i] = params![i] }
-                        do throws(EvaluationError) {
-                            try program.run(count: memo.count, inputs: memo.inputs, parameters: memo.parameters,
-                                            values: memo.values, gradients: memo.gradients)
-                            return .success(true)
-                        } catch {
-                            return .failure(CallError(.invalidArgument, error.message))
-                        }
-                    }
-                    keep(taken)
-                    return result
-                }
+                if hit { return .hit(taken) }
                 keep(taken)
             }
-            do throws(CallError) {
-                let arrays = try slow()
-                keep(.passRetained(CallMemo(key: Array(key), arrays)))
-                return .success(true)
-            } catch {
-                return .failure(error)
-            }
+            return .miss(Array(key))
         }
-        _ = try ran.get()
+        switch lookup {
+        case .hit(let taken):
+            defer { keep(taken) }
+            let ran = taken._withUnsafeGuaranteedRef { memo -> Result<Void, CallError> in
+                for i in memo.parameters.indices { memo.parameters[i] = params![i] }
+                do throws(EvaluationError) {
+                    try program.run(count: memo.count, inputs: memo.inputs, parameters: memo.parameters,
+                                    values: memo.values, gradients: memo.gradients)
+                    return .success(())
+                } catch {
+                    return .failure(CallError(.invalidArgument, error.message))
+                }
+            }
+            try ran.get()
+        case .miss(let key):
+            let arrays = try slow()
+            keep(.passRetained(CallMemo(key: key, arrays)))
+        }
     }
 
     /// Puts `memo` in the slot, releasing what it replaces.
