@@ -231,10 +231,8 @@ extension Program {
         // No zeroing: the forward sweep writes every value plane before reading it, partial
         // tiles zero their input tails, and the reverse sweep stores each adjoint plane's
         // first contribution. Only parameters and constants are filled.
-        for (plane, value) in sweep.constants { (V + plane * tile).update(repeating: value, count: tile) }
-        for leaf in sweep.parameterPlanes {
-            (V + leaf.plane * tile).update(repeating: job.parameters[leaf.slot], count: tile)
-        }
+        for (plane, value) in sweep.constants { Workspace.fill(V + plane * tile, value, tile) }
+        for leaf in sweep.parameterPlanes { Workspace.fill(V + leaf.plane * tile, job.parameters[leaf.slot], tile) }
         // Plane tables: workspace planes by default; on full tiles the caller's columns stand
         // in for input values, output values and input/parameter gradients (no copies).
         var tableCount = sweep.valuePlaneCount
@@ -254,8 +252,12 @@ extension Program {
         state.pointee.forwardCode = (UnsafePointer(sweep.perTile.base), sweep.perTile.count)
         state.pointee.adjointOffset = valueCount
         // Instructions of parameters and constants only: once, for every tile of every run
-        // until the set-up changes.
-        if sweep.uniform.count > 0 { instructionSet.forward(sweep.uniform.base, sweep.uniform.count, vTable, tile) }
+        // until the set-up changes. Their values are the same at every point, so they run on
+        // one block of 8 points, copied across the tile (their planes are never reused).
+        if sweep.uniform.count > 0 {
+            instructionSet.forward(sweep.uniform.base, sweep.uniform.count, vTable, 8)
+            for k in 0..<sweep.uniform.count { Workspace.replicateBlock(V + Int(sweep.uniform.base[k].dst) * tile, tile) }
+        }
         ws.setUpDone(tile: tile, parameters: job.parameters)
     }
 
@@ -532,6 +534,14 @@ final class Workspace: @unchecked Sendable {
         let v = SIMD8<Double>(repeating: value)
         for i in 0..<eights { raw.storeBytes(of: v, toByteOffset: i &* 64, as: SIMD8<Double>.self) }
         for i in eights &* 8..<count { p[i] = value }
+    }
+
+    /// Copies the first 8 doubles at `p` over the rest of its `count` (a multiple of 8).
+    @inline(__always)
+    static func replicateBlock(_ p: UnsafeMutablePointer<Double>, _ count: Int) {
+        let raw = UnsafeMutableRawPointer(p)
+        let block = raw.loadUnaligned(as: SIMD8<Double>.self)
+        for i in 1..<Swift.max(1, count / 8) { raw.storeBytes(of: block, toByteOffset: i &* 64, as: SIMD8<Double>.self) }
     }
 
     /// `storage`, grown (contents not kept) to at least `count` elements, 64-byte aligned.
