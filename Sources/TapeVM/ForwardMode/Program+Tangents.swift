@@ -89,7 +89,8 @@ extension Program {
         sums.initialize(repeating: 0)
         defer { sums.deallocate() }
         let job = TangentBuffers(inputs: inputs, values: values, requests: tangents, sums: sums.baseAddress!)
-        let workers = Swift.min(options.resolvedThreads, split.chunkCount)
+        // The core count (a system call) is asked only when there is more than one chunk to share.
+        let workers = split.chunkCount <= 1 ? 1 : Swift.min(options.resolvedThreads, split.chunkCount)
         if workers <= 1 {
             var next = 0
             tangentWorker(plan, split, job, parameters) {
