@@ -519,6 +519,10 @@ final class Workspace: @unchecked Sendable {
         return true
     }
 
+    /// Forgets the set-up: for a user of the planes and tables other than a run (a tangent
+    /// sweep), which overwrites them. The transfer lists stay valid.
+    func discardSetUp() { state.pointee.setUpTile = 0 }
+
     /// Records a finished set-up (see ``isSetUp(tile:parameters:)``).
     func setUpDone(tile: Int, parameters: UnsafeBufferPointer<Double>) {
         state.pointee.setUpTile = tile

@@ -163,6 +163,43 @@ import Testing
         }
     }
 
+    /// Tangent sweeps borrow a run's workspace (planes, tables, sums), here over fewer points, so
+    /// with a smaller tile, and other parameter values: a run after one, with the same arrays and
+    /// parameters as the run before it, redoes its set-up and gives the same bits; the tangent
+    /// sweeps give the same bits as on a fresh program.
+    @Test func runsAndTangentSweepsShareWorkspaces() throws {
+        let tape = try Tape(expression: "f(x, y; a, b) = exp(a) * x + 3 * sin(b) * y * x + (a * b) * 2")
+        let program = Program(tape, options: ExecutionOptions(threads: 1))
+        let n = 1000, m = 37
+        let columns = (0..<9).map { _ in UnsafeMutablePointer<Double>.allocate(capacity: n) }
+        defer { for c in columns { c.deallocate() } }
+        var rng = SplitMix64(seed: 11)
+        for k in 0..<n { columns[0][k] = Double.random(in: -2...2, using: &rng); columns[1][k] = Double.random(in: -2...2, using: &rng) }
+        let inputs = [UnsafePointer(columns[0]), UnsafePointer(columns[1])]
+        let parameters = [0.75, -1.25]
+        let values: [UnsafeMutablePointer<Double>?] = [columns[2]]
+        let gradients = [GradientRequest(seeds: [1], inputGradients: [columns[3], columns[4]])]
+        func bits(_ range: Range<Int>, _ count: Int) -> [[UInt64]] {
+            range.map { c in (0..<count).map { columns[c][$0].bitPattern } }
+        }
+        try program.run(count: n, inputs: inputs, parameters: parameters, values: values, gradients: gradients)
+        let first = bits(2..<5, n)
+        func tangents(_ p: Program, _ out: Int) throws -> [[UInt64]] {
+            let requests = (0..<3).map { d in
+                TangentRequest(inputTangents: [.shared(Double(d)), .perPoint(UnsafePointer(columns[1]))],
+                               parameterTangents: [0.5, Double(d) / 4], outputTangents: d == 1 ? [columns[out]] : [])
+            }
+            try p.runTangents(count: m, inputs: inputs, parameters: [0.1, 0.2], values: [columns[out + 1]], tangents: requests)
+            return bits(out..<out + 2, m)
+        }
+        for round in 0..<3 {
+            let got = try tangents(program, 5)
+            #expect(got == (try tangents(Program(tape, options: ExecutionOptions(threads: 1)), 7)), "round \(round)")
+            try program.run(count: n, inputs: inputs, parameters: parameters, values: values, gradients: gradients)
+            #expect(bits(2..<5, n) == first, "round \(round)")
+        }
+    }
+
     /// Passes whose patterns' opcodes are not on the tape are skipped; the tape comes out the
     /// same as with every pass run (a tape with constants gets folded and fused as before).
     @Test func optimizerSkipsPassesWithNothingToMatch() throws {
