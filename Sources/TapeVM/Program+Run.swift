@@ -131,24 +131,23 @@ extension Program {
             : gradients.allSatisfy({ $0.inputGradients.allSatisfy { $0 == nil } }) ? parameterGradientsPlan : gradientsPlan)
             .takeUnretainedValue()
         let state = workspace.state
-        // The split of the last run is kept: the same plan, count and request count give the same.
+        // The calling thread's workspace keeps its transfer lists when the arguments are the
+        // last run's; helpers' workspaces make theirs (and forget what they were made for).
+        let transfersReady = workspace.sameTransfers(sweep: Unmanaged.passUnretained(sweep), inputs: inputs, values: values,
+                                                     gradients: gradients)
+        // The split of the last run is kept with the transfer lists: the same plan and requests
+        // (the key) and the same count give the same split.
         let plan: RunPlan
-        if let last = state.pointee.runPlan, state.pointee.runPlanSweep === sweep,
-           last.count == count, last.requests == gradients.count {
+        if transfersReady, let last = state.pointee.runPlan, last.count == count {
             plan = last
         } else {
             let tile = gradients.isEmpty ? options.resolvedTileSize(planes: sweep.tilePlaneCount) : gradientTile(sweep, count: count)
             plan = RunPlan(count: count, tileSize: tile, requests: gradients.count, parameters: parameterCount)
             state.pointee.runPlan = plan
-            state.pointee.runPlanSweep = sweep
         }
         let sumCount = Swift.max(1, plan.chunkCount * plan.sumStride)
         let sums = workspace.sums(sumCount)
         for i in 0..<sumCount { sums[i] = 0 }
-        // The calling thread's workspace keeps its transfer lists when the arguments are the
-        // last run's; helpers' workspaces make theirs (and forget what they were made for).
-        let transfersReady = workspace.sameTransfers(sweep: Unmanaged.passUnretained(sweep), inputs: inputs, values: values,
-                                                     gradients: gradients)
         // The reverse plans, written only where they differ from the last run's (a repeated
         // call, whose plan and seeds are the last run's, looks at nothing).
         if !transfersReady { updateReversePlans(state, gradients, sweep) }
@@ -392,11 +391,9 @@ struct RunPlan: Sendable {
     let chunkPoints: Int
     let chunkCount: Int
     let sumStride: Int
-    let requests: Int
 
     init(count: Int, tileSize: Int, requests: Int, parameters: Int) {
         self.count = count
-        self.requests = requests
         // Small batches use a smaller tile: no workspace larger than the batch.
         tile = Swift.min(tileSize, Swift.max(8, (count + 7) / 8 * 8))
         // At least 16 tiles per chunk, and at most about 1024 chunks.
@@ -456,9 +453,8 @@ final class Workspace: @unchecked Sendable {
         var keyValues: [UnsafeMutablePointer<Double>?] = []
         var keyGradients: [GradientRequest] = []
 
-        /// The last run's split into tiles and chunks, and the plan it was made for.
+        /// The last run's split into tiles and chunks (for runs with the transfer lists' key).
         var runPlan: RunPlan?
-        var runPlanSweep: SweepPlan?
         /// What ``Program/setUp`` left in the planes and tables: for runs with the transfer
         /// lists' key, this tile (0: nothing) and these parameter values (bit for bit).
         var setUpTile = 0
@@ -530,14 +526,11 @@ final class Workspace: @unchecked Sendable {
         for x in parameters { state.pointee.setUpParameters.append(x) }
     }
 
-    /// Stores `value` at `count` doubles from `p`, eight at a time where it can (a seed plane).
+    /// Stores `value` at `count` doubles from `p` (a multiple of 8: a tile's plane), eight at a time.
     @inline(__always)
     static func fill(_ p: UnsafeMutablePointer<Double>, _ value: Double, _ count: Int) {
-        let eights = count / 8
-        let raw = UnsafeMutableRawPointer(p)
-        let v = SIMD8<Double>(repeating: value)
-        for i in 0..<eights { raw.storeBytes(of: v, toByteOffset: i &* 64, as: SIMD8<Double>.self) }
-        for i in eights &* 8..<count { p[i] = value }
+        UnsafeMutableRawPointer(p).storeBytes(of: SIMD8<Double>(repeating: value), as: SIMD8<Double>.self)
+        replicateBlock(p, count)
     }
 
     /// Copies the first 8 doubles at `p` over the rest of its `count` (a multiple of 8).
@@ -663,8 +656,6 @@ final class Workspace: @unchecked Sendable {
         state.pointee.setUpTile = 0
         state.pointee.keySweep = nil
         state.pointee.keySweepAddress = nil
-        state.pointee.runPlan = nil
-        state.pointee.runPlanSweep = nil
         state.pointee.keyInputs = []
         state.pointee.keyValues = []
         state.pointee.keyGradients = []
